@@ -1,0 +1,158 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+UNITS = [
+    ("percent", "Percent"),
+    ("currency", "Currency"),
+    ("days", "Days"),
+    ("hours", "Hours"),
+    ("count", "Count"),
+    ("score", "Score"),
+    ("months", "Months"),
+    ("ratio", "Ratio"),
+]
+
+AREAS = [
+    ("acquisition", "Acquisition"),
+    ("sales", "Sales"),
+    ("retention", "Retention"),
+    ("revenue", "Revenue"),
+    ("satisfaction", "Satisfaction"),
+    ("marketing", "Marketing"),
+    ("adoption", "CRM adoption"),
+    ("data", "Data health"),
+]
+
+
+class CrmKpiDefinition(models.Model):
+    """One KPI of the catalog: what it measures, how, and how to read it.
+
+    The catalog ships as data (one record per KPI code); managers may tune
+    names, descriptions, thresholds and the active flag, never the code.
+    """
+
+    _name = "crm.kpi.definition"
+    _description = "CRM KPI Definition"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(
+        required=True,
+        index=True,
+        help="Technical key of the KPI, used by snapshots, goals and exports.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    area = fields.Selection(AREAS, required=True, default="sales")
+    description = fields.Text(
+        translate=True, help="What the KPI measures and its formula."
+    )
+    unit = fields.Selection(UNITS, required=True, default="count")
+    direction = fields.Selection(
+        [("higher", "Higher is better"), ("lower", "Lower is better")],
+        required=True,
+        default="higher",
+    )
+    aggregation = fields.Selection(
+        [
+            ("ratio", "Ratio (sum of numerators / sum of denominators)"),
+            ("sum", "Sum"),
+        ],
+        required=True,
+        default="ratio",
+        help="How values of several teams or periods combine: a ratio is "
+        "recomputed from the summed numerators and denominators, never "
+        "averaged.",
+    )
+    factor = fields.Float(
+        default=1.0,
+        help="Multiplier applied to numerator / denominator (100 for percentages).",
+    )
+    allow_team = fields.Boolean(string="By Sales Team")
+    allow_user = fields.Boolean(string="By Salesperson")
+    allow_utm = fields.Boolean(
+        string="By Marketing Source",
+        help="Can be split by UTM source, medium and campaign.",
+    )
+    allow_stage = fields.Boolean(string="By Pipeline Stage")
+    warning_threshold = fields.Float(
+        help="Value from which the KPI is shown as a warning (amber). Below it "
+        "for a higher-is-better KPI, above it for a lower-is-better one."
+    )
+    critical_threshold = fields.Float(
+        help="Value from which the KPI is shown as critical (red)."
+    )
+    use_thresholds = fields.Boolean(
+        string="Colour by Thresholds",
+        help="Without thresholds, values are shown without colour.",
+    )
+    required_model = fields.Char(
+        help="Technical name of a model that must be installed for this KPI "
+        "to be offered (e.g. helpdesk.ticket)."
+    )
+    is_available = fields.Boolean(
+        compute="_compute_is_available",
+        help="False when a model this KPI needs is not installed.",
+    )
+
+    _code_unique = models.Constraint(
+        "UNIQUE (code)", "Each KPI code can be defined only once."
+    )
+
+    @api.depends("required_model")
+    def _compute_is_available(self):
+        for definition in self:
+            definition.is_available = (
+                not definition.required_model or definition.required_model in self.env
+            )
+
+    @api.constrains(
+        "use_thresholds", "direction", "warning_threshold", "critical_threshold"
+    )
+    def _check_thresholds(self):
+        for definition in self.filtered("use_thresholds"):
+            warning = definition.warning_threshold
+            critical = definition.critical_threshold
+            if definition.direction == "higher" and critical > warning:
+                raise ValidationError(
+                    self.env._(
+                        "KPI %(kpi)s is better when higher: its critical threshold "
+                        "(%(critical)s) cannot be above its warning threshold "
+                        "(%(warning)s).",
+                        kpi=definition.name,
+                        critical=critical,
+                        warning=warning,
+                    )
+                )
+            if definition.direction == "lower" and critical < warning:
+                raise ValidationError(
+                    self.env._(
+                        "KPI %(kpi)s is better when lower: its critical threshold "
+                        "(%(critical)s) cannot be below its warning threshold "
+                        "(%(warning)s).",
+                        kpi=definition.name,
+                        critical=critical,
+                        warning=warning,
+                    )
+                )
+
+    def write(self, vals):
+        if "code" in vals and any(d.code != vals["code"] for d in self):
+            raise ValidationError(
+                self.env._(
+                    "The code of a KPI cannot be changed: snapshots and goals refer to it."
+                )
+            )
+        return super().write(vals)
+
+    def threshold_state(self, value):
+        """Return 'ok', 'warning', 'critical' or 'none' for a value of this KPI."""
+        self.ensure_one()
+        if value is None or not self.use_thresholds:
+            return "none"
+        sign = 1 if self.direction == "higher" else -1
+        if sign * value < sign * self.critical_threshold:
+            return "critical"
+        if sign * value < sign * self.warning_threshold:
+            return "warning"
+        return "ok"

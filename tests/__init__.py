@@ -1,0 +1,2 @@
+from . import test_definition
+from . import test_security

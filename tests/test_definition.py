@@ -1,0 +1,72 @@
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import ValidationError
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+# Every KPI code of KPI_SPEC.md §3 (plus the revenue variant of marketing_share).
+SPEC_CODES = {
+    "cac", "clv", "cac_payback", "sales_cycle", "marketing_share",
+    "marketing_revenue_share", "nps", "ces", "churn", "mrr_churn", "renewal",
+    "retention", "retention_cost", "win_rate", "stage_duration",
+    "net_new_revenue", "net_new_mrr", "nrr", "grr", "quick_ratio", "quota",
+    "upsell", "resolution_time", "marketing_roi", "traffic_to_lead",
+    "lead_abandonment", "login_frequency", "records_created", "lead_sources",
+    "data_quality",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestKpiDefinition(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Definition = cls.env["crm.kpi.definition"]
+        cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
+        cls.churn = cls.env.ref("crm_kpi.crm_kpi_definition_churn")
+
+    def test_catalog_has_every_spec_code(self):
+        codes = set(self.Definition.with_context(active_test=False).search([]).mapped("code"))
+        self.assertEqual(codes, SPEC_CODES)
+
+    def test_catalog_is_consistent(self):
+        for definition in self.Definition.search([]):
+            with self.subTest(code=definition.code):
+                self.assertTrue(definition.description, "every KPI explains its formula")
+                if definition.unit == "percent":
+                    self.assertEqual(definition.factor, 100)
+
+    def test_resolution_time_needs_a_ticket_model(self):
+        resolution = self.env.ref("crm_kpi.crm_kpi_definition_resolution_time")
+        self.assertEqual(resolution.is_available, "helpdesk.ticket" in self.env)
+        self.assertTrue(self.win_rate.is_available)
+
+    def test_code_is_unique(self):
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            self.Definition.create({"name": "Again", "code": "win_rate"})
+
+    def test_code_cannot_change(self):
+        with self.assertRaises(ValidationError):
+            self.win_rate.code = "close_rate"
+        self.win_rate.name = "Close Rate"  # the rest stays editable
+        self.assertEqual(self.win_rate.code, "win_rate")
+
+    def test_thresholds_follow_direction(self):
+        # Higher is better: critical must not be above warning.
+        with self.assertRaises(ValidationError):
+            self.win_rate.write({"warning_threshold": 10, "critical_threshold": 20})
+        # Lower is better: critical must not be below warning.
+        with self.assertRaises(ValidationError):
+            self.churn.write({"warning_threshold": 10, "critical_threshold": 5})
+
+    def test_threshold_state(self):
+        # win_rate ships with warning 20, critical 10 (higher is better).
+        self.assertEqual(self.win_rate.threshold_state(25.0), "ok")
+        self.assertEqual(self.win_rate.threshold_state(20.0), "ok")
+        self.assertEqual(self.win_rate.threshold_state(15.0), "warning")
+        self.assertEqual(self.win_rate.threshold_state(9.9), "critical")
+        self.assertEqual(self.win_rate.threshold_state(None), "none")
+        # churn ships with warning 5, critical 10 (lower is better).
+        self.assertEqual(self.churn.threshold_state(4.0), "ok")
+        self.assertEqual(self.churn.threshold_state(7.5), "warning")
+        self.assertEqual(self.churn.threshold_state(12.0), "critical")

@@ -1,0 +1,167 @@
+"""Run every crm_kpi test and print one closing line "N passed, N failed".
+
+Called by ``tools/kpi test`` as ``run_tests.py [options] -- ODOO_COMMAND...``
+where ODOO_COMMAND is the python + odoo-bin + addons path to use.
+
+1. The plain-Python engine tests (``engine/tests``), no Odoo import.
+2. The add-on installed on an empty database (no demo data): must load
+   without an error in the log.
+3. Odoo's own test runner (``--test-enable``, at_install and post_install
+   tests of crm_kpi) on a fresh database with Odoo's demo data.
+
+Each database is named uniquely and dropped afterwards (``--keep-db`` keeps
+them for inspection). The exit status is non-zero when anything failed.
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import pgdb  # noqa: E402
+
+RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+LEVEL_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) ")
+SKIP_RE = re.compile(r" INFO \S+ odoo\.addons\.crm_kpi\.\S+: skipped ")
+SHOWN_RE = re.compile(r" (ERROR|CRITICAL|WARNING) |odoo\.tests\.result|Starting \w+\.test_")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def add(self, passed=0, failed=0, skipped=0):
+        self.passed += passed
+        self.failed += failed
+        self.skipped += skipped
+
+    def line(self):
+        text = f"{self.passed} passed, {self.failed} failed"
+        if self.skipped:
+            text += f", {self.skipped} skipped"
+        return text
+
+
+def section(title):
+    print(f"\n=== {title}", flush=True)
+
+
+def run_engine_tests(tally):
+    section("engine tests (plain Python)")
+    suite = unittest.defaultTestLoader.discover(
+        str(ROOT / "engine" / "tests"), top_level_dir=str(ROOT)
+    )
+    result = unittest.TextTestRunner(verbosity=1, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    skipped = len(result.skipped)
+    tally.add(passed=result.testsRun - failed - skipped, failed=failed, skipped=skipped)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_odoo(odoo_cmd, db, extra, log_path):
+    """Run Odoo until it stops; echo the interesting lines; return (rc, log lines)."""
+    cmd = [
+        *odoo_cmd,
+        "-d", db,
+        "-i", "crm_kpi",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        f"--http-port={free_port()}",
+        f"--logfile={log_path}",
+        *extra,
+    ]
+    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL)
+    lines = Path(log_path).read_text(errors="replace").splitlines() if Path(log_path).exists() else []
+    for line in lines:
+        if SHOWN_RE.search(line) or (line and not LEVEL_RE.match(line)):
+            print(line)
+    return rc, lines
+
+
+def error_lines(lines):
+    return [line for line in lines if (m := LEVEL_RE.match(line)) and m.group(1) in ("ERROR", "CRITICAL")]
+
+
+def run_install_check(odoo_cmd, tally, db, logdir):
+    section(f"install on an empty database ({db})")
+    rc, lines = run_odoo(odoo_cmd, db, ["--without-demo", "--log-level=info"], logdir / f"{db}.log")
+    ok = rc == 0 and not error_lines(lines)
+    print("install on an empty database:", "ok" if ok else f"FAILED (exit {rc})", flush=True)
+    tally.add(passed=int(ok), failed=int(not ok))
+
+
+def run_odoo_tests(odoo_cmd, tally, db, logdir, tags):
+    section(f"Odoo tests ({db}, with demo data)")
+    rc, lines = run_odoo(
+        odoo_cmd,
+        db,
+        ["--with-demo", "--test-enable", f"--test-tags={tags}", "--log-level=test"],
+        logdir / f"{db}.log",
+    )
+    match = next((m for line in reversed(lines) if (m := RESULT_RE.search(line))), None)
+    if not match:
+        print(f"Odoo stopped (exit {rc}) without a test report", flush=True)
+        tally.add(failed=1)
+        return
+    failures, errors, run = (int(g) for g in match.groups())
+    skipped = sum(1 for line in lines if SKIP_RE.search(line))
+    failed = failures + errors
+    if not failed and (rc != 0 or error_lines(lines)):
+        # An error outside any test (module loading, a view, a data file).
+        print(f"errors in the server log outside tests (exit {rc})", flush=True)
+        failed = 1
+    tally.add(passed=run - failures - errors - skipped, failed=failed, skipped=skipped)
+
+
+def main():
+    if "--" not in sys.argv:
+        sys.exit("usage: run_tests.py [--engine-only] [--keep-db] [--tags TAGS] -- ODOO_COMMAND...")
+    split = sys.argv.index("--")
+    odoo_cmd = sys.argv[split + 1:]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine-only", action="store_true", help="only the plain-Python tests")
+    parser.add_argument("--skip-install-check", action="store_true")
+    parser.add_argument("--keep-db", action="store_true", help="keep the test databases")
+    parser.add_argument("--tags", default="/crm_kpi", help="Odoo --test-tags (default /crm_kpi)")
+    args = parser.parse_args(sys.argv[1:split])
+
+    started = time.monotonic()
+    tally = Tally()
+    run_engine_tests(tally)
+    if not args.engine_only:
+        stamp = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}"
+        logdir = ROOT / ".odoo" / "logs"
+        logdir.mkdir(parents=True, exist_ok=True)
+        databases = []
+        try:
+            if not args.skip_install_check:
+                databases.append(f"crm_kpi_test_empty_{stamp}")
+                run_install_check(odoo_cmd, tally, databases[-1], logdir)
+            databases.append(f"crm_kpi_test_{stamp}")
+            run_odoo_tests(odoo_cmd, tally, databases[-1], logdir, args.tags)
+        finally:
+            for db in databases:
+                if args.keep_db:
+                    print(f"kept database {db}")
+                else:
+                    pgdb.drop(db)
+        print(f"\nlogs: {logdir}")
+    print(f"took {time.monotonic() - started:.0f} s")
+    print(tally.line(), flush=True)
+    sys.exit(1 if tally.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
