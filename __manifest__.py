@@ -17,8 +17,12 @@
     "data": [
         "security/crm_kpi_groups.xml",
         "security/ir.model.access.csv",
+        "security/crm_kpi_security.xml",
         "data/crm_kpi_definition_data.xml",
         "views/crm_kpi_definition_views.xml",
+        "views/crm_kpi_snapshot_views.xml",
+        "wizards/crm_kpi_backfill_wizard_views.xml",
+        "data/ir_cron_data.xml",
         "views/crm_kpi_menus.xml",
     ],
     "installable": True,

@@ -1,2 +1,4 @@
 from . import test_definition
 from . import test_security
+from . import test_kpi_pipeline
+from . import test_snapshot

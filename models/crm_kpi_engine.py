@@ -1,0 +1,440 @@
+"""Data gathering of the KPIs: one set-based query (or a few) per KPI.
+
+Each KPI code has a method ``_kpi_<code>(definition, context)`` returning a
+list of rows ``{"dimension": ..., "<dim>_id": ..., "kpi_value": KpiValue}``:
+one row for the company as a whole and one per value of each dimension the
+definition allows. The queries group by ``GROUPING SETS`` so that the
+company total and every dimension come out of the same scan, and their
+number does not depend on the number of leads, customers or orders.
+
+Other add-ons extend a KPI by overriding its ``_kpi_<code>`` method or the
+small ``_<code>_*`` hooks it calls, or add a KPI by adding a definition
+record and a ``_kpi_<code>`` method.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..engine import metrics
+from ..engine.periods import Period
+
+# Dimensions of lead-based KPIs and the crm_lead columns that carry them.
+LEAD_DIMENSIONS = {
+    "team": "team_id",
+    "user": "user_id",
+    "source": "source_id",
+    "medium": "medium_id",
+    "campaign": "campaign_id",
+}
+
+
+@dataclass(frozen=True)
+class KpiContext:
+    """Everything a KPI query needs to know about the period it computes."""
+
+    company: models.BaseModel
+    period: Period
+    tz: str
+    utc_from: datetime
+    utc_to: datetime
+    owns_unassigned: bool
+    """Whether records without a company are counted for this company."""
+
+    @property
+    def date_from(self) -> date:
+        return self.period.date_start
+
+    @property
+    def date_to(self) -> date:
+        return self.period.date_end
+
+
+class CrmKpiEngine(models.AbstractModel):
+    _name = "crm.kpi.engine"
+    _description = "CRM KPI Engine"
+
+    # ------------------------------------------------------------------
+    # Framework
+    # ------------------------------------------------------------------
+    @api.model
+    def _make_context(self, company, period):
+        tz = company.partner_id.tz or self.env.user.tz or "UTC"
+        utc_from, utc_to = period.utc_bounds(tz)
+        return KpiContext(
+            company=company,
+            period=period,
+            tz=tz,
+            utc_from=utc_from,
+            utc_to=utc_to,
+            owns_unassigned=company == self._unassigned_owner(),
+        )
+
+    @api.model
+    def _unassigned_owner(self):
+        """The company that counts records which have no company (leads or
+        contacts shared between companies): the main company, so that such
+        records are counted once and never mixed into every company."""
+        return self.env.ref("base.main_company", raise_if_not_found=False) or self.env[
+            "res.company"
+        ].search([], order="id", limit=1)
+
+    @api.model
+    def _has_gatherer(self, code):
+        return callable(getattr(self, f"_kpi_{code}", None))
+
+    @api.model
+    def _gather(self, definition, context):
+        return getattr(self, f"_kpi_{definition.code}")(definition, context)
+
+    @api.model
+    def _allowed_dimensions(self, definition):
+        allowed = {"company"}
+        if definition.allow_team:
+            allowed.add("team")
+        if definition.allow_user:
+            allowed.add("user")
+        if definition.allow_utm:
+            allowed |= {"source", "medium", "campaign"}
+        if definition.allow_stage:
+            allowed.add("stage")
+        return allowed
+
+    @api.model
+    def _company_clause(self, column, context):
+        """SQL condition: the record behind ``column`` belongs to the company."""
+        if context.owns_unassigned:
+            return SQL("(%s = %s OR %s IS NULL)", column, context.company.id, column)
+        return SQL("%s = %s", column, context.company.id)
+
+    @api.model
+    def _local_date(self, column, context):
+        """SQL expression: the company-local calendar date of a UTC timestamp."""
+        return SQL("((%s AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", column, context.tz)
+
+    @api.model
+    def _grouped(self, definition, dimensions, measures, from_where):
+        """Run one query grouped by the company total and by each allowed
+        dimension; return a list of dicts with ``dimension``, the dimension
+        field (e.g. ``team_id``) and the measures.
+
+        :param dimensions: {dimension: SQL expression of its id}
+        :param measures: {name: SQL aggregate expression}
+        :param from_where: SQL starting with FROM
+        """
+        allowed = self._allowed_dimensions(definition)
+        dimensions = {dim: expr for dim, expr in dimensions.items() if dim in allowed}
+        select = [SQL("%s AS %s", expr, SQL.identifier(name)) for name, expr in measures.items()]
+        for dim, expr in dimensions.items():
+            select.append(SQL("GROUPING(%s) AS %s", expr, SQL.identifier(f"g_{dim}")))
+            select.append(SQL("%s AS %s", expr, SQL.identifier(dim)))
+        sets = [SQL("()")] + [SQL("(%s)", expr) for expr in dimensions.values()]
+        query = SQL(
+            "SELECT %s %s GROUP BY GROUPING SETS (%s)",
+            SQL(", ").join(select),
+            from_where,
+            SQL(", ").join(sets),
+        )
+        result = []
+        for row in self.env.execute_query_dict(query):
+            dimension = next((dim for dim in dimensions if row[f"g_{dim}"] == 0), "company")
+            out = {name: row[name] or 0 for name in measures}
+            out["dimension"] = dimension
+            if dimension != "company":
+                out[f"{dimension}_id"] = row[dimension]
+            result.append(out)
+        return result
+
+    @api.model
+    def _rows(self, grouped, to_value):
+        """Turn grouped measures into snapshot rows with ``to_value(row)``."""
+        return [
+            {
+                **{key: val for key, val in row.items() if key == "dimension" or key.endswith("_id")},
+                "kpi_value": to_value(row),
+            }
+            for row in grouped
+        ]
+
+    @api.model
+    def _lead_dimensions(self, alias="l"):
+        return {dim: SQL.identifier(alias, column) for dim, column in LEAD_DIMENSIONS.items()}
+
+    # ------------------------------------------------------------------
+    # Pipeline KPIs (crm.lead)
+    # ------------------------------------------------------------------
+    @api.model
+    def _closed_opportunities_where(self, context):
+        """Opportunities won or lost in the period (won/lost status is read
+        from ``won_status``, the closing date from ``date_closed``)."""
+        return SQL(
+            """
+            FROM crm_lead l
+            WHERE %s AND l.type = 'opportunity'
+              AND l.won_status IN ('won', 'lost')
+              AND l.date_closed >= %s AND l.date_closed < %s
+            """,
+            self._company_clause(SQL("l.company_id"), context),
+            context.utc_from,
+            context.utc_to,
+        )
+
+    @api.model
+    def _kpi_win_rate(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            self._lead_dimensions(),
+            {
+                "won": SQL("COUNT(*) FILTER (WHERE l.won_status = 'won')"),
+                "lost": SQL("COUNT(*) FILTER (WHERE l.won_status = 'lost')"),
+            },
+            self._closed_opportunities_where(context),
+        )
+        return self._rows(grouped, lambda r: metrics.win_rate(won=r["won"], lost=r["lost"]))
+
+    @api.model
+    def _kpi_sales_cycle(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            self._lead_dimensions(),
+            {
+                "days": SQL(
+                    "SUM(EXTRACT(EPOCH FROM l.date_closed - l.create_date) / 86400.0)"
+                    " FILTER (WHERE l.won_status = 'won')"
+                ),
+                "won": SQL("COUNT(*) FILTER (WHERE l.won_status = 'won')"),
+            },
+            self._closed_opportunities_where(context),
+        )
+        return self._rows(
+            grouped, lambda r: metrics.sales_cycle(total_days=float(r["days"]), won=r["won"])
+        )
+
+    @api.model
+    def _created_leads_where(self, context):
+        """Leads and opportunities created in the period, archived ones included."""
+        return SQL(
+            "FROM crm_lead l WHERE %s AND l.create_date >= %s AND l.create_date < %s",
+            self._company_clause(SQL("l.company_id"), context),
+            context.utc_from,
+            context.utc_to,
+        )
+
+    @api.model
+    def _kpi_lead_sources(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            self._lead_dimensions(),
+            {"leads": SQL("COUNT(*)")},
+            self._created_leads_where(context),
+        )
+        return self._rows(grouped, lambda r: metrics.lead_sources(r["leads"]))
+
+    @api.model
+    def _lead_abandoned_condition(self, context):
+        """A lead is abandoned when it was lost, archived, or is still open
+        with no planned activity and no stage change for the stale delay
+        (counted back from the computation date)."""
+        stale_since = datetime.now() - self._stale_delta(context)
+        return SQL(
+            """
+            (l.won_status = 'lost' OR NOT l.active OR (
+                l.won_status = 'pending'
+                AND COALESCE(l.date_last_stage_update, l.create_date) < %s
+                AND NOT EXISTS (
+                    SELECT 1 FROM mail_activity a
+                     WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
+                )
+            ))
+            """,
+            stale_since,
+        )
+
+    @api.model
+    def _stale_delta(self, context):
+        return timedelta(days=context.company.kpi_stale_days)
+
+    @api.model
+    def _kpi_lead_abandonment(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            self._lead_dimensions(),
+            {
+                "abandoned": SQL(
+                    "COUNT(*) FILTER (WHERE %s)", self._lead_abandoned_condition(context)
+                ),
+                "created": SQL("COUNT(*)"),
+            },
+            self._created_leads_where(context),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.lead_abandonment(abandoned=r["abandoned"], created=r["created"]),
+        )
+
+    # ------------------------------------------------------------------
+    # Customer KPIs (sale.order, account.move, sale.subscription)
+    # ------------------------------------------------------------------
+    @api.model
+    def _purchase_events_sql(self, context):
+        """SQL of one row per purchase: ``customer_id`` (commercial partner),
+        ``day`` (company-local date), ``currency_id``, ``amount`` (untaxed, in
+        the document currency; 0 for invoices, whose revenue is already in
+        their order) and ``is_revenue``.
+
+        Purchases are confirmed sale orders (order date), posted customer
+        invoices (invoice date) and subscription starts (start date) that
+        left the draft/pre stages. A subscription created by a sale order is
+        counted through its order only, so its revenue is never doubled.
+        """
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
+                   so.currency_id, so.amount_untaxed AS amount
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale' AND %(so_company)s
+            UNION ALL
+            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id, 0.0
+              FROM account_move am
+             WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
+               AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
+            UNION ALL
+            SELECT p.commercial_partner_id, s.date_start, s.currency_id,
+                   CASE WHEN s.sale_order_id IS NULL THEN s.recurring_total ELSE 0.0 END
+              FROM sale_subscription s
+              JOIN sale_subscription_stage st ON st.id = s.stage_id
+              JOIN res_partner p ON p.id = s.partner_id
+             WHERE st.type NOT IN ('draft', 'pre') AND s.date_start IS NOT NULL
+               AND %(sub_company)s
+            """,
+            so_day=self._local_date(SQL("so.date_order"), context),
+            so_company=SQL("so.company_id = %s", context.company.id),
+            company=context.company.id,
+            sub_company=self._company_clause(SQL("s.company_id"), context),
+        )
+
+    @api.model
+    def _active_customers_sql(self, context, day):
+        """SQL of the customers active at the start of ``day``: a
+        subscription in progress at that moment (started before it and not
+        closed before it), or a purchase in the activity window before it."""
+        window_start = day - timedelta(days=context.company.kpi_activity_window_days)
+        return SQL(
+            """
+            SELECT customer_id FROM kpi_events WHERE day >= %(window_start)s AND day < %(day)s
+            UNION
+            SELECT customer_id FROM kpi_sub_intervals
+             WHERE date_from < %(day)s AND (date_to IS NULL OR date_to >= %(day)s)
+            """,
+            window_start=window_start,
+            day=day,
+        )
+
+    @api.model
+    def _customer_facts_sql(self, context):
+        """SQL (a WITH ... SELECT) of one row per customer of the company
+        relevant to the period: ``customer_id``, ``team_id`` (the customer's
+        sales team), ``is_new`` (first purchase in the period),
+        ``active_start``, ``active_end``, ``bought_in_period``,
+        ``upgraded_in_period``."""
+        return SQL(
+            """
+            WITH kpi_events AS (%(events)s),
+            kpi_sub_intervals AS (
+                SELECT customer_id, date_from, date_to FROM (
+                    SELECT m.partner_id AS customer_id, m.movement_type, m.date AS date_from,
+                           LEAD(m.date) OVER (PARTITION BY m.subscription_id ORDER BY m.date, m.id) AS date_to
+                      FROM crm_kpi_subscription_movement m
+                     WHERE m.movement_type IN ('start', 'reactivation', 'close')
+                       AND m.company_id = %(company)s
+                ) intervals
+                WHERE movement_type IN ('start', 'reactivation')
+            ),
+            kpi_first AS (
+                SELECT customer_id, MIN(day) AS first_day FROM kpi_events GROUP BY customer_id
+            ),
+            kpi_active_start AS (%(active_start)s),
+            kpi_active_end AS (%(active_end)s),
+            kpi_bought AS (
+                SELECT DISTINCT customer_id FROM kpi_events
+                 WHERE day >= %(date_from)s AND day < %(date_to)s
+            ),
+            kpi_upgraded AS (
+                SELECT DISTINCT m.partner_id AS customer_id FROM crm_kpi_subscription_movement m
+                 WHERE m.movement_type = 'upgrade' AND m.company_id = %(company)s
+                   AND m.date >= %(date_from)s AND m.date < %(date_to)s
+            ),
+            kpi_customers AS (
+                SELECT customer_id FROM kpi_active_start
+                UNION SELECT customer_id FROM kpi_active_end
+                UNION SELECT customer_id FROM kpi_first
+                 WHERE first_day >= %(date_from)s AND first_day < %(date_to)s
+            )
+            SELECT c.customer_id, partner.team_id,
+                   (f.first_day >= %(date_from)s AND f.first_day < %(date_to)s) AS is_new,
+                   (f.first_day < %(date_from)s) AS existed_before,
+                   (s.customer_id IS NOT NULL) AS active_start,
+                   (e.customer_id IS NOT NULL) AS active_end,
+                   (b.customer_id IS NOT NULL) AS bought_in_period,
+                   (u.customer_id IS NOT NULL) AS upgraded_in_period
+              FROM kpi_customers c
+              JOIN res_partner partner ON partner.id = c.customer_id
+              LEFT JOIN kpi_first f ON f.customer_id = c.customer_id
+              LEFT JOIN kpi_active_start s ON s.customer_id = c.customer_id
+              LEFT JOIN kpi_active_end e ON e.customer_id = c.customer_id
+              LEFT JOIN kpi_bought b ON b.customer_id = c.customer_id
+              LEFT JOIN kpi_upgraded u ON u.customer_id = c.customer_id
+            """,
+            events=self._purchase_events_sql(context),
+            company=context.company.id,
+            active_start=self._active_customers_sql(context, context.date_from),
+            active_end=self._active_customers_sql(context, context.date_to),
+            date_from=context.date_from,
+            date_to=context.date_to,
+        )
+
+    @api.model
+    def _customer_counts(self, definition, context):
+        """Customer counts of the period, for the company and per team."""
+        return self._grouped(
+            definition,
+            {"team": SQL("c.team_id")},
+            {
+                "new": SQL("COUNT(*) FILTER (WHERE c.is_new)"),
+                "active_start": SQL("COUNT(*) FILTER (WHERE c.active_start)"),
+                "active_end": SQL("COUNT(*) FILTER (WHERE c.active_end)"),
+                "lost": SQL("COUNT(*) FILTER (WHERE c.active_start AND NOT c.active_end)"),
+                "retained": SQL("COUNT(*) FILTER (WHERE c.active_start AND c.active_end)"),
+                "upsold": SQL(
+                    "COUNT(*) FILTER (WHERE c.active_start AND c.existed_before"
+                    " AND (c.bought_in_period OR c.upgraded_in_period))"
+                ),
+            },
+            SQL("FROM (%s) c", self._customer_facts_sql(context)),
+        )
+
+    @api.model
+    def _kpi_churn(self, definition, context):
+        return self._rows(
+            self._customer_counts(definition, context),
+            lambda r: metrics.churn(lost=r["lost"], active_at_start=r["active_start"]),
+        )
+
+    @api.model
+    def _kpi_retention(self, definition, context):
+        return self._rows(
+            self._customer_counts(definition, context),
+            lambda r: metrics.retention(
+                active_at_end=r["active_end"], new=r["new"], active_at_start=r["active_start"]
+            ),
+        )
+
+    @api.model
+    def _kpi_upsell(self, definition, context):
+        return self._rows(
+            self._customer_counts(definition, context),
+            lambda r: metrics.upsell(upsold=r["upsold"], active_at_start=r["active_start"]),
+        )

@@ -1,0 +1,349 @@
+import logging
+from datetime import date
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..engine.metrics import KpiValue
+from ..engine.periods import PERIOD_TYPES, period_of, periods_between
+
+_logger = logging.getLogger(__name__)
+
+PERIOD_TYPE_SELECTION = [
+    ("day", "Day"),
+    ("week", "Week"),
+    ("month", "Month"),
+    ("quarter", "Quarter"),
+    ("year", "Year"),
+]
+assert tuple(key for key, _label in PERIOD_TYPE_SELECTION) == PERIOD_TYPES
+
+DIMENSION_SELECTION = [
+    ("company", "Company"),
+    ("team", "Sales Team"),
+    ("user", "Salesperson"),
+    ("source", "Source"),
+    ("medium", "Medium"),
+    ("campaign", "Campaign"),
+    ("stage", "Stage"),
+]
+# The snapshot field that holds the value of each dimension.
+DIMENSION_FIELDS = {
+    "team": "team_id",
+    "user": "user_id",
+    "source": "source_id",
+    "medium": "medium_id",
+    "campaign": "campaign_id",
+    "stage": "stage_id",
+}
+
+
+class CrmKpiSnapshot(models.Model):
+    """The value of one KPI for one period, company and dimension value.
+
+    Snapshots are the single source of the dashboard, the reports, the goals
+    and the exports. Each row keeps its numerator and denominator so that any
+    roll-up (over teams, over periods) is recomputed as Σnumerator /
+    Σdenominator rather than averaged.
+
+    A row describes the company as a whole (``dimension = 'company'``) or one
+    value of one dimension (e.g. ``dimension = 'team'`` and ``team_id``);
+    rows of different dimensions must not be summed together.
+    """
+
+    _name = "crm.kpi.snapshot"
+    _description = "CRM KPI Snapshot"
+    _order = "date_start desc, kpi_id, dimension, id"
+    _rec_name = "kpi_id"
+
+    kpi_id = fields.Many2one(
+        "crm.kpi.definition", string="KPI", required=True, ondelete="cascade", index=True
+    )
+    kpi_code = fields.Char(related="kpi_id.code", store=True, index=True)
+    unit = fields.Selection(related="kpi_id.unit")
+    aggregation = fields.Selection(related="kpi_id.aggregation", store=True)
+    factor = fields.Float(related="kpi_id.factor", store=True)
+    period_type = fields.Selection(PERIOD_TYPE_SELECTION, required=True, index=True)
+    date_start = fields.Date(required=True, index=True)
+    date_end = fields.Date(required=True, help="First day after the period (exclusive).")
+    dimension = fields.Selection(DIMENSION_SELECTION, required=True, default="company")
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    team_id = fields.Many2one("crm.team", string="Sales Team", index="btree_not_null")
+    user_id = fields.Many2one("res.users", string="Salesperson", index="btree_not_null")
+    source_id = fields.Many2one("utm.source", index="btree_not_null")
+    medium_id = fields.Many2one("utm.medium", index="btree_not_null")
+    campaign_id = fields.Many2one("utm.campaign", index="btree_not_null")
+    stage_id = fields.Many2one("crm.stage", index="btree_not_null")
+    numerator = fields.Float(aggregator="sum", digits=(16, 4))
+    denominator = fields.Float(aggregator="sum", digits=(16, 4))
+    value = fields.Float(
+        aggregator="sum",
+        digits=(16, 4),
+        help="Empty when the KPI has no value (zero denominator). In pivot and "
+        "graph views a group's value is Σnumerator / Σdenominator of its rows.",
+    )
+    has_value = fields.Boolean(
+        help="False when the KPI has no value for this row (shown as n/a)."
+    )
+    is_final = fields.Boolean(
+        string="Final", help="The period has ended and its values were closed."
+    )
+    computed_at = fields.Datetime(required=True)
+
+    _snapshot_key = models.UniqueIndex(
+        "(kpi_id, period_type, date_start, company_id, dimension,"
+        " COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(source_id, 0),"
+        " COALESCE(medium_id, 0), COALESCE(campaign_id, 0), COALESCE(stage_id, 0))"
+    )
+
+    # ------------------------------------------------------------------
+    # Pivot / graph: ratios are rolled up, never averaged
+    # ------------------------------------------------------------------
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec.split(":")[0] == "value":
+            table = self._table
+            return SQL(
+                "CASE WHEN BOOL_AND(%(agg)s = 'sum') THEN SUM(%(num)s)"
+                " ELSE SUM(%(num)s) / NULLIF(SUM(%(den)s), 0) * MAX(%(factor)s) END",
+                agg=SQL.identifier(table, "aggregation"),
+                num=SQL.identifier(table, "numerator"),
+                den=SQL.identifier(table, "denominator"),
+                factor=SQL.identifier(table, "factor"),
+            )
+        return super()._read_group_select(aggregate_spec, query)
+
+    # ------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------
+    @api.model
+    def compute_snapshots(
+        self, period_type, date_from, date_to=None, kpi_codes=None, company_ids=None
+    ):
+        """Compute, idempotently, every period of ``period_type`` that
+        intersects ``[date_from, date_to]`` (one period when ``date_to`` is
+        omitted) for the given KPI codes (default: every active, available
+        KPI) and companies (default: the companies of the current user).
+
+        Rows of a (KPI, period, company) are updated in place; rows that no
+        longer apply are removed. A KPI that fails is logged and skipped; the
+        others are written. Returns the snapshot records written.
+        """
+        snapshots, _errors = self._compute_snapshots(
+            period_type, date_from, date_to, kpi_codes, company_ids
+        )
+        return snapshots
+
+    def _compute_snapshots(
+        self, period_type, date_from, date_to=None, kpi_codes=None, company_ids=None
+    ):
+        self._check_can_compute()
+        periods = self._get_periods(period_type, date_from, date_to)
+        definitions = self._get_definitions(kpi_codes)
+        companies = self._get_companies(company_ids)
+        engine = self.env["crm.kpi.engine"].sudo()
+        self.env.flush_all()
+        snapshot_ids, errors = [], []
+        today = fields.Date.context_today(self)
+        for company in companies:
+            for period in periods:
+                context = engine._make_context(company, period)
+                for definition in definitions:
+                    try:
+                        with self.env.cr.savepoint():
+                            rows = engine._gather(definition, context)
+                            snapshot_ids += self._store(
+                                definition, company, period, rows, is_final=period.date_end <= today
+                            )
+                    except Exception as error:  # noqa: BLE001 -- isolate one KPI's failure
+                        _logger.exception(
+                            "KPI %s failed for %s, %s", definition.code, company.name, period.label
+                        )
+                        errors.append((definition.code, company.id, period.label, str(error)))
+        self.invalidate_model()
+        return self.browse(snapshot_ids), errors
+
+    # ------------------------------------------------------------------
+    # Scheduled action
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_refresh(self):
+        """Refresh the open period of every type for every company, and
+        close (recompute as final) the periods that ended since the last run.
+
+        One unit of work is one company and one period; progress is
+        committed after each unit, so a long run resumes where it stopped.
+        """
+        today = fields.Date.context_today(self)
+        closed = {
+            (company.id, period_type, date_start)
+            for company, period_type, date_start in self._read_group(
+                [("is_final", "=", True), ("dimension", "=", "company")],
+                ["company_id", "period_type", "date_start:day"],
+            )
+        }
+        units = []
+        for company in self.env["res.company"].search([]):
+            for period_type in PERIOD_TYPES:
+                current = period_of(period_type, today)
+                previous = current.previous()
+                if (company.id, period_type, previous.date_start) not in closed:
+                    units.append((company, previous))
+                units.append((company, current))
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(units))
+        for company, period in units:
+            _snapshots, errors = self.with_company(company)._compute_snapshots(
+                period.period_type, period.date_start, company_ids=company.ids
+            )
+            if errors:
+                _logger.warning(
+                    "KPI refresh of %s, %s: %d KPI(s) failed", company.name, period.label, len(errors)
+                )
+            if cron._commit_progress(1) <= 0:
+                break
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def _check_can_compute(self):
+        if not (self.env.su or self.env.user.has_group("crm_kpi.crm_kpi_group_manager")):
+            raise AccessError(self.env._("Only KPI Managers can compute KPI snapshots."))
+
+    def _get_periods(self, period_type, date_from, date_to):
+        if period_type not in PERIOD_TYPES:
+            raise UserError(
+                self.env._(
+                    "Unknown period type %(type)s; use one of: %(types)s.",
+                    type=period_type,
+                    types=", ".join(PERIOD_TYPES),
+                )
+            )
+        date_from = fields.Date.to_date(date_from)
+        date_to = fields.Date.to_date(date_to) if date_to else None
+        if not isinstance(date_from, date):
+            raise UserError(self.env._("A start date is required to compute KPI snapshots."))
+        if date_to and date_to < date_from:
+            raise UserError(
+                self.env._(
+                    "The end date %(end)s is before the start date %(start)s.",
+                    end=date_to,
+                    start=date_from,
+                )
+            )
+        return periods_between(period_type, date_from, date_to)
+
+    def _get_definitions(self, kpi_codes):
+        Definition = self.env["crm.kpi.definition"].sudo()
+        definitions = Definition.search([])
+        if kpi_codes:
+            unknown = set(kpi_codes) - set(definitions.mapped("code"))
+            if unknown:
+                raise UserError(
+                    self.env._(
+                        "Unknown or archived KPI codes: %(codes)s.", codes=", ".join(sorted(unknown))
+                    )
+                )
+            definitions = definitions.filtered(lambda d: d.code in kpi_codes)
+        engine = self.env["crm.kpi.engine"]
+        return definitions.filtered(lambda d: d.is_available and engine._has_gatherer(d.code))
+
+    def _get_companies(self, company_ids):
+        if not company_ids:
+            return self.env.user.company_ids
+        companies = self.env["res.company"].browse(company_ids).exists()
+        if len(companies) != len(set(company_ids)):
+            raise UserError(self.env._("Some of the requested companies do not exist."))
+        if not self.env.su and companies - self.env.user.company_ids:
+            raise AccessError(
+                self.env._("You cannot compute KPIs of a company you do not belong to.")
+            )
+        return companies
+
+    def _store(self, definition, company, period, rows, is_final):
+        """Upsert ``rows`` (dicts with dimension values, numerator and
+        denominator) as the snapshots of one KPI, period and company; delete
+        the rows of that KPI, period and company that were not produced.
+
+        One INSERT ... ON CONFLICT and one DELETE, whatever the number of rows.
+        """
+        now = fields.Datetime.now()
+        values = []
+        for row in rows:
+            kpi_value = self._value_of(definition, row)
+            values.append(
+                SQL(
+                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    definition.id, definition.code, definition.aggregation, definition.factor,
+                    period.period_type, period.date_start, period.date_end,
+                    row.get("dimension", "company"), company.id,
+                    row.get("team_id"), row.get("user_id"), row.get("source_id"),
+                    row.get("medium_id"), row.get("campaign_id"), row.get("stage_id"),
+                    kpi_value.numerator, kpi_value.denominator, kpi_value.value,
+                    kpi_value.value is not None, is_final, now, self.env.uid, now, self.env.uid, now,
+                )
+            )
+        ids = []
+        if values:
+            ids = [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                INSERT INTO crm_kpi_snapshot (
+                    kpi_id, kpi_code, aggregation, factor,
+                    period_type, date_start, date_end, dimension, company_id,
+                    team_id, user_id, source_id, medium_id, campaign_id, stage_id,
+                    numerator, denominator, value, has_value,
+                    is_final, computed_at, create_uid, create_date, write_uid, write_date
+                ) VALUES %s
+                ON CONFLICT (kpi_id, period_type, date_start, company_id, dimension,
+                    COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(source_id, 0),
+                    COALESCE(medium_id, 0), COALESCE(campaign_id, 0), COALESCE(stage_id, 0))
+                DO UPDATE SET
+                    kpi_code = EXCLUDED.kpi_code,
+                    aggregation = EXCLUDED.aggregation,
+                    factor = EXCLUDED.factor,
+                    date_end = EXCLUDED.date_end,
+                    numerator = EXCLUDED.numerator,
+                    denominator = EXCLUDED.denominator,
+                    value = EXCLUDED.value,
+                    has_value = EXCLUDED.has_value,
+                    is_final = EXCLUDED.is_final,
+                    computed_at = EXCLUDED.computed_at,
+                    write_uid = EXCLUDED.write_uid,
+                    write_date = EXCLUDED.write_date
+                RETURNING id
+                """,
+                        SQL(", ").join(values),
+                    )
+                )
+            ]
+        self.env.execute_query(
+            SQL(
+                """
+            DELETE FROM crm_kpi_snapshot
+             WHERE kpi_id = %s AND period_type = %s AND date_start = %s
+               AND company_id = %s AND NOT (id = ANY(%s))
+            """,
+                definition.id,
+                period.period_type,
+                period.date_start,
+                company.id,
+                ids,
+            )
+        )
+        return ids
+
+    @api.model
+    def _value_of(self, definition, row):
+        """The KpiValue of a gathered row, rounded for storage."""
+        kpi_value = row["kpi_value"]
+        assert isinstance(kpi_value, KpiValue)
+        return KpiValue(
+            numerator=kpi_value.numerator,
+            denominator=kpi_value.denominator,
+            value=None if kpi_value.value is None else round(kpi_value.value, 4),
+        )

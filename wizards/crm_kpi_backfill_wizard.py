@@ -1,0 +1,65 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.crm_kpi_snapshot import PERIOD_TYPE_SELECTION
+
+
+class CrmKpiBackfillWizard(models.TransientModel):
+    """Compute (or recompute) the snapshots of a past range of periods."""
+
+    _name = "crm.kpi.backfill.wizard"
+    _description = "Back-fill CRM KPI Snapshots"
+
+    period_type = fields.Selection(PERIOD_TYPE_SELECTION, required=True, default="month")
+    date_from = fields.Date(
+        required=True,
+        default=lambda self: fields.Date.context_today(self).replace(day=1) - relativedelta(months=12),
+    )
+    date_to = fields.Date(required=True, default=fields.Date.context_today)
+    kpi_ids = fields.Many2many(
+        "crm.kpi.definition",
+        string="KPIs",
+        help="Leave empty to compute every active KPI.",
+    )
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        default=lambda self: self.env.company,
+        help="Leave empty to compute every company you belong to.",
+    )
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for wizard in self:
+            if wizard.date_to < wizard.date_from:
+                raise UserError(self.env._("The end of the range must not be before its start."))
+
+    def action_compute(self):
+        self.ensure_one()
+        snapshots, errors = self.env["crm.kpi.snapshot"]._compute_snapshots(
+            self.period_type,
+            self.date_from,
+            self.date_to,
+            kpi_codes=self.kpi_ids.mapped("code") or None,
+            company_ids=self.company_ids.ids or None,
+        )
+        if errors:
+            failed = sorted({code for code, *_rest in errors})
+            message = self.env._(
+                "%(count)s KPI values computed; these KPIs failed and were skipped: "
+                "%(codes)s (see the server log).",
+                count=len(snapshots),
+                codes=", ".join(failed),
+            )
+            kind = "warning"
+        else:
+            message = self.env._("%(count)s KPI values computed.", count=len(snapshots))
+            kind = "success"
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": bool(errors), "next": action},
+        }
