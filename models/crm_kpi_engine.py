@@ -115,7 +115,7 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL("((%s AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", column, context.tz)
 
     @api.model
-    def _grouped(self, definition, dimensions, measures, from_where):
+    def _grouped(self, definition, dimensions, measures, from_where, currency=None):
         """Run one query grouped by the company total and by each allowed
         dimension; return a list of dicts with ``dimension``, the dimension
         field (e.g. ``team_id``) and the measures.
@@ -123,6 +123,9 @@ class CrmKpiEngine(models.AbstractModel):
         :param dimensions: {dimension: SQL expression of its id}
         :param measures: {name: SQL aggregate expression}
         :param from_where: SQL starting with FROM
+        :param currency: SQL expression of a currency id; when given, every
+            group is also split by currency and rows carry ``currency_id``
+            (see :meth:`_in_company_currency`)
         """
         allowed = self._allowed_dimensions(definition)
         dimensions = {dim: expr for dim, expr in dimensions.items() if dim in allowed}
@@ -130,7 +133,13 @@ class CrmKpiEngine(models.AbstractModel):
         for dim, expr in dimensions.items():
             select.append(SQL("GROUPING(%s) AS %s", expr, SQL.identifier(f"g_{dim}")))
             select.append(SQL("%s AS %s", expr, SQL.identifier(dim)))
-        sets = [SQL("()")] + [SQL("(%s)", expr) for expr in dimensions.values()]
+        extra = []
+        if currency is not None:
+            select.append(SQL("%s AS currency_id", currency))
+            extra = [currency]
+        sets = [SQL("(%s)", SQL(", ").join(extra))] + [
+            SQL("(%s)", SQL(", ").join([expr, *extra])) for expr in dimensions.values()
+        ]
         query = SQL(
             "SELECT %s %s GROUP BY GROUPING SETS (%s)",
             SQL(", ").join(select),
@@ -144,8 +153,57 @@ class CrmKpiEngine(models.AbstractModel):
             out["dimension"] = dimension
             if dimension != "company":
                 out[f"{dimension}_id"] = row[dimension]
+            if currency is not None:
+                out["currency_id"] = row["currency_id"]
             result.append(out)
         return result
+
+    @staticmethod
+    def _row_key(row):
+        return row["dimension"], row.get(f"{row['dimension']}_id")
+
+    @api.model
+    def _merge(self, *row_lists, defaults=None):
+        """Merge rows of several queries on (dimension, dimension value),
+        adding up measures of the same name; measures absent from a group
+        take their value from ``defaults`` (0 by default). A company row is
+        always present."""
+        merged = {("company", None): {"dimension": "company"}}
+        for rows in row_lists:
+            for row in rows:
+                target = merged.setdefault(self._row_key(row), {
+                    key: val for key, val in row.items() if key == "dimension" or key.endswith("_id")
+                })
+                for key, val in row.items():
+                    if key != "dimension" and not key.endswith("_id"):
+                        target[key] = target.get(key, 0) + (val or 0)
+        names = set(defaults or {})
+        for row in merged.values():
+            names |= {k for k in row if k != "dimension" and not k.endswith("_id")}
+        for row in merged.values():
+            for name in names:
+                row.setdefault(name, (defaults or {}).get(name, 0))
+        return list(merged.values())
+
+    @api.model
+    def _in_company_currency(self, rows, money, context):
+        """Convert the ``money`` measures of per-currency rows (from
+        :meth:`_grouped` with ``currency``) to the company currency at the
+        rate of the period's last day, and add up the currencies."""
+        company = context.company
+        currency_ids = {row["currency_id"] for row in rows if row.get("currency_id")}
+        currencies = self.env["res.currency"].browse(currency_ids) | company.currency_id
+        rates = currencies._get_rates(company, context.period.last_day)
+        company_rate = rates[company.currency_id.id]
+        converted = []
+        for row in rows:
+            row = dict(row)
+            currency_id = row.pop("currency_id", None) or company.currency_id.id
+            factor = company_rate / rates[currency_id]
+            for name in money:
+                row[name] = float(row[name] or 0) * factor
+            converted.append(row)
+        return self._merge(converted)
 
     @api.model
     def _rows(self, grouped, to_value):
@@ -437,4 +495,279 @@ class CrmKpiEngine(models.AbstractModel):
         return self._rows(
             self._customer_counts(definition, context),
             lambda r: metrics.upsell(upsold=r["upsold"], active_at_start=r["active_start"]),
+        )
+
+    @api.model
+    def _new_customer_revenue(self, definition, context):
+        """Revenue (company currency) of the period's purchases by customers
+        whose first purchase falls in the period, for the company and per
+        customer team."""
+        rows = self._grouped(
+            definition,
+            {"team": SQL("partner.team_id")},
+            {"revenue": SQL("SUM(ev.amount)")},
+            SQL(
+                """
+                FROM (%(events)s) ev
+                JOIN (SELECT customer_id, MIN(day) AS first_day FROM (%(events)s) e
+                       GROUP BY customer_id) f ON f.customer_id = ev.customer_id
+                JOIN res_partner partner ON partner.id = ev.customer_id
+                WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                  AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
+                """,
+                events=self._purchase_events_sql(context),
+                date_from=context.date_from,
+                date_to=context.date_to,
+            ),
+            currency=SQL("ev.currency_id"),
+        )
+        return self._in_company_currency(rows, ["revenue"], context)
+
+    @api.model
+    def _kpi_net_new_revenue(self, definition, context):
+        rows = self._new_customer_revenue(definition, context)
+        return self._rows(rows, lambda r: metrics.net_new_revenue(r["revenue"]))
+
+    @api.model
+    def _costs(self, definition, context, category):
+        """Costs of a category recorded in the period, in company currency,
+        for the company and per sales team."""
+        rows = self._grouped(
+            definition,
+            {"team": SQL("cost.team_id")},
+            {"costs": SQL("SUM(cost.amount)")},
+            SQL(
+                """
+                FROM crm_kpi_cost cost
+                WHERE cost.company_id = %s AND cost.category = %s
+                  AND cost.date >= %s AND cost.date < %s
+                """,
+                context.company.id,
+                category,
+                context.date_from,
+                context.date_to,
+            ),
+            currency=SQL("cost.currency_id"),
+        )
+        return self._in_company_currency(rows, ["costs"], context)
+
+    @api.model
+    def _kpi_cac(self, definition, context):
+        rows = self._merge(
+            self._costs(definition, context, "acquisition"),
+            self._customer_counts(definition, context),
+            defaults={"costs": 0, "new": 0},
+        )
+        return self._rows(
+            rows, lambda r: metrics.cac(acquisition_costs=r["costs"], new_customers=r["new"])
+        )
+
+    @api.model
+    def _kpi_retention_cost(self, definition, context):
+        rows = self._merge(
+            self._costs(definition, context, "retention"),
+            self._customer_counts(definition, context),
+            defaults={"costs": 0, "retained": 0},
+        )
+        return self._rows(
+            rows,
+            lambda r: metrics.retention_cost(retention_costs=r["costs"], retained=r["retained"]),
+        )
+
+    # ------------------------------------------------------------------
+    # Satisfaction KPIs (crm.kpi.feedback)
+    # ------------------------------------------------------------------
+    @api.model
+    def _feedback_where(self, context, kind):
+        return SQL(
+            """
+            FROM crm_kpi_feedback fb
+            WHERE fb.company_id = %s AND fb.kind = %s AND fb.date >= %s AND fb.date < %s
+            """,
+            context.company.id,
+            kind,
+            context.date_from,
+            context.date_to,
+        )
+
+    @api.model
+    def _kpi_nps(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            {},
+            {
+                "promoters": SQL("COUNT(*) FILTER (WHERE fb.category = 'promoter')"),
+                "detractors": SQL("COUNT(*) FILTER (WHERE fb.category = 'detractor')"),
+                "responses": SQL("COUNT(*)"),
+            },
+            self._feedback_where(context, "nps"),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.nps(
+                promoters=r["promoters"], detractors=r["detractors"], responses=r["responses"]
+            ),
+        )
+
+    @api.model
+    def _kpi_ces(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            {},
+            {"score_sum": SQL("SUM(fb.score)"), "responses": SQL("COUNT(*)")},
+            self._feedback_where(context, "ces"),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.ces(score_sum=float(r["score_sum"]), responses=r["responses"]),
+        )
+
+    # ------------------------------------------------------------------
+    # Marketing KPIs
+    # ------------------------------------------------------------------
+    @api.model
+    def _visitors_sql(self, context):
+        """SQL of (source_id, visitors) rows: the web traffic recorded in
+        ``crm.kpi.traffic`` for the period."""
+        return SQL(
+            """
+            SELECT t.source_id, t.visitors FROM crm_kpi_traffic t
+             WHERE t.company_id = %s AND t.date >= %s AND t.date < %s
+            """,
+            context.company.id,
+            context.date_from,
+            context.date_to,
+        )
+
+    @api.model
+    def _kpi_traffic_to_lead(self, definition, context):
+        leads = self._grouped(
+            definition,
+            {"source": SQL("l.source_id")},
+            {"leads": SQL("COUNT(*)")},
+            self._created_leads_where(context),
+        )
+        visitors = self._grouped(
+            definition,
+            {"source": SQL("v.source_id")},
+            {"visitors": SQL("SUM(v.visitors)")},
+            SQL("FROM (%s) v", self._visitors_sql(context)),
+        )
+        rows = self._merge(leads, visitors, defaults={"leads": 0, "visitors": 0})
+        return self._rows(
+            rows, lambda r: metrics.traffic_to_lead(leads=r["leads"], visitors=r["visitors"])
+        )
+
+    # ------------------------------------------------------------------
+    # CRM adoption and data health
+    # ------------------------------------------------------------------
+    @api.model
+    def _kpi_login_frequency(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            {"user": SQL("log.create_uid")},
+            {
+                "logins": SQL("COUNT(*)"),
+                "users": SQL("COUNT(DISTINCT log.create_uid)"),
+            },
+            SQL(
+                """
+                FROM res_users_log log
+                JOIN res_users u ON u.id = log.create_uid
+                WHERE NOT u.share AND u.company_id = %s
+                  AND log.create_date >= %s AND log.create_date < %s
+                """,
+                context.company.id,
+                context.utc_from,
+                context.utc_to,
+            ),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.login_frequency(logins=r["logins"], active_users=r["users"]),
+        )
+
+    @api.model
+    def _records_created_sql(self, context):
+        """SQL of (user_id) rows, one per lead, contact, sale order or
+        activity created in the period by an internal user of the company.
+        Records without a company (shared contacts, activities) count for
+        the creating user's main company."""
+        def created(alias):
+            column = SQL.identifier(alias, "create_date")
+            return SQL("%s >= %s AND %s < %s", column, context.utc_from, column, context.utc_to)
+
+        company = context.company.id
+        return SQL(
+            """
+            SELECT l.create_uid AS user_id FROM crm_lead l
+             WHERE l.company_id = %(company)s AND %(lead)s
+            UNION ALL
+            SELECT r.create_uid FROM res_partner r JOIN res_users u ON u.id = r.create_uid
+             WHERE COALESCE(r.company_id, u.company_id) = %(company)s AND %(partner)s
+            UNION ALL
+            SELECT o.create_uid FROM sale_order o WHERE o.company_id = %(company)s AND %(order)s
+            UNION ALL
+            SELECT a.create_uid FROM mail_activity a JOIN res_users u ON u.id = a.create_uid
+             WHERE u.company_id = %(company)s AND %(activity)s
+            """,
+            company=company,
+            lead=created("l"),
+            partner=created("r"),
+            order=created("o"),
+            activity=created("a"),
+        )
+
+    @api.model
+    def _kpi_records_created(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            {"user": SQL("rec.user_id")},
+            {"records": SQL("COUNT(*)")},
+            SQL(
+                "FROM (%s) rec JOIN res_users u ON u.id = rec.user_id WHERE NOT u.share",
+                self._records_created_sql(context),
+            ),
+        )
+        return self._rows(grouped, lambda r: metrics.records_created(r["records"]))
+
+    @api.model
+    def _kpi_data_quality(self, definition, context):
+        """Active leads and contacts existing at the end of the period that
+        have neither email nor phone, or share their email with another
+        active record of the same kind (a duplicate). Users' and companies'
+        own partners are not CRM contacts and are left out."""
+        grouped = self._grouped(
+            definition,
+            {},
+            {
+                "flagged": SQL("COUNT(*) FILTER (WHERE rec.flagged)"),
+                "records": SQL("COUNT(*)"),
+            },
+            SQL(
+                """
+                FROM (
+                    SELECT (COALESCE(l.email_from, '') = '' AND COALESCE(l.phone, '') = '')
+                           OR (l.email_normalized IS NOT NULL AND COUNT(*) OVER (
+                                   PARTITION BY l.email_normalized) > 1) AS flagged
+                      FROM crm_lead l
+                     WHERE l.active AND %(lead_company)s AND l.create_date < %(until)s
+                    UNION ALL
+                    SELECT (COALESCE(p.email, '') = '' AND COALESCE(p.phone, '') = '')
+                           OR (p.email_normalized IS NOT NULL AND COUNT(*) OVER (
+                                   PARTITION BY p.email_normalized) > 1)
+                      FROM res_partner p
+                     WHERE p.active AND p.type = 'contact' AND %(partner_company)s
+                       AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id)
+                       AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
+                       AND p.create_date < %(until)s
+                ) rec
+                """,
+                lead_company=self._company_clause(SQL("l.company_id"), context),
+                partner_company=self._company_clause(SQL("p.company_id"), context),
+                until=context.utc_to,
+            ),
+        )
+        return self._rows(
+            grouped, lambda r: metrics.data_quality(flagged=r["flagged"], records=r["records"])
         )

@@ -1,0 +1,103 @@
+from datetime import date
+
+from odoo.tests import tagged
+
+from .common import KpiCase, dt
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerKpis(KpiCase):
+    """Customers of March 2026 (activity window 365 days, company in EUR).
+
+    Confirmed orders (order date):
+      C1  2025-06-10                  → active at 03-01 and at 04-01: retained
+      C2  2025-03-15                  → active at 03-01, not at 04-01: lost
+      C3  2025-03-20 and 2026-03-10   → retained, bought again: upsold
+      C4  2026-03-05 (1,000 EUR), its contact 2026-03-20 (200 EUR): new
+      C5  2026-03-25 (500 USD at 2 USD per EUR on 03-31 = 250 EUR): new
+      C6  2024-01-01                  → never active in the period
+    active at start {C1, C2, C3} = 3, at end {C1, C3, C4, C5} = 4,
+    new {C4, C5} = 2, lost {C2} = 1, retained {C1, C3} = 2, upsold {C3} = 1.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.env.ref("base.EUR")
+        cls.usd = cls.env.ref("base.USD")
+        (cls.eur | cls.usd).active = True
+        cls.company.currency_id = cls.eur
+        cls.env["res.currency.rate"].create([
+            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-01-01", "rate": 1.25},
+            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-03-31", "rate": 2.0},
+            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-04-15", "rate": 4.0},
+        ])
+        cls.usd_pricelist = cls.env["product.pricelist"].create({
+            "name": "KPI USD", "currency_id": cls.usd.id, "company_id": cls.company.id,
+        })
+        cls.product = cls.env["product.product"].create({
+            "name": "KPI Service", "type": "service", "list_price": 1.0,
+        })
+        Partner = cls.env["res.partner"]
+        cls.c1, cls.c2, cls.c3, cls.c4, cls.c5, cls.c6 = Partner.create([
+            {"name": f"KPI Customer {i}", "is_company": True, "team_id": cls.team_a.id}
+            for i in range(1, 7)
+        ])
+        cls.c4_contact = Partner.create({"name": "C4 buyer", "parent_id": cls.c4.id})
+        cls._order(cls.c1, dt(2025, 6, 10), 100)
+        cls._order(cls.c2, dt(2025, 3, 15), 100)
+        cls._order(cls.c3, dt(2025, 3, 20), 100)
+        cls._order(cls.c3, dt(2026, 3, 10), 300)
+        cls._order(cls.c4, dt(2026, 3, 5), 1000)
+        cls._order(cls.c4_contact, dt(2026, 3, 20), 200)
+        cls._order(cls.c5, dt(2026, 3, 25), 500, pricelist=cls.usd_pricelist)
+        cls._order(cls.c6, dt(2024, 1, 1), 100)
+        # a quotation never confirmed does not count
+        cls._order(cls.c6, dt(2026, 3, 5), 100, confirm=False)
+
+    @classmethod
+    def _order(cls, partner, when, amount, pricelist=None, confirm=True):
+        order = cls.env["sale.order"].create({
+            "partner_id": partner.id,
+            "company_id": cls.company.id,
+            "pricelist_id": pricelist.id if pricelist else False,
+            "order_line": [(0, 0, {"product_id": cls.product.id, "product_uom_qty": 1,
+                                   "price_unit": amount, "tax_ids": False})],
+        })
+        if confirm:
+            order.action_confirm()
+        cls._set_dates(order, date_order=when)
+        return order
+
+    def test_churn(self):
+        # lost 1 / active at start 3 × 100 = 33.33 %
+        self.assertKpi(self.row(self.compute("churn", "month", date(2026, 3, 1))), 1, 3, 33.3333)
+
+    def test_retention(self):
+        # (active at end 4 − new 2) / active at start 3 × 100 = 66.67 %
+        self.assertKpi(
+            self.row(self.compute("retention", "month", date(2026, 3, 1))), 2, 3, 66.6667
+        )
+
+    def test_upsell(self):
+        # C3 bought again: 1 / 3 × 100 = 33.33 %
+        self.assertKpi(self.row(self.compute("upsell", "month", date(2026, 3, 1))), 1, 3, 33.3333)
+
+    def test_net_new_revenue_multi_currency(self):
+        # C4 1,000 + 200 EUR, C5 500 USD / 2.0 = 250 EUR → 1,450 EUR
+        snapshots = self.compute("net_new_revenue", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(snapshots), 1450, 1, 1450)
+        self.assertEqual(snapshots[0].currency_id, self.eur)
+
+    def test_empty_period(self):
+        # January 2024: nobody active before, C6 is new → no churn value (0 / 0)
+        snapshots = self.compute("churn", "month", date(2024, 1, 1))
+        self.assertKpi(self.row(snapshots), 0, 0, None)
+        revenue = self.compute("net_new_revenue", "month", date(2023, 1, 1))
+        self.assertKpi(self.row(revenue), 0, 1, 0)
+
+    def test_activity_window_setting(self):
+        # With a 30-day window, at 03-01 nobody bought in [01-30, 03-01): the
+        # churn denominator is 0 → no value; retention likewise.
+        self.company.kpi_activity_window_days = 30
+        self.assertKpi(self.row(self.compute("churn", "month", date(2026, 3, 1))), 0, 0, None)
