@@ -19,6 +19,7 @@
         "security/ir.model.access.csv",
         "security/crm_kpi_security.xml",
         "data/crm_kpi_definition_data.xml",
+        "data/res_company_data.xml",
         "views/crm_kpi_definition_views.xml",
         "views/crm_kpi_snapshot_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",

@@ -498,30 +498,36 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _new_customer_revenue(self, definition, context):
+    def _new_customer_revenue(self, definition, context, dimensions=None):
         """Revenue (company currency) of the period's purchases by customers
-        whose first purchase falls in the period, for the company and per
-        customer team."""
+        whose first purchase falls in the period: ``revenue`` for all of
+        them and ``marketing_revenue`` for the marketing-sourced ones, for
+        the company and per customer team."""
         rows = self._grouped(
             definition,
-            {"team": SQL("partner.team_id")},
-            {"revenue": SQL("SUM(ev.amount)")},
+            {"team": SQL("partner.team_id")} if dimensions is None else dimensions,
+            {
+                "revenue": SQL("SUM(ev.amount)"),
+                "marketing_revenue": SQL("SUM(ev.amount) FILTER (WHERE src.is_marketing)"),
+            },
             SQL(
                 """
                 FROM (%(events)s) ev
                 JOIN (SELECT customer_id, MIN(day) AS first_day FROM (%(events)s) e
                        GROUP BY customer_id) f ON f.customer_id = ev.customer_id
                 JOIN res_partner partner ON partner.id = ev.customer_id
+                LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
                 WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                   AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
                 """,
                 events=self._purchase_events_sql(context),
+                sources=self._customer_sources_sql(context),
                 date_from=context.date_from,
                 date_to=context.date_to,
             ),
             currency=SQL("ev.currency_id"),
         )
-        return self._in_company_currency(rows, ["revenue"], context)
+        return self._in_company_currency(rows, ["revenue", "marketing_revenue"], context)
 
     @api.model
     def _kpi_net_new_revenue(self, definition, context):
@@ -637,6 +643,116 @@ class CrmKpiEngine(models.AbstractModel):
             context.company.id,
             context.date_from,
             context.date_to,
+        )
+
+    @api.model
+    def _marketing_condition(self, alias, context):
+        """SQL condition: the record behind ``alias`` (a lead or a cost, with
+        UTM columns) is marketing-sourced per the company's settings."""
+        company = context.company
+        conditions = []
+        if company.kpi_marketing_campaigns:
+            conditions.append(SQL("%s IS NOT NULL", SQL.identifier(alias, "campaign_id")))
+        if company.kpi_marketing_medium_ids:
+            conditions.append(SQL(
+                "%s = ANY(%s)", SQL.identifier(alias, "medium_id"), company.kpi_marketing_medium_ids.ids
+            ))
+        if company.kpi_marketing_source_ids:
+            conditions.append(SQL(
+                "%s = ANY(%s)", SQL.identifier(alias, "source_id"), company.kpi_marketing_source_ids.ids
+            ))
+        return SQL("(%s)", SQL(" OR ").join(conditions)) if conditions else SQL("FALSE")
+
+    @api.model
+    def _customer_sources_sql(self, context):
+        """SQL of one row per customer that has a won lead: ``customer_id``
+        and ``is_marketing``, whether their first won lead (earliest closing
+        date) is marketing-sourced."""
+        return SQL(
+            """
+            SELECT DISTINCT ON (p.commercial_partner_id)
+                   p.commercial_partner_id AS customer_id, %s AS is_marketing
+              FROM crm_lead l
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.won_status = 'won' AND %s
+             ORDER BY p.commercial_partner_id, l.date_closed, l.id
+            """,
+            self._marketing_condition("l", context),
+            self._company_clause(SQL("l.company_id"), context),
+        )
+
+    @api.model
+    def _kpi_marketing_share(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            {"team": SQL("partner.team_id")},
+            {
+                "marketing": SQL("COUNT(*) FILTER (WHERE src.is_marketing)"),
+                "new": SQL("COUNT(*)"),
+            },
+            SQL(
+                """
+                FROM (SELECT customer_id, MIN(day) AS first_day FROM (%(events)s) e
+                       GROUP BY customer_id) f
+                JOIN res_partner partner ON partner.id = f.customer_id
+                LEFT JOIN (%(sources)s) src ON src.customer_id = f.customer_id
+                WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                """,
+                events=self._purchase_events_sql(context),
+                sources=self._customer_sources_sql(context),
+                date_from=context.date_from,
+                date_to=context.date_to,
+            ),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.marketing_share(
+                marketing_new_customers=r["marketing"], new_customers=r["new"]
+            ),
+        )
+
+    @api.model
+    def _kpi_marketing_revenue_share(self, definition, context):
+        return self._rows(
+            self._new_customer_revenue(definition, context),
+            lambda r: metrics.marketing_revenue_share(
+                marketing_revenue=r["marketing_revenue"], new_customer_revenue=r["revenue"]
+            ),
+        )
+
+    @api.model
+    def _kpi_marketing_roi(self, definition, context):
+        """Revenue of marketing-sourced new customers against the acquisition
+        costs tagged with a marketing campaign, medium or source."""
+        costs = self._in_company_currency(
+            self._grouped(
+                definition,
+                {},
+                {"costs": SQL("SUM(cost.amount)")},
+                SQL(
+                    """
+                    FROM crm_kpi_cost cost
+                    WHERE cost.company_id = %s AND cost.category = 'acquisition' AND %s
+                      AND cost.date >= %s AND cost.date < %s
+                    """,
+                    context.company.id,
+                    self._marketing_condition("cost", context),
+                    context.date_from,
+                    context.date_to,
+                ),
+                currency=SQL("cost.currency_id"),
+            ),
+            ["costs"],
+            context,
+        )
+        rows = self._merge(
+            costs,
+            self._new_customer_revenue(definition, context, dimensions={}),
+            defaults={"costs": 0, "marketing_revenue": 0},
+        )
+        return self._rows(
+            rows,
+            lambda r: metrics.marketing_roi(revenue=r["marketing_revenue"], costs=r["costs"]),
         )
 
     @api.model

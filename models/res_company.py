@@ -1,4 +1,21 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+# UTM records that make a lead "marketing-sourced" by default (KPI_SPEC §1:
+# every campaign, and the mediums Email, Website, Social, Banner, Newsletter).
+DEFAULT_MARKETING_MEDIUMS = (
+    "utm.utm_medium_email",
+    "utm.utm_medium_website",
+    "utm.utm_medium_banner",
+    "utm.utm_medium_twitter",
+    "utm.utm_medium_facebook",
+    "utm.utm_medium_linkedin",
+)
+DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
+
+
+def _refs(env, xml_ids):
+    records = [env.ref(xml_id, raise_if_not_found=False) for xml_id in xml_ids]
+    return [record.id for record in records if record]
 
 
 class ResCompany(models.Model):
@@ -31,6 +48,26 @@ class ResCompany(models.Model):
         help="Share of revenue kept as gross profit, used by CLV and CAC payback.",
     )
 
+    kpi_marketing_campaigns = fields.Boolean(
+        string="Campaigns Are Marketing",
+        default=True,
+        help="Every lead tagged with a UTM campaign counts as marketing-sourced.",
+    )
+    kpi_marketing_medium_ids = fields.Many2many(
+        "utm.medium",
+        "res_company_kpi_marketing_medium_rel",
+        string="Marketing Mediums",
+        default=lambda self: _refs(self.env, DEFAULT_MARKETING_MEDIUMS),
+        help="Leads with one of these UTM mediums count as marketing-sourced.",
+    )
+    kpi_marketing_source_ids = fields.Many2many(
+        "utm.source",
+        "res_company_kpi_marketing_source_rel",
+        string="Marketing Sources",
+        default=lambda self: _refs(self.env, DEFAULT_MARKETING_SOURCES),
+        help="Leads with one of these UTM sources count as marketing-sourced.",
+    )
+
     _kpi_activity_window_positive = models.Constraint(
         "CHECK (kpi_activity_window_days > 0)",
         "The KPI activity window must be at least one day.",
@@ -42,3 +79,12 @@ class ResCompany(models.Model):
         "CHECK (kpi_gross_margin >= 0 AND kpi_gross_margin <= 100)",
         "The gross margin is a percentage between 0 and 100.",
     )
+
+    @api.model
+    def _kpi_set_marketing_defaults(self):
+        """Give the companies that existed before install the default
+        marketing mediums and sources."""
+        for company in self.search([("kpi_marketing_medium_ids", "=", False)]):
+            company.kpi_marketing_medium_ids = _refs(self.env, DEFAULT_MARKETING_MEDIUMS)
+        for company in self.search([("kpi_marketing_source_ids", "=", False)]):
+            company.kpi_marketing_source_ids = _refs(self.env, DEFAULT_MARKETING_SOURCES)

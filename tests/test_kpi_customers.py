@@ -101,3 +101,31 @@ class TestCustomerKpis(KpiCase):
         # churn denominator is 0 → no value; retention likewise.
         self.company.kpi_activity_window_days = 30
         self.assertKpi(self.row(self.compute("churn", "month", date(2026, 3, 1))), 0, 0, None)
+
+    def _won_leads(self):
+        campaign = self.env["utm.campaign"].create({"name": "KPI Spring"})
+        phone = self.env.ref("utm.utm_medium_phone")
+        # C4's first won lead carries a campaign (marketing); its later one does not matter.
+        self._lead("C4 deal", dt(2026, 2, 1), self.team_a, status="won", closed=dt(2026, 3, 1),
+                   partner_id=self.c4_contact.id, campaign_id=campaign.id)
+        self._lead("C4 later", dt(2026, 3, 1), self.team_a, status="won", closed=dt(2026, 3, 20),
+                   partner_id=self.c4.id, medium_id=phone.id)
+        # C5 came by phone: not marketing.
+        self._lead("C5 deal", dt(2026, 2, 1), self.team_a, status="won", closed=dt(2026, 3, 2),
+                   partner_id=self.c5.id, medium_id=phone.id)
+
+    def test_marketing_share(self):
+        self._won_leads()
+        # new customers C4 (campaign) and C5 (phone): 1 / 2 × 100 = 50 %
+        snapshots = self.compute("marketing_share", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(snapshots), 1, 2, 50.0)
+        # marking Phone as a marketing medium makes both marketing-sourced
+        self.company.kpi_marketing_medium_ids |= self.env.ref("utm.utm_medium_phone")
+        snapshots = self.compute("marketing_share", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(snapshots), 2, 2, 100.0)
+
+    def test_marketing_revenue_share(self):
+        self._won_leads()
+        # C4 1,200 EUR of 1,450 EUR new-customer revenue → 82.76 %
+        snapshots = self.compute("marketing_revenue_share", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(snapshots), 1200, 1450, 82.7586)
