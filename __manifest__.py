@@ -17,8 +17,11 @@
     "data": [
         "security/crm_kpi_groups.xml",
         "security/ir.model.access.csv",
+        "security/crm_kpi_security.xml",
         "data/crm_kpi_definition_data.xml",
         "views/crm_kpi_definition_views.xml",
+        "views/crm_kpi_cost_views.xml",
+        "views/crm_kpi_traffic_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "installable": True,
