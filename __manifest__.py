@@ -12,6 +12,7 @@
         "sale_management",
         "subscription_oca",
         "report_xlsx",
+        "survey",
     ],
     "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
@@ -21,7 +22,9 @@
         "data/crm_kpi_definition_data.xml",
         "views/crm_kpi_definition_views.xml",
         "views/crm_kpi_cost_views.xml",
+        "views/crm_kpi_feedback_views.xml",
         "views/crm_kpi_traffic_views.xml",
+        "views/survey_question_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "installable": True,
