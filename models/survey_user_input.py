@@ -57,11 +57,12 @@ class SurveyUserInput(models.Model):
         vals_list = []
         for line in lines - recorded:
             question = line.question_id
-            if not score_fits(question.kpi_feedback_kind, question.kpi_feedback_scale, line.value_scale):
+            kind, scale = question.kpi_feedback_kind, question.kpi_feedback_scale
+            if not score_fits(kind, scale, line.value_scale):
                 _logger.warning(
                     "Survey answer %s: score %s does not fit the %s scale of question %s; "
                     "not recorded as feedback.",
-                    line.id, line.value_scale, question.kpi_feedback_scale, question.id,
+                    line.id, line.value_scale, scale, question.id,
                 )
                 continue
             vals_list.append(self._kpi_prepare_feedback_vals(line))

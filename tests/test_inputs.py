@@ -2,7 +2,7 @@ from datetime import date
 
 from psycopg2 import IntegrityError
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -143,7 +143,9 @@ class TestKpiInputs(TransactionCase):
     # Security
 
     def test_kpi_user_reads_but_cannot_write_inputs(self):
-        cost = self.Cost.create({"date": date(2025, 3, 1), "amount": 10.0, "category": "acquisition"})
+        cost = self.Cost.create(
+            {"date": date(2025, 3, 1), "amount": 10.0, "category": "acquisition"}
+        )
         feedback = self._feedback(kind="nps", score=9)
         traffic = self.Traffic.create({"date": date(2025, 3, 1), "visitors": 10})
         for record in (cost, feedback, traffic):
@@ -310,9 +312,62 @@ class TestKpiInputs(TransactionCase):
             user_input = self.env["survey.user_input"].browse(record.res_id)
             self.assertEqual(record.partner_id, user_input.partner_id)
             self.assertEqual(
-                record.date, user_input.end_datetime.date()
-            )  # test env runs in UTC
+                record.date, fields.Date.context_today(user_input, user_input.end_datetime)
+            )
             self.assertEqual(record.survey_answer_id.user_input_id, user_input)
 
         user_inputs._mark_done()
         self.assertEqual(self.Feedback.search_count(domain), 2, "marking done again adds nothing")
+
+    def _completed_inputs(self, survey, count):
+        question = survey.question_ids
+        partners = self.env["res.partner"].create(
+            [{"name": f"Respondent {i}"} for i in range(count)]
+        )
+        user_inputs = self.env["survey.user_input"].create(
+            [{"survey_id": survey.id, "partner_id": partner.id} for partner in partners]
+        )
+        self.env["survey.user_input.line"].create(
+            [
+                {
+                    "user_input_id": user_input.id,
+                    "question_id": question.id,
+                    "answer_type": "scale",
+                    "value_scale": 1 + i % 7,
+                }
+                for i, user_input in enumerate(user_inputs)
+            ]
+        )
+        user_inputs.write({"state": "done", "end_datetime": fields.Datetime.now()})
+        self.env.flush_all()
+        self.env.invalidate_all()
+        return user_inputs
+
+    def test_survey_feedback_is_created_in_batch(self):
+        survey = self._scale_survey("ces", 1, 7)
+        self._completed_inputs(survey, 1)._kpi_create_feedback()  # warm the caches
+        few = self._completed_inputs(survey, 2)
+        queries_before = self.cr.sql_log_count
+        self.assertEqual(len(few._kpi_create_feedback()), 2)
+        self.env.flush_all()
+        few_queries = self.cr.sql_log_count - queries_before
+
+        many = self._completed_inputs(survey, 12)
+        queries_before = self.cr.sql_log_count
+        self.assertEqual(len(many._kpi_create_feedback()), 12)
+        self.env.flush_all()
+        many_queries = self.cr.sql_log_count - queries_before
+        self.assertEqual(many_queries, few_queries, "no query per participation")
+
+    def test_survey_skips_test_entries(self):
+        survey = self._scale_survey("nps", 0, 10)
+        user_input = self.env["survey.user_input"].create(
+            {"survey_id": survey.id, "partner_id": self.partner.id, "test_entry": True}
+        )
+        user_input._save_lines(survey.question_ids, 10)
+        user_input._mark_done()
+        self.assertFalse(
+            self.Feedback.search(
+                [("res_model", "=", "survey.user_input"), ("res_id", "=", user_input.id)]
+            )
+        )
