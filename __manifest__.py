@@ -12,6 +12,7 @@
         "sale_management",
         "subscription_oca",
         "report_xlsx",
+        "survey",
     ],
     "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
@@ -24,6 +25,10 @@
         "views/crm_kpi_snapshot_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",
         "data/ir_cron_data.xml",
+        "views/crm_kpi_cost_views.xml",
+        "views/crm_kpi_feedback_views.xml",
+        "views/crm_kpi_traffic_views.xml",
+        "views/survey_question_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "installable": True,

@@ -2,3 +2,8 @@ from . import crm_kpi_definition
 from . import crm_kpi_engine
 from . import crm_kpi_snapshot
 from . import res_company
+from . import crm_kpi_cost
+from . import crm_kpi_feedback
+from . import crm_kpi_traffic
+from . import survey_question
+from . import survey_user_input

@@ -4,3 +4,4 @@ from . import test_kpi_pipeline
 from . import test_snapshot
 from . import test_kpi_customers
 from . import test_kpi_adoption
+from . import test_inputs

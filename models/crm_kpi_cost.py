@@ -1,0 +1,76 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+COST_CATEGORIES = [
+    ("acquisition", "Acquisition"),
+    ("retention", "Retention"),
+]
+
+
+class CrmKpiCost(models.Model):
+    """A spend that Odoo does not record elsewhere: marketing and sales costs
+    to win customers (acquisition) or to keep them (retention).
+
+    A cost counts in every KPI period that contains its date; a monthly
+    total is typically entered on the first day of the month.
+    """
+
+    _name = "crm.kpi.cost"
+    _description = "CRM KPI Cost"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    date = fields.Date(required=True, index=True, default=fields.Date.context_today)
+    amount = fields.Monetary(required=True, currency_field="currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        string="Currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    category = fields.Selection(
+        COST_CATEGORIES,
+        required=True,
+        default="acquisition",
+        help="Acquisition: marketing and sales spend to win new customers. "
+        "Retention: spend to keep existing customers.",
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index="btree_not_null", check_company=True
+    )
+    campaign_id = fields.Many2one("utm.campaign", string="UTM Campaign", index="btree_not_null")
+    source_id = fields.Many2one("utm.source", string="UTM Source", index="btree_not_null")
+    medium_id = fields.Many2one("utm.medium", string="UTM Medium", index="btree_not_null")
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    note = fields.Text()
+
+    _amount_positive = models.Constraint(
+        "CHECK (amount >= 0)", "The amount of a cost cannot be negative."
+    )
+
+    @api.constrains("amount")
+    def _check_amount(self):
+        for cost in self:
+            if cost.amount < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The amount of a cost cannot be negative (%(amount)s on %(date)s).",
+                        amount=cost.amount,
+                        date=cost.date,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Validate before the INSERT: the user gets the explicit message of the
+        # Python constraint, the SQL CHECK stays as the last line of defence.
+        defaults = self.default_get(["amount", "date"])
+        for vals in vals_list:
+            self.new({**defaults, **vals})._check_amount()
+        return super().create(vals_list)

@@ -1,0 +1,62 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CrmKpiTraffic(models.Model):
+    """Website visitors counted outside Odoo (web analytics), for the
+    traffic-to-lead KPI.
+
+    One record per company, day, UTM source and landing page: a figure
+    covering a longer period (a week, a month) is entered once, on the first
+    day of that period. Source and landing page are optional; an empty one is
+    a value of its own in the uniqueness key ("all sources", "all pages").
+    """
+
+    _name = "crm.kpi.traffic"
+    _description = "CRM KPI Web Traffic"
+    _order = "date desc, id desc"
+    _rec_name = "date"
+
+    date = fields.Date(required=True, index=True, default=fields.Date.context_today)
+    visitors = fields.Integer(required=True, aggregator="sum")
+    source_id = fields.Many2one("utm.source", string="UTM Source", index="btree_not_null")
+    landing_page = fields.Char(
+        help="URL or path of the page the visitors arrived on, e.g. /pricing."
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+
+    _visitors_positive = models.Constraint(
+        "CHECK (visitors >= 0)", "The number of visitors cannot be negative."
+    )
+    _unique_key = models.UniqueIndex(
+        "(company_id, date, COALESCE(source_id, 0), COALESCE(landing_page, ''))",
+        "Web traffic is already recorded for this company, date, source and "
+        "landing page: update that line instead.",
+    )
+
+    @api.constrains("visitors")
+    def _check_visitors(self):
+        for traffic in self:
+            if traffic.visitors < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The number of visitors cannot be negative (%(visitors)s on %(date)s).",
+                        visitors=traffic.visitors,
+                        date=traffic.date,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Validate before the INSERT: the user gets the explicit message of the
+        # Python constraint, the SQL CHECK stays as the last line of defence.
+        defaults = self.default_get(["visitors", "date"])
+        for vals in vals_list:
+            self.new({**defaults, **vals})._check_visitors()
+        return super().create(vals_list)
