@@ -5,3 +5,4 @@ from . import test_snapshot
 from . import test_kpi_customers
 from . import test_kpi_adoption
 from . import test_inputs
+from . import test_kpi_feedback

@@ -129,3 +129,41 @@ class TestCustomerKpis(KpiCase):
         # C4 1,200 EUR of 1,450 EUR new-customer revenue → 82.76 %
         snapshots = self.compute("marketing_revenue_share", "month", date(2026, 3, 1))
         self.assertKpi(self.row(snapshots), 1200, 1450, 82.7586)
+
+    def _costs(self):
+        campaign = self.env["utm.campaign"].create({"name": "KPI Ads"})
+        self.env["crm.kpi.cost"].create([
+            # acquisition: 300 EUR (team A, campaign) + 100 USD (= 50 EUR at 2.0) in March
+            {"date": "2026-03-03", "amount": 300, "currency_id": self.eur.id, "category": "acquisition",
+             "team_id": self.team_a.id, "campaign_id": campaign.id, "company_id": self.company.id},
+            {"date": "2026-03-31", "amount": 100, "currency_id": self.usd.id, "category": "acquisition",
+             "company_id": self.company.id},
+            # retention: 90 EUR in March; acquisition in April does not count
+            {"date": "2026-03-15", "amount": 90, "currency_id": self.eur.id, "category": "retention",
+             "company_id": self.company.id},
+            {"date": "2026-04-01", "amount": 999, "currency_id": self.eur.id, "category": "acquisition",
+             "company_id": self.company.id},
+        ])
+
+    def test_cac(self):
+        self._costs()
+        # (300 + 50) EUR / 2 new customers = 175 EUR
+        snapshots = self.compute("cac", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(snapshots), 350, 2, 175.0)
+        # every customer belongs to team A: 300 EUR / 2
+        self.assertKpi(self.row(snapshots, "team", team_id=self.team_a), 300, 2, 150.0)
+        # no cost and no new customer: no value
+        self.assertKpi(self.row(self.compute("cac", "month", date(2023, 3, 1))), 0, 0, None)
+
+    def test_retention_cost(self):
+        self._costs()
+        # 90 EUR / 2 retained customers (C1, C3) = 45 EUR
+        self.assertKpi(self.row(self.compute("retention_cost", "month", date(2026, 3, 1))), 90, 2, 45.0)
+
+    def test_marketing_roi(self):
+        self._costs()
+        self._won_leads()
+        # marketing revenue: C4 1,200 EUR; marketing costs: the campaign's 300 EUR
+        # (the untagged 100 USD is sales spend) → (1,200 − 300) / 300 × 100 = 300 %
+        snapshots = self.compute("marketing_roi", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(snapshots), 900, 300, 300.0)
