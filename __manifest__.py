@@ -17,10 +17,16 @@
     "data": [
         "security/crm_kpi_groups.xml",
         "security/ir.model.access.csv",
+        "security/crm_kpi_security.xml",
         "data/crm_kpi_definition_data.xml",
         "views/crm_kpi_definition_views.xml",
+        "views/crm_kpi_stage_stay_views.xml",
+        "views/crm_kpi_subscription_movement_views.xml",
+        "views/crm_lead_views.xml",
+        "views/sale_subscription_views.xml",
         "views/crm_kpi_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,
 }
