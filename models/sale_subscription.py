@@ -189,7 +189,7 @@ class SaleSubscription(models.Model):
                 elif last == "close":
                     vals_list.append(prepare("reactivation", today, 0.0, new.mrr))
             elif subscription in entering:  # into a closed stage
-                was_running = old.stage_type == "in_progress" or (
+                was_running = (old and old.stage_type == "in_progress") or (
                     last and last != "close"
                 )
                 if was_running:

@@ -473,6 +473,37 @@ class TestSubscriptionMovementLedger(LedgerCase):
         sub.close_subscription(self.reason.id)
         self.assertFalse(self._movements(sub))
 
+    def test_created_closed_is_no_movement(self):
+        sub = self._subscription(self.monthly, 100.0, stage=self.stage_closed)
+        self.assertFalse(self._movements(sub))
+
+    def test_forms_open_with_and_without_kpi_access(self):
+        salesperson = new_test_user(
+            self.env, "ledger_form_sales", groups="sales_team.group_sale_salesman"
+        )
+        kpi_user = new_test_user(
+            self.env, "ledger_form_kpi", groups="crm_kpi.crm_kpi_group_user"
+        )
+        for model, field in (
+            ("crm.lead", "kpi_stage_stay_ids"),
+            ("sale.subscription", "kpi_movement_ids"),
+        ):
+            with self.subTest(model=model):
+                arch = self.env[model].with_user(kpi_user).get_views(
+                    [(False, "form")]
+                )["views"]["form"]["arch"]
+                self.assertIn(f'name="{field}"', arch)
+                if model == "crm.lead":
+                    arch = self.env[model].with_user(salesperson).get_views(
+                        [(False, "form")]
+                    )["views"]["form"]["arch"]
+                    self.assertNotIn(f'name="{field}"', arch)
+        for model in ("crm.kpi.stage.stay", "crm.kpi.subscription.movement"):
+            views = self.env[model].with_user(kpi_user).get_views(
+                [(False, "list"), (False, "search")]
+            )
+            self.assertIn("list", views["views"])
+
     def test_movements_are_read_only(self):
         sub = self._subscription(self.monthly, 100.0, stage=self.stage_progress)
         manager = new_test_user(self.env, "ledger_mgr2", groups="crm_kpi.crm_kpi_group_manager")
@@ -482,6 +513,17 @@ class TestSubscriptionMovementLedger(LedgerCase):
             movements.write({"mrr_after": 0.0})
         with self.assertRaises(AccessError):
             movements.unlink()
+        # a salesperson without KPI access still moves subscriptions: the
+        # ledger is written as superuser
+        salesperson = new_test_user(
+            self.env, "ledger_sub_sales", groups="sales_team.group_sale_salesman"
+        )
+        sub.with_user(salesperson).action_pause()
+        self.assertEqual(
+            [m[0] for m in self._movements(sub)], ["start", "pause"]
+        )
+        with self.assertRaises(AccessError):
+            self.Movement.with_user(salesperson).search([])
 
     def test_backfill_rebuilds_movements_from_tracking(self):
         sub = self._subscription(self.monthly, 100.0)
