@@ -29,8 +29,13 @@
         "views/crm_kpi_feedback_views.xml",
         "views/crm_kpi_traffic_views.xml",
         "views/survey_question_views.xml",
+        "views/crm_kpi_stage_stay_views.xml",
+        "views/crm_kpi_subscription_movement_views.xml",
+        "views/crm_lead_views.xml",
+        "views/sale_subscription_views.xml",
         "views/crm_kpi_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,
 }

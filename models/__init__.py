@@ -7,3 +7,9 @@ from . import crm_kpi_feedback
 from . import crm_kpi_traffic
 from . import survey_question
 from . import survey_user_input
+from . import crm_kpi_stage_stay
+from . import crm_kpi_subscription_movement
+from . import crm_lead
+from . import sale_subscription
+from . import sale_subscription_line
+from . import sale_subscription_template

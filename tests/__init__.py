@@ -1,4 +1,5 @@
 from . import test_definition
+from . import test_ledgers
 from . import test_security
 from . import test_kpi_pipeline
 from . import test_snapshot

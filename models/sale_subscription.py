@@ -1,0 +1,211 @@
+from collections import namedtuple
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Context key set while a subscription (or its lines) is written, so that the
+# nested writes of subscription_oca's own write() log nothing twice.
+SKIP_MOVEMENT_LEDGER = "crm_kpi_skip_movement_ledger"
+
+# Months in one recurrence unit of a template (KPI_SPEC §1): a day is
+# 1 / 30.4375 month (365.25 / 12), a week 1 / 4.348125 month (30.4375 / 7).
+MONTHS_PER_UNIT = {
+    "days": 1 / 30.4375,
+    "weeks": 1 / 4.348125,
+    "months": 1.0,
+    "years": 12.0,
+}
+
+KpiState = namedtuple("KpiState", "stage_type mrr is_paused date")
+
+
+def _kpi_monthly_factor(rule_type, interval):
+    """Factor turning the amount billed every ``interval`` × ``rule_type``
+    into a monthly amount: daily ×30.4375, weekly ×4.348125, monthly ×1,
+    yearly ÷12, each divided by the interval (an empty or non-positive
+    interval counts as 1, like subscription_oca's own recurrence)."""
+    months = MONTHS_PER_UNIT.get(rule_type or "months", 1.0) * (
+        interval if interval and interval > 0 else 1
+    )
+    return 1.0 / months
+
+
+class SaleSubscription(models.Model):
+    _inherit = "sale.subscription"
+
+    kpi_mrr = fields.Monetary(
+        string="MRR",
+        compute="_compute_kpi_mrr",
+        store=True,
+        help="Monthly recurring revenue: the recurring price normalised to a "
+        "month from the template's recurrence, in the subscription's currency.",
+    )
+    kpi_arr = fields.Monetary(
+        string="ARR",
+        compute="_compute_kpi_arr",
+        help="Annual recurring revenue: 12 × MRR.",
+    )
+    kpi_movement_ids = fields.One2many(
+        "crm.kpi.subscription.movement",
+        "subscription_id",
+        string="Movements",
+        groups="crm_kpi.crm_kpi_group_user",
+        readonly=True,
+    )
+
+    @api.depends(
+        "recurring_total",
+        "currency_id",
+        "template_id.recurring_interval",
+        "template_id.recurring_rule_type",
+    )
+    def _compute_kpi_mrr(self):
+        for subscription in self:
+            template = subscription.template_id
+            mrr = subscription.recurring_total * _kpi_monthly_factor(
+                template.recurring_rule_type, template.recurring_interval
+            )
+            if subscription.currency_id:
+                mrr = subscription.currency_id.round(mrr)
+            subscription.kpi_mrr = mrr
+
+    @api.depends("kpi_mrr")
+    def _compute_kpi_arr(self):
+        for subscription in self:
+            subscription.kpi_arr = 12 * subscription.kpi_mrr
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        subscriptions = super(
+            SaleSubscription, self.with_context(**{SKIP_MOVEMENT_LEDGER: True})
+        ).create(vals_list)
+        subscriptions = subscriptions.with_env(self.env)
+        subscriptions._kpi_log_movements(dict.fromkeys(subscriptions.ids))
+        return subscriptions
+
+    def write(self, vals):
+        if self.env.context.get(SKIP_MOVEMENT_LEDGER):
+            return super().write(vals)
+        before = self._kpi_state()
+        result = super(
+            SaleSubscription, self.with_context(**{SKIP_MOVEMENT_LEDGER: True})
+        ).write(vals)
+        self._kpi_log_movements(before, start_changed="date_start" in vals)
+        return result
+
+    # ------------------------------------------------------------
+    # Movement ledger
+    # ------------------------------------------------------------
+
+    def _kpi_state(self):
+        """What the movement ledger compares before and after a change."""
+        return {
+            subscription.id: KpiState(
+                subscription.stage_id.type,
+                subscription.kpi_mrr,
+                subscription.is_paused,
+                subscription.date,
+            )
+            for subscription in self
+        }
+
+    def _kpi_last_movement_types(self):
+        """Type of the latest movement of each subscription, in one query."""
+        if not self:
+            return {}
+        movements = self.env["crm.kpi.subscription.movement"]
+        movements.flush_model(["subscription_id", "date", "movement_type"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT ON (subscription_id) subscription_id, movement_type
+                  FROM %(table)s
+                 WHERE subscription_id = ANY(%(ids)s)
+              ORDER BY subscription_id, date DESC, id DESC
+                """,
+                table=SQL.identifier(movements._table),
+                ids=self.ids,
+            )
+        )
+        return dict(rows)
+
+    def _kpi_mrr_changed(self, old_mrr, new_mrr):
+        self.ensure_one()
+        if self.currency_id:
+            return bool(self.currency_id.compare_amounts(old_mrr, new_mrr))
+        return old_mrr != new_mrr
+
+    def _kpi_close_date(self, today):
+        """Date of a close: today, or the end date when it is already past
+        (the scheduled action closes subscriptions whose end date is reached;
+        one run late must not move the churn to a later period)."""
+        self.ensure_one()
+        return min(today, self.date) if self.date else today
+
+    def _prepare_kpi_movement_vals(self, movement_type, day, mrr_before, mrr_after):
+        self.ensure_one()
+        return {
+            "subscription_id": self.id,
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "user_id": self.user_id.id,
+            "team_id": self.crm_team_id.id,
+            "date": day,
+            "movement_type": movement_type,
+            "mrr_before": mrr_before,
+            "mrr_after": mrr_after,
+        }
+
+    def _kpi_log_movements(self, before, start_changed=False):
+        """Append the movements between the ``before`` states and now.
+
+        :param before: ``{id: KpiState}`` from :meth:`_kpi_state`, ``None``
+            for subscriptions just created
+        :param start_changed: the start date was written: an end date moved
+            by it is a correction, not a renewal
+        """
+        subscriptions = self.browse(list(before)).exists()
+        if not subscriptions:
+            return
+        today = fields.Date.context_today(self)
+        after = subscriptions._kpi_state()
+        entering = subscriptions.filtered(
+            lambda sub: after[sub.id].stage_type in ("in_progress", "post")
+            and (before[sub.id] is None
+                 or before[sub.id].stage_type != after[sub.id].stage_type)
+        )
+        last_types = entering._kpi_last_movement_types()
+        vals_list = []
+        for subscription in subscriptions:
+            old, new = before[subscription.id], after[subscription.id]
+            last = last_types.get(subscription.id)
+            prepare = subscription._prepare_kpi_movement_vals
+            if subscription in entering and new.stage_type == "in_progress":
+                if not last:
+                    vals_list.append(
+                        prepare("start", subscription.date_start or today, 0.0, new.mrr)
+                    )
+                elif last == "close":
+                    vals_list.append(prepare("reactivation", today, 0.0, new.mrr))
+            elif subscription in entering:  # into a closed stage
+                was_running = (old and old.stage_type == "in_progress") or (
+                    last and last != "close"
+                )
+                if was_running:
+                    vals = prepare(
+                        "close", subscription._kpi_close_date(today), old.mrr, 0.0
+                    )
+                    vals["close_reason_id"] = subscription.close_reason_id.id
+                    vals_list.append(vals)
+            elif old and old.stage_type == new.stage_type == "in_progress":
+                if old.date and new.date and new.date > old.date and not start_changed:
+                    vals_list.append(prepare("renewal", old.date, old.mrr, old.mrr))
+                if subscription._kpi_mrr_changed(old.mrr, new.mrr):
+                    movement_type = "upgrade" if new.mrr > old.mrr else "downgrade"
+                    vals_list.append(prepare(movement_type, today, old.mrr, new.mrr))
+                if new.is_paused != old.is_paused:
+                    movement_type = "pause" if new.is_paused else "resume"
+                    vals_list.append(prepare(movement_type, today, new.mrr, new.mrr))
+        if vals_list:
+            self.env["crm.kpi.subscription.movement"].sudo().create(vals_list)
