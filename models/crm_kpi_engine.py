@@ -209,7 +209,7 @@ class CrmKpiEngine(models.AbstractModel):
             for name in money:
                 row[name] = float(row[name] or 0) * factor
             converted.append(row)
-        return self._merge(converted)
+        return self._merge(converted, defaults=dict.fromkeys(money, 0.0))
 
     @api.model
     def _rows(self, grouped, to_value):
@@ -346,7 +346,7 @@ class CrmKpiEngine(models.AbstractModel):
         """SQL of one row per purchase: ``customer_id`` (commercial partner),
         ``day`` (company-local date), ``currency_id``, ``amount`` (untaxed, in
         the document currency; 0 for invoices, whose revenue is already in
-        their order) and ``is_revenue``.
+        their order) and ``team_id`` (the document's sales team).
 
         Purchases are confirmed sale orders (order date), posted customer
         invoices (invoice date) and subscription starts (start date) that
@@ -356,18 +356,19 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL(
             """
             SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
-                   so.currency_id, so.amount_untaxed AS amount
+                   so.currency_id, so.amount_untaxed AS amount, so.team_id
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
              WHERE so.state = 'sale' AND %(so_company)s
             UNION ALL
-            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id, 0.0
+            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id, 0.0, am.team_id
               FROM account_move am
              WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
                AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
             UNION ALL
             SELECT p.commercial_partner_id, s.date_start, s.currency_id,
-                   CASE WHEN s.sale_order_id IS NULL THEN s.recurring_total ELSE 0.0 END
+                   CASE WHEN s.sale_order_id IS NULL THEN s.recurring_total ELSE 0.0 END,
+                   s.crm_team_id
               FROM sale_subscription s
               JOIN sale_subscription_stage st ON st.id = s.stage_id
               JOIN res_partner p ON p.id = s.partner_id
@@ -378,6 +379,20 @@ class CrmKpiEngine(models.AbstractModel):
             so_company=SQL("so.company_id = %s", context.company.id),
             company=context.company.id,
             sub_company=self._company_clause(SQL("s.company_id"), context),
+        )
+
+    @api.model
+    def _first_purchase_sql(self, events):
+        """SQL of one row per customer: ``customer_id``, ``first_day`` (date
+        of the first purchase) and ``team_id``, the sales team of that first
+        purchase, which is the team a customer is counted for."""
+        return SQL(
+            """
+            SELECT DISTINCT ON (customer_id) customer_id, day AS first_day, team_id
+              FROM (%s) e
+             ORDER BY customer_id, day, team_id IS NULL, team_id
+            """,
+            events,
         )
 
     @api.model
@@ -400,8 +415,8 @@ class CrmKpiEngine(models.AbstractModel):
     @api.model
     def _customer_facts_sql(self, context):
         """SQL (a WITH ... SELECT) of one row per customer of the company
-        relevant to the period: ``customer_id``, ``team_id`` (the customer's
-        sales team), ``is_new`` (first purchase in the period),
+        relevant to the period: ``customer_id``, ``team_id`` (the team of
+        their first purchase), ``is_new`` (first purchase in the period),
         ``active_start``, ``active_end``, ``bought_in_period``,
         ``upgraded_in_period``."""
         return SQL(
@@ -417,9 +432,7 @@ class CrmKpiEngine(models.AbstractModel):
                 ) intervals
                 WHERE movement_type IN ('start', 'reactivation')
             ),
-            kpi_first AS (
-                SELECT customer_id, MIN(day) AS first_day FROM kpi_events GROUP BY customer_id
-            ),
+            kpi_first AS (%(first)s),
             kpi_active_start AS (%(active_start)s),
             kpi_active_end AS (%(active_end)s),
             kpi_bought AS (
@@ -437,7 +450,7 @@ class CrmKpiEngine(models.AbstractModel):
                 UNION SELECT customer_id FROM kpi_first
                  WHERE first_day >= %(date_from)s AND first_day < %(date_to)s
             )
-            SELECT c.customer_id, partner.team_id,
+            SELECT c.customer_id, f.team_id,
                    (f.first_day >= %(date_from)s AND f.first_day < %(date_to)s) AS is_new,
                    (f.first_day < %(date_from)s) AS existed_before,
                    (s.customer_id IS NOT NULL) AS active_start,
@@ -445,7 +458,6 @@ class CrmKpiEngine(models.AbstractModel):
                    (b.customer_id IS NOT NULL) AS bought_in_period,
                    (u.customer_id IS NOT NULL) AS upgraded_in_period
               FROM kpi_customers c
-              JOIN res_partner partner ON partner.id = c.customer_id
               LEFT JOIN kpi_first f ON f.customer_id = c.customer_id
               LEFT JOIN kpi_active_start s ON s.customer_id = c.customer_id
               LEFT JOIN kpi_active_end e ON e.customer_id = c.customer_id
@@ -453,6 +465,7 @@ class CrmKpiEngine(models.AbstractModel):
               LEFT JOIN kpi_upgraded u ON u.customer_id = c.customer_id
             """,
             events=self._purchase_events_sql(context),
+            first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
             company=context.company.id,
             active_start=self._active_customers_sql(context, context.date_from),
             active_end=self._active_customers_sql(context, context.date_to),
@@ -511,7 +524,7 @@ class CrmKpiEngine(models.AbstractModel):
         the company and per customer team."""
         rows = self._grouped(
             definition,
-            {"team": SQL("partner.team_id")} if dimensions is None else dimensions,
+            {"team": SQL("f.team_id")} if dimensions is None else dimensions,
             {
                 "revenue": SQL("SUM(ev.amount)"),
                 "marketing_revenue": SQL("SUM(ev.amount) FILTER (WHERE src.is_marketing)"),
@@ -519,14 +532,13 @@ class CrmKpiEngine(models.AbstractModel):
             SQL(
                 """
                 FROM (%(events)s) ev
-                JOIN (SELECT customer_id, MIN(day) AS first_day FROM (%(events)s) e
-                       GROUP BY customer_id) f ON f.customer_id = ev.customer_id
-                JOIN res_partner partner ON partner.id = ev.customer_id
+                JOIN (%(first)s) f ON f.customer_id = ev.customer_id
                 LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
                 WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                   AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
                 """,
                 events=self._purchase_events_sql(context),
+                first=self._first_purchase_sql(self._purchase_events_sql(context)),
                 sources=self._customer_sources_sql(context),
                 date_from=context.date_from,
                 date_to=context.date_to,
@@ -691,20 +703,18 @@ class CrmKpiEngine(models.AbstractModel):
     def _kpi_marketing_share(self, definition, context):
         grouped = self._grouped(
             definition,
-            {"team": SQL("partner.team_id")},
+            {"team": SQL("f.team_id")},
             {
                 "marketing": SQL("COUNT(*) FILTER (WHERE src.is_marketing)"),
                 "new": SQL("COUNT(*)"),
             },
             SQL(
                 """
-                FROM (SELECT customer_id, MIN(day) AS first_day FROM (%(events)s) e
-                       GROUP BY customer_id) f
-                JOIN res_partner partner ON partner.id = f.customer_id
+                FROM (%(first)s) f
                 LEFT JOIN (%(sources)s) src ON src.customer_id = f.customer_id
                 WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                 """,
-                events=self._purchase_events_sql(context),
+                first=self._first_purchase_sql(self._purchase_events_sql(context)),
                 sources=self._customer_sources_sql(context),
                 date_from=context.date_from,
                 date_to=context.date_to,

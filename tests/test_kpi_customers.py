@@ -40,7 +40,7 @@ class TestCustomerKpis(KpiCase):
         })
         Partner = cls.env["res.partner"]
         cls.c1, cls.c2, cls.c3, cls.c4, cls.c5, cls.c6 = Partner.create([
-            {"name": f"KPI Customer {i}", "is_company": True, "team_id": cls.team_a.id}
+            {"name": f"KPI Customer {i}", "is_company": True}
             for i in range(1, 7)
         ])
         cls.c4_contact = Partner.create({"name": "C4 buyer", "parent_id": cls.c4.id})
@@ -61,6 +61,7 @@ class TestCustomerKpis(KpiCase):
             "partner_id": partner.id,
             "company_id": cls.company.id,
             "pricelist_id": pricelist.id if pricelist else False,
+            "team_id": cls.team_a.id,
             "order_line": [(0, 0, {"product_id": cls.product.id, "product_uom_qty": 1,
                                    "price_unit": amount, "tax_ids": False})],
         })
@@ -150,7 +151,7 @@ class TestCustomerKpis(KpiCase):
         # (300 + 50) EUR / 2 new customers = 175 EUR
         snapshots = self.compute("cac", "month", date(2026, 3, 1))
         self.assertKpi(self.row(snapshots), 350, 2, 175.0)
-        # every customer belongs to team A: 300 EUR / 2
+        # every first order was sold by team A: 300 EUR / 2
         self.assertKpi(self.row(snapshots, "team", team_id=self.team_a), 300, 2, 150.0)
         # no cost and no new customer: no value
         self.assertKpi(self.row(self.compute("cac", "month", date(2023, 3, 1))), 0, 0, None)
