@@ -349,9 +349,10 @@ class CrmKpiEngine(models.AbstractModel):
         their order) and ``team_id`` (the document's sales team).
 
         Purchases are confirmed sale orders (order date), posted customer
-        invoices (invoice date) and subscription starts (start date) that
-        left the draft/pre stages. A subscription created by a sale order is
-        counted through its order only, so its revenue is never doubled.
+        invoices (invoice date) and subscription starts and reactivations
+        (from the movement ledger: ``date_start`` itself is reset by a
+        reactivation). A subscription created by a sale order brings its
+        revenue through its order only, so revenue is never doubled.
         """
         return SQL(
             """
@@ -366,19 +367,17 @@ class CrmKpiEngine(models.AbstractModel):
              WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
                AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
             UNION ALL
-            SELECT p.commercial_partner_id, s.date_start, s.currency_id,
-                   CASE WHEN s.sale_order_id IS NULL THEN s.recurring_total ELSE 0.0 END,
-                   s.crm_team_id
-              FROM sale_subscription s
-              JOIN sale_subscription_stage st ON st.id = s.stage_id
-              JOIN res_partner p ON p.id = s.partner_id
-             WHERE st.type NOT IN ('draft', 'pre') AND s.date_start IS NOT NULL
-               AND %(sub_company)s
+            SELECT m.partner_id, m.date, m.currency_id,
+                   CASE WHEN m.movement_type = 'start' AND s.sale_order_id IS NULL
+                        THEN s.recurring_total ELSE 0.0 END,
+                   m.team_id
+              FROM crm_kpi_subscription_movement m
+              JOIN sale_subscription s ON s.id = m.subscription_id
+             WHERE m.movement_type IN ('start', 'reactivation') AND m.company_id = %(company)s
             """,
             so_day=self._local_date(SQL("so.date_order"), context),
             so_company=SQL("so.company_id = %s", context.company.id),
             company=context.company.id,
-            sub_company=self._company_clause(SQL("s.company_id"), context),
         )
 
     @api.model

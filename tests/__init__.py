@@ -7,3 +7,4 @@ from . import test_kpi_customers
 from . import test_kpi_adoption
 from . import test_inputs
 from . import test_kpi_feedback
+from . import test_kpi_subscriptions
