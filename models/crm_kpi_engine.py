@@ -12,8 +12,10 @@ small ``_<code>_*`` hooks it calls, or add a KPI by adding a definition
 record and a ``_kpi_<code>`` method.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -39,23 +41,21 @@ MRR_MEASURES = (
 
 @dataclass(frozen=True)
 class KpiContext:
-    """Everything a KPI query needs to know about the period it computes."""
+    """Everything a KPI query needs to know about the window it computes:
+    the period itself, or a trailing window ending with it (see
+    :meth:`CrmKpiEngine._trailing`). Money is always converted at the rate
+    of the period's last day."""
 
     company: models.BaseModel
     period: Period
     tz: str
+    date_from: date
+    date_to: date
+    """First day after the window (exclusive)."""
     utc_from: datetime
     utc_to: datetime
     owns_unassigned: bool
     """Whether records without a company are counted for this company."""
-
-    @property
-    def date_from(self) -> date:
-        return self.period.date_start
-
-    @property
-    def date_to(self) -> date:
-        return self.period.date_end
 
 
 class CrmKpiEngine(models.AbstractModel):
@@ -73,10 +73,22 @@ class CrmKpiEngine(models.AbstractModel):
             company=company,
             period=period,
             tz=tz,
+            date_from=period.date_start,
+            date_to=period.date_end,
             utc_from=utc_from,
             utc_to=utc_to,
             owns_unassigned=company == self._unassigned_owner(),
         )
+
+    @api.model
+    def _trailing(self, context, delta):
+        """The context of the window of length ``delta`` (a relativedelta)
+        that ends where the period ends."""
+        date_from = context.date_to - delta
+        utc_from, _utc_to = Period("day", date_from, date_from + timedelta(days=1)).utc_bounds(
+            context.tz
+        )
+        return replace(context, date_from=date_from, utc_from=utc_from)
 
     @api.model
     def _unassigned_owner(self):
@@ -346,7 +358,8 @@ class CrmKpiEngine(models.AbstractModel):
         """SQL of one row per purchase: ``customer_id`` (commercial partner),
         ``day`` (company-local date), ``currency_id``, ``amount`` (untaxed, in
         the document currency; 0 for invoices, whose revenue is already in
-        their order) and ``team_id`` (the document's sales team).
+        their order), ``team_id`` (the document's sales team) and ``kind``
+        (``order``, ``invoice``, ``start`` or ``reactivation``).
 
         Purchases are confirmed sale orders (order date), posted customer
         invoices (invoice date) and subscription starts and reactivations
@@ -357,12 +370,13 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL(
             """
             SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
-                   so.currency_id, so.amount_untaxed AS amount, so.team_id
+                   so.currency_id, so.amount_untaxed AS amount, so.team_id, 'order' AS kind
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
              WHERE so.state = 'sale' AND %(so_company)s
             UNION ALL
-            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id, 0.0, am.team_id
+            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id, 0.0, am.team_id,
+                   'invoice'
               FROM account_move am
              WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
                AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
@@ -370,7 +384,7 @@ class CrmKpiEngine(models.AbstractModel):
             SELECT m.partner_id, m.date, m.currency_id,
                    CASE WHEN m.movement_type = 'start' AND s.sale_order_id IS NULL
                         THEN s.recurring_total ELSE 0.0 END,
-                   m.team_id
+                   m.team_id, m.movement_type
               FROM crm_kpi_subscription_movement m
               JOIN sale_subscription s ON s.id = m.subscription_id
              WHERE m.movement_type IN ('start', 'reactivation') AND m.company_id = %(company)s
@@ -378,6 +392,26 @@ class CrmKpiEngine(models.AbstractModel):
             so_day=self._local_date(SQL("so.date_order"), context),
             so_company=SQL("so.company_id = %s", context.company.id),
             company=context.company.id,
+        )
+
+    @api.model
+    def _subscription_intervals_sql(self, context):
+        """SQL of the periods subscriptions were in progress: one row per
+        start or reactivation, ``customer_id``, ``date_from`` and
+        ``date_to`` (the next close, empty while still running)."""
+        return SQL(
+            """
+            SELECT customer_id, date_from, date_to FROM (
+                SELECT m.partner_id AS customer_id, m.movement_type, m.date AS date_from,
+                       LEAD(m.date) OVER (PARTITION BY m.subscription_id ORDER BY m.date, m.id)
+                           AS date_to
+                  FROM crm_kpi_subscription_movement m
+                 WHERE m.movement_type IN ('start', 'reactivation', 'close')
+                   AND m.company_id = %s
+            ) intervals
+            WHERE movement_type IN ('start', 'reactivation')
+            """,
+            context.company.id,
         )
 
     @api.model
@@ -421,16 +455,7 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL(
             """
             WITH kpi_events AS (%(events)s),
-            kpi_sub_intervals AS (
-                SELECT customer_id, date_from, date_to FROM (
-                    SELECT m.partner_id AS customer_id, m.movement_type, m.date AS date_from,
-                           LEAD(m.date) OVER (PARTITION BY m.subscription_id ORDER BY m.date, m.id) AS date_to
-                      FROM crm_kpi_subscription_movement m
-                     WHERE m.movement_type IN ('start', 'reactivation', 'close')
-                       AND m.company_id = %(company)s
-                ) intervals
-                WHERE movement_type IN ('start', 'reactivation')
-            ),
+            kpi_sub_intervals AS (%(intervals)s),
             kpi_first AS (%(first)s),
             kpi_active_start AS (%(active_start)s),
             kpi_active_end AS (%(active_end)s),
@@ -465,6 +490,7 @@ class CrmKpiEngine(models.AbstractModel):
             """,
             events=self._purchase_events_sql(context),
             first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
+            intervals=self._subscription_intervals_sql(context),
             company=context.company.id,
             active_start=self._active_customers_sql(context, context.date_from),
             active_end=self._active_customers_sql(context, context.date_to),
@@ -1098,3 +1124,234 @@ class CrmKpiEngine(models.AbstractModel):
         return self._rows(
             grouped, lambda r: metrics.renewal(renewed=r["renewed"], up_for_renewal=r["due"])
         )
+
+    # ------------------------------------------------------------------
+    # Quota attainment
+    # ------------------------------------------------------------------
+    @api.model
+    def _months_in(self, context):
+        """Length of the window in months: whole months for month, quarter
+        and year periods, else days / 30.4375 (an average month)."""
+        delta = relativedelta(context.date_to, context.date_from)
+        if context.date_from.day == 1 and context.date_to.day == 1 and not delta.days:
+            return delta.years * 12 + delta.months
+        return (context.date_to - context.date_from).days / 30.4375
+
+    @api.model
+    def _kpi_quota(self, definition, context):
+        """Revenue of the opportunities won in the period (expected revenue,
+        company currency) against the monthly invoicing target of their
+        sales team × the months in the period. Teams without a target have
+        no quota and are left out of the company figure too."""
+        team_company = self._company_clause(SQL("t.company_id"), context)
+        won = self._grouped(
+            definition,
+            {"team": SQL("l.team_id")},
+            {"won": SQL("SUM(l.expected_revenue)")},
+            SQL(
+                """
+                FROM crm_lead l
+                JOIN crm_team t ON t.id = l.team_id AND t.invoiced_target > 0
+                WHERE %s AND l.type = 'opportunity' AND l.won_status = 'won'
+                  AND l.date_closed >= %s AND l.date_closed < %s
+                """,
+                self._company_clause(SQL("l.company_id"), context),
+                context.utc_from,
+                context.utc_to,
+            ),
+        )
+        quotas = self._grouped(
+            definition,
+            {"team": SQL("t.id")},
+            {"quota": SQL("SUM(t.invoiced_target) * %s", self._months_in(context))},
+            SQL("FROM crm_team t WHERE t.active AND t.invoiced_target > 0 AND %s", team_company),
+        )
+        rows = self._merge(won, quotas, defaults={"won": 0, "quota": 0})
+        return self._rows(
+            rows, lambda r: metrics.quota(revenue=float(r["won"]), quota_amount=float(r["quota"]))
+        )
+
+    # ------------------------------------------------------------------
+    # CAC payback and customer lifetime value
+    # ------------------------------------------------------------------
+    @api.model
+    def _new_customer_monthly_revenue(self, definition, context):
+        """Σ monthly revenue (company currency) of the customers new in the
+        window: the MRR of their subscriptions at its end, or, for customers
+        without MRR, their revenue in the window / its months."""
+        rows = self._grouped(
+            definition,
+            {},
+            {"monthly": SQL("SUM(x.monthly)")},
+            SQL(
+                """
+                FROM (
+                    WITH kpi_events AS (%(events)s),
+                    kpi_new AS (
+                        SELECT customer_id FROM (%(first)s) f
+                         WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                    ),
+                    kpi_mrr AS (
+                        SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
+                          FROM crm_kpi_subscription_movement
+                         WHERE company_id = %(company)s AND date < %(date_to)s
+                         ORDER BY subscription_id, date DESC, id DESC
+                    )
+                    SELECT m.currency_id, m.mrr_after AS monthly
+                      FROM kpi_mrr m JOIN kpi_new n ON n.customer_id = m.partner_id
+                     WHERE m.mrr_after > 0
+                    UNION ALL
+                    SELECT ev.currency_id, ev.amount / %(months)s
+                      FROM kpi_events ev JOIN kpi_new n ON n.customer_id = ev.customer_id
+                     WHERE ev.day >= %(date_from)s AND ev.day < %(date_to)s
+                       AND NOT EXISTS (SELECT 1 FROM kpi_mrr m
+                                        WHERE m.partner_id = ev.customer_id AND m.mrr_after > 0)
+                ) x
+                """,
+                events=self._purchase_events_sql(context),
+                first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
+                company=context.company.id,
+                date_from=context.date_from,
+                date_to=context.date_to,
+                months=self._months_in(context),
+            ),
+            currency=SQL("x.currency_id"),
+        )
+        return self._in_company_currency(rows, ["monthly"], context)
+
+    @api.model
+    def _kpi_cac_payback(self, definition, context):
+        """Acquisition costs / Σ margin-adjusted monthly revenue of the new
+        customers: CAC / their average monthly margin, in months."""
+        margin = context.company.kpi_gross_margin / 100.0
+        rows = self._merge(
+            self._costs(definition, context, "acquisition"),
+            self._new_customer_monthly_revenue(definition, context),
+            defaults={"costs": 0, "monthly": 0},
+        )
+        return self._rows(
+            [row for row in rows if row["dimension"] == "company"],
+            lambda r: metrics.cac_payback(
+                cac_value=r["costs"], monthly_margin_revenue=r["monthly"] * margin
+            ),
+        )
+
+    @api.model
+    def _trailing_purchases(self, definition, context):
+        """Revenue (company currency), purchases and distinct customers of
+        the window. Purchases are orders and subscription starts; invoices
+        and reactivations are activity, not purchases."""
+        purchases_where = SQL(
+            "FROM (%s) ev WHERE ev.day >= %s AND ev.day < %s AND ev.kind IN ('order', 'start')",
+            self._purchase_events_sql(context),
+            context.date_from,
+            context.date_to,
+        )
+        revenue = self._in_company_currency(
+            self._grouped(definition, {}, {"revenue": SQL("SUM(ev.amount)")}, purchases_where,
+                          currency=SQL("ev.currency_id")),
+            ["revenue"],
+            context,
+        )
+        counts = self._grouped(
+            definition,
+            {},
+            {"purchases": SQL("COUNT(*)"), "customers": SQL("COUNT(DISTINCT ev.customer_id)")},
+            purchases_where,
+        )
+        return self._merge(revenue, counts)[0]
+
+    @api.model
+    def _customer_lifetime_years(self, definition, context):
+        """Average years between the first and the last activity of the
+        customers who churned (not active at the end of the window), else
+        1 / the churn rate of the trailing year."""
+        row = self.env.execute_query_dict(SQL(
+            """
+            WITH kpi_events AS (%(events)s),
+            kpi_sub_intervals AS (%(intervals)s),
+            kpi_active_end AS (%(active_end)s),
+            kpi_span AS (
+                SELECT customer_id, MIN(day) AS first_day, MAX(day) AS last_day FROM (
+                    SELECT customer_id, day FROM kpi_events WHERE day < %(date_to)s
+                    UNION ALL
+                    SELECT customer_id, date_to FROM kpi_sub_intervals
+                     WHERE date_to IS NOT NULL AND date_to < %(date_to)s
+                ) activity GROUP BY customer_id
+            )
+            SELECT COUNT(*) AS churned, AVG((last_day - first_day) / 365.25) AS years
+              FROM kpi_span s
+             WHERE NOT EXISTS (SELECT 1 FROM kpi_active_end a WHERE a.customer_id = s.customer_id)
+            """,
+            events=self._purchase_events_sql(context),
+            intervals=self._subscription_intervals_sql(context),
+            active_end=self._active_customers_sql(context, context.date_to),
+            date_to=context.date_to,
+        ))[0]
+        if row["churned"]:
+            return float(row["years"])
+        year = self._trailing(context, relativedelta(years=1))
+        counts = self._customer_counts(definition, year)[0]
+        yearly_churn = metrics.churn(lost=counts["lost"], active_at_start=counts["active_start"])
+        return metrics.customer_lifetime_years([], yearly_churn.value)
+
+    @api.model
+    def _kpi_clv(self, definition, context):
+        """Customer lifetime value by the company's method (KPI_SPEC §3.1),
+        over the trailing 12 months ending with the period."""
+        company = context.company
+        year = self._trailing(context, relativedelta(years=1))
+        margin_pct = company.kpi_gross_margin
+        if company.kpi_clv_method == "subscription":
+            bridge = self._mrr_at_end(definition, context)
+            month = self._trailing(context, relativedelta(months=1))
+            counts = self._customer_counts(definition, month)[0]
+            monthly_churn = metrics.churn(lost=counts["lost"], active_at_start=counts["active_start"])
+            arpa = metrics.ratio(bridge["mrr"], bridge["customers"]).value
+            value = metrics.clv_subscription(arpa, margin_pct, monthly_churn.value)
+        else:
+            purchases = self._trailing_purchases(definition, year)
+            lifetime = self._customer_lifetime_years(definition, context)
+            if company.kpi_clv_method == "purchase":
+                value = metrics.clv_purchase(
+                    revenue=purchases["revenue"],
+                    purchases=purchases["purchases"],
+                    customers=purchases["customers"],
+                    lifetime_years=lifetime,
+                )
+            else:
+                costs = self._costs(definition, year, "acquisition")
+                new = self._customer_counts(definition, year)
+                cac = metrics.cac(costs[0]["costs"], new[0]["new"]).value
+                profit = metrics.ratio(
+                    purchases["revenue"] * margin_pct / 100.0, purchases["customers"]
+                ).value
+                value = metrics.clv_margin_minus_cac(profit, lifetime, cac)
+        return [{"dimension": "company", "kpi_value": value}]
+
+    @api.model
+    def _mrr_at_end(self, definition, context):
+        """MRR (company currency) at the end of the window and the number of
+        customers paying it."""
+        mrr_sql = SQL(
+            """
+            FROM (
+                SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
+                  FROM crm_kpi_subscription_movement
+                 WHERE company_id = %s AND date < %s
+                 ORDER BY subscription_id, date DESC, id DESC
+            ) m WHERE m.mrr_after > 0
+            """,
+            context.company.id,
+            context.date_to,
+        )
+        mrr = self._in_company_currency(
+            self._grouped(definition, {}, {"mrr": SQL("SUM(m.mrr_after)")}, mrr_sql,
+                          currency=SQL("m.currency_id")),
+            ["mrr"],
+            context,
+        )
+        customers = self._grouped(
+            definition, {}, {"customers": SQL("COUNT(DISTINCT m.partner_id)")}, mrr_sql
+        )
+        return self._merge(mrr, customers)[0]

@@ -15,7 +15,7 @@ class TestCustomerKpis(KpiCase):
       C3  2025-03-20 and 2026-03-10   → retained, bought again: upsold
       C4  2026-03-05 (1,000 EUR), its contact 2026-03-20 (200 EUR): new
       C5  2026-03-25 (500 USD at 2 USD per EUR on 03-31 = 250 EUR): new
-      C6  2024-01-01                  → never active in the period
+      C6  2024-01-01 and 2024-07-01   → never active in the period
     active at start {C1, C2, C3} = 3, at end {C1, C3, C4, C5} = 4,
     new {C4, C5} = 2, lost {C2} = 1, retained {C1, C3} = 2, upsold {C3} = 1.
     """
@@ -52,6 +52,7 @@ class TestCustomerKpis(KpiCase):
         cls._order(cls.c4_contact, dt(2026, 3, 20), 200)
         cls._order(cls.c5, dt(2026, 3, 25), 500, pricelist=cls.usd_pricelist)
         cls._order(cls.c6, dt(2024, 1, 1), 100)
+        cls._order(cls.c6, dt(2024, 7, 1), 100)
         # a quotation never confirmed does not count
         cls._order(cls.c6, dt(2026, 3, 5), 100, confirm=False)
 
@@ -168,3 +169,37 @@ class TestCustomerKpis(KpiCase):
         # (the untagged 100 USD is sales spend) → (1,200 − 300) / 300 × 100 = 300 %
         snapshots = self.compute("marketing_roi", "month", date(2026, 3, 1))
         self.assertKpi(self.row(snapshots), 900, 300, 300.0)
+
+    def test_cac_payback(self):
+        self._costs()
+        # acquisition costs 350 EUR / monthly revenue of the new customers
+        # (C4 1,200 + C5 250 in one month, no MRR) = 350 / 1,450 = 0.2414 months
+        self.assertKpi(self.row(self.compute("cac_payback", "month", date(2026, 3, 1))),
+                       350, 1450, 0.2414)
+        # at a 50 % gross margin the margin recovers it twice slower: 350 / 725
+        self.company.kpi_gross_margin = 50
+        self.assertKpi(self.row(self.compute("cac_payback", "month", date(2026, 3, 1))),
+                       350, 725, 0.4828)
+
+    def test_clv_purchase(self):
+        # trailing 12 months [2025-04-01, 2026-04-01): orders C1 100, C3 300,
+        # C4 1,000 + 200, C5 250 → revenue 1,850 EUR, 5 purchases, 4 customers.
+        # churned customers (inactive at 04-01): C2 (one order: 0 years) and
+        # C6 (2024-01-01 → 2024-07-01: 182 / 365.25 = 0.49829 years) → 0.249144
+        # CLV = 1,850 / 5 × 5 / 4 × 0.249144 = 370 × 1.25 × 0.249144 = 115.23
+        snapshot = self.row(self.compute("clv", "month", date(2026, 3, 1)))
+        self.assertAlmostEqual(snapshot.value, 115.2293, places=3)
+
+    def test_clv_margin_minus_cac(self):
+        self._costs()
+        self.company.kpi_clv_method = "margin_minus_cac"
+        # yearly gross profit per customer 1,850 × 100 % / 4 = 462.5;
+        # retention 0.249144 years; CAC over the year: 350 / new C1, C4, C5 = 116.667
+        # CLV = 462.5 × 0.249144 − 116.667 = −1.437 (these customers do not pay back)
+        snapshot = self.row(self.compute("clv", "month", date(2026, 3, 1)))
+        self.assertAlmostEqual(snapshot.value, -1.4374, places=3)
+
+    def test_clv_without_history(self):
+        # nothing before 2023: no purchase → no value
+        snapshot = self.row(self.compute("clv", "month", date(2023, 1, 1)))
+        self.assertFalse(snapshot.has_value)

@@ -112,3 +112,19 @@ class TestPipelineKpis(KpiCase):
         self.assertKpi(self.row(march), 2, 3, 66.6667)
         april = self.compute("win_rate", "month", date(2026, 4, 1))
         self.assertKpi(self.row(april), 1, 2, 50.0)
+
+    def test_quota(self):
+        self.team_a.invoiced_target = 1000
+        self.l1.expected_revenue = 600
+        self.l2.expected_revenue = 900
+        self.l5.expected_revenue = 5000  # team B has no target: no quota
+        snapshots = self.compute("quota", "month", date(2026, 3, 1))
+        # team A won L1 600 + L2 900 = 1,500 against 1,000 → 150 %
+        self.assertKpi(self.row(snapshots), 1500, 1000, 150.0)
+        self.assertKpi(self.row(snapshots, "team", team_id=self.team_a), 1500, 1000, 150.0)
+        # the first quarter: 1,500 against 3 × 1,000 → 50 %
+        quarter = self.compute("quota", "quarter", date(2026, 3, 1))
+        self.assertKpi(self.row(quarter), 1500, 3000, 50.0)
+        # no team with a target: no value
+        self.team_a.invoiced_target = 0
+        self.assertFalse(self.row(self.compute("quota", "month", date(2026, 3, 1))).has_value)

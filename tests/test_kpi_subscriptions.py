@@ -143,6 +143,14 @@ class TestSubscriptionKpis(KpiCase):
         # upsell: K1 upgraded (and existed before March) → 1 / 3
         self.assertKpi(self._march("upsell"), 1, 3, 33.3333)
 
+    def test_clv_subscription(self):
+        self.company.kpi_activity_window_days = 30
+        self.company.kpi_clv_method = "subscription"
+        # MRR at 04-01: S1 300 + S3 20 + S4 80 + S5 60 = 460 for 4 customers → ARPA 115;
+        # March customer churn 33.33 % → CLV = 115 × 100 % / 33.33 % = 345
+        snapshot = self.row(self.compute("clv", "month", date(2026, 3, 1)))
+        self.assertAlmostEqual(snapshot.value, 345.0, places=2)
+
 
 @tagged("post_install", "-at_install")
 class TestStageDuration(KpiCase):
