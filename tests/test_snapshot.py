@@ -111,25 +111,44 @@ class TestSnapshotComputation(KpiCase):
         self.assertKpi(self.row(snapshots), 2, 3, 66.6667)
 
     def test_query_count_does_not_grow_with_data(self):
-        def count_queries():
-            before = self.env.cr.sql_log_count
-            self.compute("win_rate", "month", date(2026, 3, 1))
-            self.compute("sales_cycle", "month", date(2026, 3, 1))
-            return self.env.cr.sql_log_count - before
+        """Every KPI of the catalog, one month: the same number of queries
+        with 3 leads and 2 orders as with ten times more."""
+        customer = self.env["res.partner"].create({"name": "KPI Bulk Customer"})
+        product = self.env["product.product"].create({"name": "KPI Bulk", "type": "service"})
 
+        def add_data(count):
+            leads = self.env["crm.lead"].create([
+                {"name": f"Bulk {i}", "type": "opportunity", "company_id": self.company.id,
+                 "team_id": (self.team_a if i % 2 else self.team_b).id,
+                 "user_id": (self.user_1 if i % 3 else self.user_2).id}
+                for i in range(count)
+            ])
+            leads[: count // 2].action_set_won()
+            leads[count // 2:].action_set_lost()
+            self._set_dates(leads, create_date=dt(2026, 3, 2), date_closed=dt(2026, 3, 15))
+            orders = self.env["sale.order"].create([
+                {"partner_id": customer.id, "company_id": self.company.id,
+                 "order_line": [(0, 0, {"product_id": product.id, "price_unit": 10})]}
+                for _i in range(count)
+            ])
+            orders.action_confirm()
+            self._set_dates(orders, date_order=dt(2026, 3, 3))
+
+        def count_queries():
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            snapshots = self.Snapshot.compute_snapshots(
+                "month", date(2026, 3, 1), company_ids=[self.company.id]
+            )
+            return self.env.cr.sql_log_count - before, snapshots
+
+        add_data(4)
         count_queries()  # warm the caches
-        small = count_queries()
-        leads = self.env["crm.lead"].create([
-            {"name": f"Bulk {i}", "type": "opportunity", "company_id": self.company.id,
-             "team_id": (self.team_a if i % 2 else self.team_b).id,
-             "user_id": (self.user_1 if i % 3 else self.user_2).id}
-            for i in range(30)
-        ])
-        leads[:20].action_set_won()
-        leads[20:].action_set_lost()
-        self._set_dates(leads, create_date=dt(2026, 3, 2), date_closed=dt(2026, 3, 15))
+        small, snapshots = count_queries()
+        self.assertGreaterEqual(len(set(snapshots.mapped("kpi_code"))), 29)
+        add_data(40)
         count_queries()
-        large = count_queries()
+        large, _snapshots = count_queries()
         self.assertEqual(small, large, "queries per period do not depend on the data size")
 
     def test_cron_refreshes_current_periods(self):
