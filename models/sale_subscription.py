@@ -3,31 +3,26 @@ from collections import namedtuple
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..engine.metrics import monthly_factor
+
 # Context key set while a subscription (or its lines) is written, so that the
 # nested writes of subscription_oca's own write() log nothing twice.
 SKIP_MOVEMENT_LEDGER = "crm_kpi_skip_movement_ledger"
 
-# Months in one recurrence unit of a template (KPI_SPEC §1): a day is
-# 1 / 30.4375 month (365.25 / 12), a week 1 / 4.348125 month (30.4375 / 7).
-MONTHS_PER_UNIT = {
-    "days": 1 / 30.4375,
-    "weeks": 1 / 4.348125,
-    "months": 1.0,
-    "years": 12.0,
-}
+# subscription_oca's recurrence units, in the engine's words.
+RECURRENCE_UNITS = {"days": "daily", "weeks": "weekly", "months": "monthly", "years": "yearly"}
 
 KpiState = namedtuple("KpiState", "stage_type mrr is_paused date")
 
 
 def _kpi_monthly_factor(rule_type, interval):
     """Factor turning the amount billed every ``interval`` × ``rule_type``
-    into a monthly amount: daily ×30.4375, weekly ×4.348125, monthly ×1,
-    yearly ÷12, each divided by the interval (an empty or non-positive
-    interval counts as 1, like subscription_oca's own recurrence)."""
-    months = MONTHS_PER_UNIT.get(rule_type or "months", 1.0) * (
-        interval if interval and interval > 0 else 1
+    (a subscription_oca recurrence) into a monthly amount (KPI_SPEC §1). An
+    empty or non-positive interval counts as 1, like subscription_oca's own
+    recurrence; an empty unit as months."""
+    return monthly_factor(
+        RECURRENCE_UNITS[rule_type or "months"], interval if interval and interval > 0 else 1
     )
-    return 1.0 / months
 
 
 class SaleSubscription(models.Model):
