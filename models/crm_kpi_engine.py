@@ -671,6 +671,19 @@ class CrmKpiEngine(models.AbstractModel):
             lambda r: metrics.ces(score_sum=float(r["score_sum"]), responses=r["responses"]),
         )
 
+    @api.model
+    def _kpi_ces_easy_share(self, definition, context):
+        grouped = self._grouped(
+            definition,
+            {},
+            {"easy": SQL("COUNT(*) FILTER (WHERE fb.score >= 5)"), "responses": SQL("COUNT(*)")},
+            self._feedback_where(context, "ces"),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.ces_easy_share(responses_ge_5=r["easy"], responses=r["responses"]),
+        )
+
     # ------------------------------------------------------------------
     # Marketing KPIs
     # ------------------------------------------------------------------
@@ -957,6 +970,40 @@ class CrmKpiEngine(models.AbstractModel):
         return self._rows(
             grouped,
             lambda r: metrics.stage_duration(total_days=float(r["days"]), stays=r["stays"]),
+        )
+
+    @api.model
+    def _kpi_stage_drop_off(self, definition, context):
+        """Leads lost in the period while in a stage (their stay there is
+        still open) / those plus the stays of the stage that ended in the
+        period (the lead moved on), per stage."""
+        company = self._company_clause(SQL("stay.company_id"), context)
+        grouped = self._grouped(
+            definition,
+            {"stage": SQL("x.stage_id"), "team": SQL("x.team_id"), "user": SQL("x.user_id")},
+            {"dropped": SQL("COUNT(*) FILTER (WHERE x.dropped)"), "resolved": SQL("COUNT(*)")},
+            SQL(
+                """
+                FROM (
+                    SELECT stay.stage_id, stay.team_id, stay.user_id, FALSE AS dropped
+                      FROM crm_kpi_stage_stay stay
+                     WHERE %(company)s AND stay.date_out >= %(utc_from)s AND stay.date_out < %(utc_to)s
+                    UNION ALL
+                    SELECT stay.stage_id, stay.team_id, stay.user_id, TRUE
+                      FROM crm_kpi_stage_stay stay
+                      JOIN crm_lead l ON l.id = stay.lead_id
+                     WHERE %(company)s AND stay.date_out IS NULL AND l.won_status = 'lost'
+                       AND l.date_closed >= %(utc_from)s AND l.date_closed < %(utc_to)s
+                ) x
+                """,
+                company=company,
+                utc_from=context.utc_from,
+                utc_to=context.utc_to,
+            ),
+        )
+        return self._rows(
+            grouped,
+            lambda r: metrics.stage_drop_off(left_to_lost_or_stale=r["dropped"], stays=r["resolved"]),
         )
 
     # ------------------------------------------------------------------

@@ -40,6 +40,10 @@ class TestFeedbackKpis(KpiCase):
         self._answers("ces", "1_7", [7, 6, 5, 2])
         # (7 + 6 + 5 + 2) / 4 = 5.0
         self.assertKpi(self.row(self.compute("ces", "month", date(2026, 3, 1))), 20, 4, 5.0)
+        # answers of 5 or more: 7, 6, 5 → 3 / 4 × 100 = 75 %
+        self.assertKpi(
+            self.row(self.compute("ces_easy_share", "month", date(2026, 3, 1))), 3, 4, 75.0
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -171,15 +171,25 @@ class TestStageDuration(KpiCase):
         x = lead("X", "2026-03-01 00:00:00")
         y = lead("Y", "2026-02-20 00:00:00")
         lead("Z", "2026-03-10 00:00:00")  # still in A: an open stay does not count
+        w = lead("W", "2026-03-01 00:00:00")
         with freeze_time("2026-03-02 00:00:00"):
             y.stage_id = stage_b  # Y stayed 10 days in A
         with freeze_time("2026-03-04 00:00:00"):
             x.stage_id = stage_b  # X stayed 3 days in A
         with freeze_time("2026-03-14 00:00:00"):
             x.stage_id = stage_c  # X stayed 10 days in B
+        with freeze_time("2026-03-20 00:00:00"):
+            w.action_set_lost()  # W dropped out in A (its stay stays open)
         snapshots = self.compute("stage_duration", "month", date(2026, 3, 1))
         # all stays ended in March: (10 + 3 + 10) / 3 = 7.67 days
         self.assertKpi(self.row(snapshots), 23, 3, 7.6667)
         # stage A: (10 + 3) / 2 = 6.5; stage B: 10 / 1
         self.assertKpi(self.row(snapshots, "stage", stage_id=stage_a), 13, 2, 6.5)
         self.assertKpi(self.row(snapshots, "stage", stage_id=stage_b), 10, 1, 10.0)
+
+        # drop-off: stage A resolved X, Y (moved on) and W (lost there) → 1 / 3;
+        # stage B: X moved on → 0 / 1; the company: 1 / 4 = 25 %
+        drop_off = self.compute("stage_drop_off", "month", date(2026, 3, 1))
+        self.assertKpi(self.row(drop_off), 1, 4, 25.0)
+        self.assertKpi(self.row(drop_off, "stage", stage_id=stage_a), 1, 3, 33.3333)
+        self.assertKpi(self.row(drop_off, "stage", stage_id=stage_b), 0, 1, 0.0)

@@ -164,3 +164,37 @@ class TestSnapshotComputation(KpiCase):
         self.assertEqual(
             sorted(current.mapped("period_type")), ["day", "month", "quarter", "week", "year"]
         )
+
+    def test_snapshots_of_another_company_are_hidden(self):
+        self.compute("win_rate", "month", date(2026, 3, 1))
+        other = self.env["res.company"].create({"name": "KPI Elsewhere"})
+        outsider = new_test_user(
+            self.env, "kpi_outsider", groups="crm_kpi.crm_kpi_group_manager",
+            company_id=other.id, company_ids=[other.id],
+        )
+        self.assertFalse(self.Snapshot.with_user(outsider).search([("company_id", "=", self.company.id)]))
+        with self.assertRaises(AccessError):
+            self.Snapshot.with_user(outsider).compute_snapshots(
+                "month", date(2026, 3, 1), company_ids=[self.company.id]
+            )
+
+    def test_backfill_wizard(self):
+        wizard = self.env["crm.kpi.backfill.wizard"].create({
+            "period_type": "month",
+            "date_from": date(2026, 1, 1),
+            "date_to": date(2026, 3, 31),
+            "kpi_ids": [(6, 0, self.env.ref("crm_kpi.crm_kpi_definition_win_rate").ids)],
+            "company_ids": [(6, 0, self.company.ids)],
+        })
+        action = wizard.action_compute()
+        self.assertEqual(action["params"]["type"], "success")
+        rows = self.Snapshot.search([
+            ("company_id", "=", self.company.id), ("kpi_code", "=", "win_rate"),
+            ("dimension", "=", "company"),
+        ])
+        self.assertEqual(rows.mapped("date_start"),
+                         [date(2026, 3, 1), date(2026, 2, 1), date(2026, 1, 1)])
+        with self.assertRaises(UserError):
+            self.env["crm.kpi.backfill.wizard"].create({
+                "period_type": "month", "date_from": date(2026, 3, 1), "date_to": date(2026, 1, 1),
+            })

@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 
 from ..models.crm_kpi_snapshot import PERIOD_TYPE_SELECTION
 
@@ -34,7 +34,7 @@ class CrmKpiBackfillWizard(models.TransientModel):
     def _check_dates(self):
         for wizard in self:
             if wizard.date_to < wizard.date_from:
-                raise UserError(self.env._("The end of the range must not be before its start."))
+                raise ValidationError(self.env._("The end of the range must not be before its start."))
 
     def action_compute(self):
         self.ensure_one()
