@@ -23,6 +23,7 @@
         "data/res_company_data.xml",
         "views/crm_kpi_definition_views.xml",
         "views/crm_kpi_snapshot_views.xml",
+        "views/crm_kpi_dashboard_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",
         "data/ir_cron_data.xml",
         "views/crm_kpi_cost_views.xml",
@@ -36,6 +37,14 @@
         "views/res_company_views.xml",
         "views/crm_kpi_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "crm_kpi/static/src/dashboard/*",
+        ],
+        "web.assets_tests": [
+            "crm_kpi/static/tests/tours/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,

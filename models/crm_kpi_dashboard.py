@@ -1,0 +1,251 @@
+"""Data of the KPI dashboard, read from the snapshots only.
+
+Read-only methods (``@api.readonly``), so that a deployment with a read
+replica (``db_replica_host``) serves the dashboard from the replica. Loading
+costs a constant number of queries: the definitions, one search over the
+snapshots of the 12 trend periods and of the same period last year, and the
+filter choices.
+"""
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+from ..engine.periods import PERIOD_TYPES, period_of
+
+TREND_LENGTH = 12
+
+
+class CrmKpiDashboard(models.AbstractModel):
+    _name = "crm.kpi.dashboard"
+    _description = "CRM KPI Dashboard"
+
+    @api.readonly
+    @api.model
+    def get_dashboard_data(self, period_type="month", date=None, team_id=False, user_id=False):
+        """Cards of every active KPI for the period of ``period_type``
+        containing ``date`` (default today), for the whole company, one team
+        or one salesperson (KPIs that cannot be split that way are left out)."""
+        if period_type not in PERIOD_TYPES:
+            raise UserError(self.env._("Unknown period type %(type)s.", type=period_type))
+        day = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+        period = period_of(period_type, day)
+        trend = [period]
+        for _i in range(TREND_LENGTH - 1):
+            trend.insert(0, trend[0].previous())
+        last_year = period.same_period_last_year()
+        dimension, dimension_domain = self._dashboard_dimension(team_id, user_id)
+
+        definitions = self.env["crm.kpi.definition"].search([])
+        if dimension == "team":
+            definitions = definitions.filtered("allow_team")
+        elif dimension == "user":
+            definitions = definitions.filtered("allow_user")
+        snapshots = self.env["crm.kpi.snapshot"].search_fetch(
+            Domain.AND([
+                [("company_id", "=", self.env.company.id)],
+                [("period_type", "=", period_type)],
+                [("dimension", "=", dimension)],
+                dimension_domain,
+                [("kpi_id", "in", definitions.ids)],
+                [("date_start", "in", [p.date_start for p in trend] + [last_year.date_start])],
+            ]),
+            ["kpi_id", "date_start", "value", "has_value", "numerator", "denominator"],
+        )
+        by_key = {(s.kpi_id.id, s.date_start): s for s in snapshots}
+        currency = self.env.company.currency_id
+        return {
+            "period": {
+                "type": period_type,
+                "label": period.label,
+                "date_start": fields.Date.to_string(period.date_start),
+                "date_end": fields.Date.to_string(period.date_end),
+                "previous_label": period.previous().label,
+                "last_year_label": last_year.label,
+            },
+            "currency": {"symbol": currency.symbol, "position": currency.position},
+            "cards": [
+                self._dashboard_card(definition, by_key, trend, last_year)
+                for definition in definitions
+            ],
+            "goals": self._dashboard_goals(team_id, user_id),
+            "teams": [
+                {"id": team.id, "name": team.name}
+                for team in self.env["crm.team"].search([("company_id", "in", [False, self.env.company.id])])
+            ],
+            "users": [
+                {"id": user.id, "name": user.name}
+                for user in self.env["res.users"].search([
+                    ("share", "=", False), ("company_ids", "in", self.env.company.id),
+                ])
+            ],
+            "has_data": bool(snapshots),
+        }
+
+    @api.model
+    def _dashboard_dimension(self, team_id, user_id):
+        if team_id and user_id:
+            raise UserError(self.env._("Choose a sales team or a salesperson, not both."))
+        if team_id:
+            return "team", [("team_id", "=", int(team_id))]
+        if user_id:
+            return "user", [("user_id", "=", int(user_id))]
+        return "company", []
+
+    @api.model
+    def _dashboard_card(self, definition, by_key, trend, last_year):
+        def value_of(period):
+            snapshot = by_key.get((definition.id, period.date_start))
+            return snapshot.value if snapshot and snapshot.has_value else None
+
+        current = value_of(trend[-1])
+        previous = value_of(trend[-2])
+        year_ago = value_of(last_year)
+        snapshot = by_key.get((definition.id, trend[-1].date_start))
+        return {
+            "id": definition.id,
+            "code": definition.code,
+            "name": definition.name,
+            "description": definition.description or "",
+            "unit": definition.unit,
+            "direction": definition.direction,
+            "value": current,
+            "numerator": snapshot.numerator if snapshot else None,
+            "denominator": snapshot.denominator if snapshot else None,
+            "computed": bool(snapshot),
+            "state": definition.threshold_state(current),
+            "delta_previous": self._delta(current, previous),
+            "delta_year": self._delta(current, year_ago),
+            "trend": [value_of(period) for period in trend],
+            "trend_labels": [period.label for period in trend],
+            "empty_reason": "" if current is not None else self._empty_reason(definition, snapshot),
+        }
+
+    @staticmethod
+    def _delta(current, reference):
+        """Δ and Δ% of a value against a reference; Δ% has no value when the
+        reference is 0 or missing."""
+        if current is None or reference is None:
+            return None
+        delta = current - reference
+        return {"delta": delta, "percent": delta / abs(reference) * 100 if reference else None}
+
+    @api.model
+    def _empty_reason(self, definition, snapshot):
+        """Why a KPI has no value, in words a user can act on."""
+        if not snapshot:
+            return self.env._("Not computed yet for this period: run Configuration → Compute KPIs.")
+        reasons = {
+            "cac": self.env._("No new customer in this period."),
+            "cac_payback": self.env._("No revenue from new customers in this period."),
+            "retention_cost": self.env._("No customer retained over this period."),
+            "marketing_roi": self.env._("No marketing cost recorded yet for this period (Inputs → Costs)."),
+            "traffic_to_lead": self.env._("No web traffic recorded for this period (Inputs → Web Traffic)."),
+            "nps": self.env._("No NPS answer in this period (Inputs → Feedback, or a survey)."),
+            "ces": self.env._("No CES answer in this period (Inputs → Feedback, or a survey)."),
+            "ces_easy_share": self.env._("No CES answer in this period (Inputs → Feedback, or a survey)."),
+            "win_rate": self.env._("No opportunity was won or lost in this period."),
+            "sales_cycle": self.env._("No opportunity was won in this period."),
+            "quota": self.env._("No quota: set an invoicing target on the sales teams or a quota goal."),
+            "renewal": self.env._("No subscription was up for renewal in this period."),
+            "stage_duration": self.env._("No lead left a stage in this period."),
+            "stage_drop_off": self.env._("No lead left or was lost in a stage in this period."),
+        }
+        if definition.code in reasons:
+            return reasons[definition.code]
+        if definition.code in ("mrr_churn", "nrr", "grr", "quick_ratio"):
+            return self.env._("No recurring revenue at the start of this period.")
+        if definition.code in ("churn", "retention", "upsell"):
+            return self.env._("No active customer at the start of this period.")
+        return self.env._("Nothing to measure in this period.")
+
+    @api.model
+    def _dashboard_goals(self, team_id, user_id):
+        """Progress of the running goals in scope (once SMART goals exist)."""
+        if "crm.kpi.goal" not in self.env:
+            return []
+        return self.env["crm.kpi.goal"]._dashboard_goals(team_id=team_id, user_id=user_id)
+
+    # ------------------------------------------------------------------
+    # Drill-down: the records behind a card
+    # ------------------------------------------------------------------
+    @api.readonly
+    @api.model
+    def action_open_kpi_records(self, code, period_type="month", date=None, team_id=False, user_id=False):
+        """Window action on the records behind a KPI's numerator and
+        denominator for the period (and team or salesperson)."""
+        day = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+        definition = self.env["crm.kpi.definition"].search([("code", "=", code)], limit=1)
+        if not definition:
+            raise UserError(self.env._("Unknown KPI %(code)s.", code=code))
+        engine = self.env["crm.kpi.engine"]
+        context = engine._make_context(self.env.company, period_of(period_type, day))
+        model, domain = self._drilldown(code, context)
+        if model is None:
+            raise UserError(
+                self.env._("The records behind %(kpi)s cannot be listed.", kpi=definition.name)
+            )
+        fields_of = self.env[model]._fields
+        if team_id and "team_id" in fields_of:
+            domain = Domain.AND([domain, [("team_id", "=", int(team_id))]])
+        if user_id and "user_id" in fields_of:
+            domain = Domain.AND([domain, [("user_id", "=", int(user_id))]])
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("%(kpi)s, %(period)s", kpi=definition.name, period=context.period.label),
+            "res_model": model,
+            "views": [[False, "list"], [False, "form"]],
+            "domain": list(domain),
+            "context": {"active_test": False},
+        }
+
+    @api.model
+    def _drilldown(self, code, context):
+        """(model, domain) of the records behind a KPI, or (None, None)."""
+        company = [("company_id", "in", [context.company.id, False])]
+        created = [("create_date", ">=", context.utc_from), ("create_date", "<", context.utc_to)]
+        closed = [
+            ("type", "=", "opportunity"), ("won_status", "in", ["won", "lost"]),
+            ("date_closed", ">=", context.utc_from), ("date_closed", "<", context.utc_to),
+        ]
+        dated = [("date", ">=", context.date_from), ("date", "<", context.date_to)]
+        if code in ("win_rate", "sales_cycle", "quota"):
+            return "crm.lead", Domain.AND([company, closed])
+        if code in ("lead_sources", "lead_abandonment", "traffic_to_lead", "records_created"):
+            return "crm.lead", Domain.AND([company, created])
+        if code in ("stage_duration", "stage_drop_off"):
+            return "crm.kpi.stage.stay", Domain.AND([
+                company, [("date_out", ">=", context.utc_from), ("date_out", "<", context.utc_to)],
+            ])
+        if code in ("nps", "ces", "ces_easy_share"):
+            kind = "nps" if code == "nps" else "ces"
+            return "crm.kpi.feedback", Domain.AND([company, dated, [("kind", "=", kind)]])
+        if code in ("cac", "retention_cost", "marketing_roi"):
+            category = "retention" if code == "retention_cost" else "acquisition"
+            return "crm.kpi.cost", Domain.AND([company, dated, [("category", "=", category)]])
+        if code in ("mrr_churn", "nrr", "grr", "quick_ratio", "net_new_mrr", "renewal"):
+            return "crm.kpi.subscription.movement", Domain.AND([company, dated])
+        customers = {
+            "churn": "c.active_start AND NOT c.active_end",
+            "retention": "c.active_start",
+            "upsell": "c.active_start AND c.existed_before"
+                      " AND (c.bought_in_period OR c.upgraded_in_period)",
+            "net_new_revenue": "c.is_new",
+            "marketing_share": "c.is_new",
+            "marketing_revenue_share": "c.is_new",
+            "cac_payback": "c.is_new",
+        }
+        if code in customers:
+            return "res.partner", [("id", "in", self._customer_ids(context, customers[code]))]
+        return None, None
+
+    @api.model
+    def _customer_ids(self, context, condition):
+        """Ids of the customers of the period meeting a condition on the
+        customer facts of :meth:`crm.kpi.engine._customer_facts_sql`."""
+        facts = self.env["crm.kpi.engine"]._customer_facts_sql(context)
+        rows = self.env.execute_query(
+            SQL("SELECT c.customer_id FROM (%s) c WHERE %s", facts, SQL(condition))
+        )
+        return [row[0] for row in rows]

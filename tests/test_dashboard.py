@@ -1,0 +1,106 @@
+from datetime import date
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import KpiCase, dt
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardData(KpiCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # March 2026: team A wins one, loses one; March 2025: team A wins one of three
+        cls._lead("W", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 10))
+        cls._lead("L", dt(2026, 3, 1), cls.team_a, cls.user_1, status="lost", closed=dt(2026, 3, 11))
+        cls._lead("W25", dt(2025, 3, 1), cls.team_a, status="won", closed=dt(2025, 3, 10))
+        cls._lead("L25a", dt(2025, 3, 1), cls.team_a, status="lost", closed=dt(2025, 3, 10))
+        cls._lead("L25b", dt(2025, 3, 1), cls.team_a, status="lost", closed=dt(2025, 3, 10))
+        # February 2026: lost only
+        cls._lead("L26", dt(2026, 2, 1), cls.team_a, status="lost", closed=dt(2026, 2, 10))
+        cls.Snapshot.compute_snapshots(
+            "month", date(2025, 3, 1), date(2026, 3, 1), company_ids=[cls.company.id]
+        )
+        cls.Dashboard = cls.env["crm.kpi.dashboard"].with_company(cls.company)
+
+    def _card(self, data, code):
+        return next(card for card in data["cards"] if card["code"] == code)
+
+    def test_cards(self):
+        data = self.Dashboard.get_dashboard_data("month", "2026-03-15")
+        self.assertEqual(data["period"]["label"], "2026-03")
+        card = self._card(data, "win_rate")
+        # 1 won / 2 closed = 50 %; February 0 % → +50 points; March 2025 33.33 % → +16.67
+        self.assertAlmostEqual(card["value"], 50.0)
+        self.assertAlmostEqual(card["delta_previous"]["delta"], 50.0)
+        self.assertIsNone(card["delta_previous"]["percent"], "no Δ% against 0")
+        self.assertAlmostEqual(card["delta_year"]["delta"], 16.6667, places=3)
+        self.assertAlmostEqual(card["delta_year"]["percent"], 50.0, places=3)
+        # thresholds of win_rate: warning 20, critical 10 → 50 % is ok
+        self.assertEqual(card["state"], "ok")
+        self.assertEqual(len(card["trend"]), 12)
+        self.assertEqual(card["trend"][-2], 0.0)
+        nps = self._card(data, "nps")
+        self.assertIsNone(nps["value"])
+        self.assertIn("NPS", nps["empty_reason"])
+
+    def test_team_scope_and_bad_input(self):
+        data = self.Dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_a.id)
+        codes = {card["code"] for card in data["cards"]}
+        self.assertIn("win_rate", codes)
+        self.assertNotIn("nps", codes, "NPS cannot be split by team")
+        self.assertAlmostEqual(self._card(data, "win_rate")["value"], 50.0)
+        with self.assertRaises(UserError):
+            self.Dashboard.get_dashboard_data("month", team_id=self.team_a.id, user_id=self.user_1.id)
+        with self.assertRaises(UserError):
+            self.Dashboard.get_dashboard_data("fortnight")
+
+    def test_constant_query_count(self):
+        def count():
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            self.Dashboard.get_dashboard_data("month", "2026-03-15")
+            return self.env.cr.sql_log_count - before
+
+        count()
+        few = count()
+        self.Snapshot.compute_snapshots(
+            "month", date(2024, 1, 1), date(2025, 2, 1), company_ids=[self.company.id]
+        )
+        self.assertEqual(count(), few)
+        self.assertLessEqual(few, 12)
+
+    def test_drill_down(self):
+        action = self.Dashboard.action_open_kpi_records("win_rate", "month", "2026-03-15")
+        leads = self.env["crm.lead"].with_context(active_test=False).search(action["domain"])
+        self.assertEqual(sorted(leads.mapped("name")), ["L", "W"])
+        churn = self.Dashboard.action_open_kpi_records("churn", "month", "2026-03-15")
+        self.assertEqual(churn["res_model"], "res.partner")
+        with self.assertRaises(UserError):
+            self.Dashboard.action_open_kpi_records("data_quality", "month", "2026-03-15")
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardTour(HttpCase):
+    def test_dashboard_tour(self):
+        company = self.env["res.company"].create({"name": "KPI Tour Co"})
+        company.partner_id.tz = "UTC"
+        manager = new_test_user(
+            self.env, "kpi_tour_manager",
+            groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
+            company_id=company.id, company_ids=[company.id], tz="UTC",
+        )
+        leads = self.env["crm.lead"].create([
+            {"name": "Tour won", "type": "opportunity", "company_id": company.id},
+            {"name": "Tour lost", "type": "opportunity", "company_id": company.id},
+        ])
+        leads[0].action_set_won()
+        leads[1].action_set_lost()
+        today = fields.Date.context_today(self.env["crm.lead"])
+        for period_type in ("month", "quarter"):
+            self.env["crm.kpi.snapshot"].compute_snapshots(
+                period_type, today, company_ids=[company.id]
+            )
+        self.start_tour("/odoo/crm-kpis", "crm_kpi_dashboard_tour", login=manager.login)
