@@ -35,6 +35,7 @@
         "views/crm_lead_views.xml",
         "views/sale_subscription_views.xml",
         "views/res_company_views.xml",
+        "views/res_config_settings_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "assets": {

@@ -14,3 +14,4 @@ from . import sale_subscription
 from . import sale_subscription_line
 from . import sale_subscription_template
 from . import crm_kpi_dashboard
+from . import res_config_settings
