@@ -38,6 +38,9 @@
         "views/res_config_settings_views.xml",
         "views/crm_kpi_menus.xml",
     ],
+    "demo": [
+        "demo/crm_kpi_demo.xml",
+    ],
     "assets": {
         "web.assets_backend": [
             "crm_kpi/static/src/dashboard/*",

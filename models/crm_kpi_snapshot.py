@@ -1,6 +1,8 @@
 import logging
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -203,6 +205,19 @@ class CrmKpiSnapshot(models.Model):
                 )
             if cron._commit_progress(1) <= 0:
                 break
+
+    @api.model
+    def _demo_compute_history(self):
+        """Demo data: monthly snapshots of the last twelve months and the
+        current one, for every company, so that a demo database opens on a
+        dashboard with history."""
+        today = fields.Date.context_today(self)
+        self._compute_snapshots(
+            "month",
+            today - relativedelta(months=12),
+            today,
+            company_ids=self.env["res.company"].search([]).ids,
+        )
 
     # ------------------------------------------------------------------
     # Helpers
