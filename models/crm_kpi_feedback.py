@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.metrics import SCALES, nps_category
+
 FEEDBACK_KINDS = [
     ("nps", "Net Promoter Score"),
     ("ces", "Customer Effort Score"),
@@ -15,17 +17,14 @@ NPS_CATEGORIES = [
     ("passive", "Passive"),
     ("detractor", "Detractor"),
 ]
-# Lowest and highest score of each scale.
-SCALE_BOUNDS = {"0_10": (0, 10), "1_5": (1, 5), "1_7": (1, 7)}
-# Scales each kind of feedback may use; the first one is the default.
+# Scales each kind of feedback may use; the first one is the default. The
+# lowest and highest score of each scale are engine.metrics.SCALES.
 KIND_SCALES = {"nps": ("0_10", "1_5"), "ces": ("1_7",)}
-# NPS: lowest promoter score and highest detractor score, per scale.
-NPS_THRESHOLDS = {"0_10": (9, 6), "1_5": (4, 2)}
 
 
 def scale_from_bounds(low, high):
     """Return the scale key whose bounds are exactly (low, high), or None."""
-    for scale, bounds in SCALE_BOUNDS.items():
+    for scale, bounds in SCALES.items():
         if bounds == (low, high):
             return scale
     return None
@@ -35,20 +34,8 @@ def score_fits(kind, scale, score):
     """True when ``scale`` is allowed for ``kind`` and ``score`` lies in it."""
     if scale not in KIND_SCALES.get(kind, ()):
         return False
-    low, high = SCALE_BOUNDS[scale]
+    low, high = SCALES[scale]
     return low <= score <= high
-
-
-def nps_category(scale, score):
-    """Promoter, passive or detractor for an NPS score on a scale, else None."""
-    if scale not in NPS_THRESHOLDS or score is None:
-        return None
-    promoter_from, detractor_to = NPS_THRESHOLDS[scale]
-    if score >= promoter_from:
-        return "promoter"
-    if score <= detractor_to:
-        return "detractor"
-    return "passive"
 
 
 class CrmKpiFeedback(models.Model):
@@ -148,10 +135,10 @@ class CrmKpiFeedback(models.Model):
     @api.depends("kind", "scale", "score")
     def _compute_category(self):
         for feedback in self:
-            category = None
-            if feedback.kind == "nps":
-                category = nps_category(feedback.scale, feedback.score)
-            feedback.category = category or False
+            category = False
+            if feedback.kind == "nps" and score_fits("nps", feedback.scale, feedback.score):
+                category = nps_category(feedback.score, feedback.scale)
+            feedback.category = category
 
     @api.constrains("kind", "scale", "score")
     def _check_score(self):
