@@ -102,6 +102,10 @@ class TestGoals(KpiCase):
             self.assertTrue(goal.feasibility_warning)
             goal.target_value = 52
             self.assertFalse(goal.feasibility_warning)
+        # the graph button opens the company rows of the KPI over Jan–Jun
+        action = goal.action_view_snapshots()
+        snapshots = self.env["crm.kpi.snapshot"].search(action["domain"])
+        self.assertEqual(snapshots.mapped("date_start"), [date(2026, 2, 1), date(2026, 1, 1)])
 
     def test_baseline_from_history(self):
         goal = self._goal()
@@ -228,6 +232,16 @@ class TestGoals(KpiCase):
             teammate.with_user(self.user_1).write({"plan": "Mine now"})
         with self.assertRaises(AccessError):
             team.with_user(self.user_1).write({"plan": "Mine now"})
+        # the search filters "My Goals" and "My Team" of the search view
+        view = self.env.ref("crm_kpi.crm_kpi_goal_view_search")
+        self.assertIn("filter_my_team", view.arch)
+        my_team = [
+            "|", "|", "|", ("team_id.member_ids", "in", [self.user_1.id]),
+            ("team_id.user_id", "=", self.user_1.id),
+            ("user_id.crm_team_member_ids.crm_team_id.member_ids", "in", [self.user_1.id]),
+            ("user_id.crm_team_member_ids.crm_team_id.user_id", "=", self.user_1.id),
+        ]
+        self.assertEqual(Goal.search(my_team), own | teammate | team)
         own.with_user(self.user_1).write({"plan": "Call every lead twice"})
         self.assertEqual(own.plan, "Call every lead twice")
         # the team leader reads the goals of the team's salespeople
