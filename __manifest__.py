@@ -36,6 +36,7 @@
         "views/sale_subscription_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
+        "views/crm_kpi_goal_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "demo": [

@@ -15,3 +15,4 @@ from . import sale_subscription_line
 from . import sale_subscription_template
 from . import crm_kpi_dashboard
 from . import res_config_settings
+from . import crm_kpi_goal

@@ -1216,7 +1216,57 @@ class CrmKpiEngine(models.AbstractModel):
         rows = self._merge(won, quotas, defaults={"won": 0, "quota": 0})
         return self._rows(
             rows, lambda r: metrics.quota(revenue=float(r["won"]), quota_amount=float(r["quota"]))
+        ) + self._quota_user_rows(definition, context)
+
+    @api.model
+    def _quota_user_rows(self, definition, context):
+        """Per-salesperson rows: the quota is the target of the started
+        salesperson goals on ``quota`` overlapping the period, pro-rated by
+        days (target × days of the goal in the period / days of the goal);
+        the revenue is the expected revenue of the opportunities the
+        salesperson won in the period. Salespeople without such a goal have
+        no quota and no row."""
+        if "user" not in self._allowed_dimensions(definition):
+            return []
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                WITH quota AS (
+                    SELECT g.user_id,
+                           SUM(g.target_value
+                               * (LEAST(g.deadline + 1, %(date_to)s) - GREATEST(g.date_start, %(date_from)s))
+                               / (g.deadline + 1 - g.date_start)::float) AS quota
+                      FROM crm_kpi_goal g
+                     WHERE g.active AND g.status != 'draft' AND g.scope = 'user'
+                       AND g.kpi_code = 'quota' AND g.company_id = %(company)s
+                       AND g.date_start < %(date_to)s AND g.deadline >= %(date_from)s
+                     GROUP BY g.user_id
+                )
+                SELECT q.user_id, q.quota,
+                       (SELECT COALESCE(SUM(l.expected_revenue), 0)
+                          FROM crm_lead l
+                         WHERE l.user_id = q.user_id AND %(lead_company)s
+                           AND l.type = 'opportunity' AND l.won_status = 'won'
+                           AND l.date_closed >= %(utc_from)s AND l.date_closed < %(utc_to)s
+                       ) AS won
+                  FROM quota q
+                """,
+                date_to=context.date_to,
+                date_from=context.date_from,
+                company=context.company.id,
+                lead_company=self._company_clause(SQL("l.company_id"), context),
+                utc_from=context.utc_from,
+                utc_to=context.utc_to,
+            )
         )
+        return [
+            {
+                "dimension": "user",
+                "user_id": row["user_id"],
+                "kpi_value": metrics.quota(revenue=float(row["won"]), quota_amount=float(row["quota"])),
+            }
+            for row in rows
+        ]
 
     # ------------------------------------------------------------------
     # CAC payback and customer lifetime value

@@ -9,3 +9,4 @@ from . import test_inputs
 from . import test_kpi_feedback
 from . import test_kpi_subscriptions
 from . import test_dashboard
+from . import test_goals

@@ -104,3 +104,24 @@ class TestDashboardTour(HttpCase):
                 period_type, today, company_ids=[company.id]
             )
         self.start_tour("/odoo/crm-kpis", "crm_kpi_dashboard_tour", login=manager.login)
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardGoals(KpiCase):
+    def test_goal_strip(self):
+        win_rate = self.env.ref("crm_kpi.crm_kpi_definition_win_rate")
+        goal = self.env["crm.kpi.goal"].with_company(self.company).create({
+            "name": "Win more", "kpi_id": win_rate.id, "scope": "team",
+            "team_id": self.team_a.id, "company_id": self.company.id,
+            "date_start": date(2026, 1, 1), "deadline": date(2026, 12, 31),
+            "baseline_value": 20, "target_value": 40,
+        })
+        dashboard = self.env["crm.kpi.dashboard"].with_company(self.company)
+        self.assertEqual(dashboard.get_dashboard_data("month", "2026-03-15")["goals"], [],
+                         "a draft goal is not shown")
+        goal.status = "at_risk"
+        strip = dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_a.id)["goals"]
+        self.assertEqual([(g["name"], g["color"]) for g in strip], [("Win more", "warning")])
+        self.assertFalse(
+            dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_b.id)["goals"]
+        )

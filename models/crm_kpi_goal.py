@@ -1,0 +1,698 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import split_every
+
+from ..engine import goals as goal_engine
+from ..engine.metrics import KpiValue
+from ..engine.periods import period_of, periods_between
+from ..engine.rollup import rollup
+from .crm_kpi_snapshot import DIMENSION_FIELDS, PERIOD_TYPE_SELECTION
+
+_logger = logging.getLogger(__name__)
+
+SCOPE_SELECTION = [
+    ("company", "Company"),
+    ("team", "Sales Team"),
+    ("user", "Salesperson"),
+]
+STATUS_SELECTION = [
+    ("draft", "Draft"),
+    ("on_track", "On Track"),
+    ("at_risk", "At Risk"),
+    ("off_track", "Off Track"),
+    ("achieved", "Achieved"),
+    ("missed", "Missed"),
+]
+assert tuple(key for key, _label in STATUS_SELECTION) == goal_engine.GOAL_STATUSES
+
+# Statuses that earn the responsible a to-do activity.
+ALERT_STATUSES = ("at_risk", "off_track")
+# Number of comparable past windows read for the feasibility hint.
+HISTORY_WINDOWS = 8
+# UTM filters: (goal field, snapshot dimension).
+UTM_FILTERS = (("source_id", "source"), ("medium_id", "medium"), ("campaign_id", "campaign"))
+# How wide each scope is, for the parent check: a parent is strictly wider.
+SCOPE_WIDTH = {"user": 0, "team": 1, "company": 2}
+
+
+class CrmKpiGoal(models.Model):
+    """A SMART goal: move one KPI, for one scope, from a baseline to a target
+    by a deadline.
+
+    The goal is evaluated from the snapshots of its KPI (period type
+    ``period_type``) for its scope's dimension, rolled up over the periods
+    meeting ``[date_start, deadline]`` with ``engine.rollup`` (Σnumerator /
+    Σdenominator for ratios); progress, pace, forecast, status and
+    feasibility come from ``engine.goals``. A goal on ``quota`` measures the
+    revenue won (the snapshots' numerator) against a target that is the
+    quota amount.
+    """
+
+    _name = "crm.kpi.goal"
+    _description = "CRM KPI Goal"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "deadline desc, id desc"
+    _check_company_auto = True
+
+    # Specific
+    name = fields.Char(string="Goal", required=True, tracking=True, help="What, specifically.")
+    description = fields.Text(help="What exactly is to change, for whom, and how it is measured.")
+    active = fields.Boolean(default=True)
+    scope = fields.Selection(SCOPE_SELECTION, required=True, default="company", tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", check_company=True, index="btree_not_null", tracking=True
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        check_company=True,
+        index="btree_not_null",
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+    source_id = fields.Many2one("utm.source", string="Source")
+    medium_id = fields.Many2one("utm.medium", string="Medium")
+    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    responsible_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        compute="_compute_responsible_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False)]",
+        help="Gets an activity when the goal turns at risk or off track.",
+    )
+    # Measurable
+    kpi_id = fields.Many2one(
+        "crm.kpi.definition",
+        string="KPI",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        tracking=True,
+    )
+    kpi_code = fields.Char(related="kpi_id.code", store=True, index=True, string="KPI Code")
+    kpi_unit = fields.Selection(related="kpi_id.unit", string="KPI Unit")
+    direction = fields.Selection(related="kpi_id.direction", store=True)
+    period_type = fields.Selection(
+        PERIOD_TYPE_SELECTION,
+        required=True,
+        default="month",
+        help="Granularity of the snapshots the goal is evaluated from.",
+    )
+    baseline_from_history = fields.Boolean(
+        string="Baseline from History",
+        default=True,
+        help="Capture the baseline from the KPI's snapshots when the goal is "
+        "started: the value over the window of the same length just before the "
+        "start (0 for sum KPIs and quotas, which count from the start).",
+    )
+    baseline_value = fields.Float(digits=(16, 4), tracking=True, help="KPI value at the start.")
+    target_value = fields.Float(
+        digits=(16, 4),
+        required=True,
+        tracking=True,
+        help="Value to reach by the deadline. For a Quota Attainment goal: the "
+        "revenue to win (the quota).",
+    )
+    current_value = fields.Float(compute="_compute_evaluation", digits=(16, 4))
+    has_current_value = fields.Boolean(compute="_compute_evaluation")
+    progress = fields.Float(
+        compute="_compute_evaluation", help="Share of the way from baseline to target, in %."
+    )
+    expected_progress = fields.Float(
+        compute="_compute_evaluation", help="Progress expected today at a linear pace, in %."
+    )
+    forecast_value = fields.Float(
+        compute="_compute_evaluation",
+        digits=(16, 4),
+        string="Forecast at Deadline",
+        help="Linear trend of the goal's value over the elapsed periods, at the deadline.",
+    )
+    # Achievable
+    plan = fields.Text(help="How the target will be reached: actions, resources.")
+    feasibility_best = fields.Float(
+        compute="_compute_evaluation",
+        digits=(16, 4),
+        string="Best in History",
+        help="Best value reached over comparable past windows (same number of periods).",
+    )
+    feasibility_median = fields.Float(
+        compute="_compute_evaluation", digits=(16, 4), string="Median in History"
+    )
+    feasibility_warning = fields.Boolean(
+        compute="_compute_evaluation",
+        string="Beyond History",
+        help="The target is more than 50 % beyond the best value of the past windows.",
+    )
+    # Relevant
+    why = fields.Text(string="Why", help="Why this goal matters now; the strategy it serves.")
+    parent_id = fields.Many2one(
+        "crm.kpi.goal",
+        string="Contributes to",
+        index="btree_not_null",
+        check_company=True,
+        ondelete="set null",
+        help="The wider goal (team or company) this one rolls up to.",
+    )
+    child_ids = fields.One2many("crm.kpi.goal", "parent_id", string="Contributing Goals")
+    # Time-bound
+    date_start = fields.Date(
+        string="Start", required=True, default=fields.Date.context_today, tracking=True
+    )
+    deadline = fields.Date(required=True, tracking=True, help="Last day of the goal (included).")
+    review_cadence = fields.Selection(
+        [("weekly", "Weekly"), ("monthly", "Monthly"), ("quarterly", "Quarterly")],
+        default="monthly",
+        required=True,
+    )
+    # Status
+    status = fields.Selection(
+        STATUS_SELECTION,
+        required=True,
+        default="draft",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+    )
+    at_risk_margin = fields.Float(
+        default=goal_engine.AT_RISK_MARGIN,
+        help="At risk when progress lags the expected pace by more than this many points.",
+    )
+    off_track_margin = fields.Float(
+        default=goal_engine.OFF_TRACK_MARGIN,
+        help="Off track when progress lags the expected pace by more than this many points.",
+    )
+    last_notified_status = fields.Selection(
+        STATUS_SELECTION,
+        readonly=True,
+        copy=False,
+        help="Status the responsible last got an activity for; no second one while it lasts.",
+    )
+    is_this_quarter = fields.Boolean(
+        compute="_compute_is_this_quarter", search="_search_is_this_quarter"
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("scope", "user_id")
+    def _compute_responsible_id(self):
+        for goal in self:
+            if goal.scope == "user" and goal.user_id:
+                goal.responsible_id = goal.user_id
+            elif not goal.responsible_id:
+                goal.responsible_id = self.env.user
+
+    @api.depends(
+        "kpi_id", "scope", "company_id", "team_id", "user_id", "source_id", "medium_id",
+        "campaign_id", "period_type", "date_start", "deadline", "baseline_value",
+        "target_value", "status", "at_risk_margin", "off_track_margin",
+    )
+    def _compute_evaluation(self):
+        evaluations = self._evaluate()
+        for goal in self:
+            evaluation = evaluations.get(goal, {})
+            goal.current_value = evaluation.get("current") or 0.0
+            goal.has_current_value = evaluation.get("current") is not None
+            goal.progress = evaluation.get("progress") or 0.0
+            goal.expected_progress = evaluation.get("expected") or 0.0
+            goal.forecast_value = evaluation.get("forecast") or 0.0
+            goal.feasibility_best = evaluation.get("best") or 0.0
+            goal.feasibility_median = evaluation.get("median") or 0.0
+            goal.feasibility_warning = bool(evaluation.get("exceeds_history"))
+
+    @api.depends("date_start", "deadline")
+    def _compute_is_this_quarter(self):
+        quarter = period_of("quarter", fields.Date.context_today(self))
+        for goal in self:
+            goal.is_this_quarter = bool(
+                goal.date_start and goal.deadline
+                and goal.date_start < quarter.date_end and goal.deadline >= quarter.date_start
+            )
+
+    def _search_is_this_quarter(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        quarter = period_of("quarter", fields.Date.context_today(self))
+        domain = Domain("date_start", "<", quarter.date_end) & Domain(
+            "deadline", ">=", quarter.date_start
+        )
+        return domain if (operator == "=") == bool(value) else ~domain
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("date_start", "deadline")
+    def _check_dates(self):
+        for goal in self:
+            if goal.deadline <= goal.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "The deadline of goal %(goal)s (%(deadline)s) must be after its "
+                        "start (%(start)s).",
+                        goal=goal.name,
+                        deadline=goal.deadline,
+                        start=goal.date_start,
+                    )
+                )
+
+    @api.constrains("baseline_value", "target_value", "kpi_id", "status", "baseline_from_history")
+    def _check_target(self):
+        for goal in self:
+            if goal.status == "draft" and goal.baseline_from_history:
+                continue  # the baseline is captured when the goal starts
+            baseline, target = goal.baseline_value, goal.target_value
+            if target == baseline:
+                raise ValidationError(
+                    self.env._(
+                        "The target of goal %(goal)s must differ from its baseline (%(baseline)s).",
+                        goal=goal.name,
+                        baseline=baseline,
+                    )
+                )
+            if goal.kpi_id.direction == "higher" and target < baseline:
+                raise ValidationError(
+                    self.env._(
+                        "%(kpi)s is better when higher: the target of goal %(goal)s "
+                        "(%(target)s) must be above its baseline (%(baseline)s).",
+                        kpi=goal.kpi_id.name,
+                        goal=goal.name,
+                        target=target,
+                        baseline=baseline,
+                    )
+                )
+            if goal.kpi_id.direction == "lower" and target > baseline:
+                raise ValidationError(
+                    self.env._(
+                        "%(kpi)s is better when lower: the target of goal %(goal)s "
+                        "(%(target)s) must be below its baseline (%(baseline)s).",
+                        kpi=goal.kpi_id.name,
+                        goal=goal.name,
+                        target=target,
+                        baseline=baseline,
+                    )
+                )
+
+    @api.constrains("scope", "team_id", "user_id", "source_id", "medium_id", "campaign_id", "kpi_id")
+    def _check_scope(self):
+        scope_labels = dict(self._fields["scope"]._description_selection(self.env))
+        for goal in self:
+            expected = {"company": (False, False), "team": (True, False), "user": (False, True)}
+            if (bool(goal.team_id), bool(goal.user_id)) != expected[goal.scope]:
+                raise ValidationError(
+                    self.env._(
+                        "Goal %(goal)s has scope %(scope)s: set exactly the sales team for a "
+                        "team goal, exactly the salesperson for a salesperson goal, and "
+                        "neither for a company goal.",
+                        goal=goal.name,
+                        scope=scope_labels[goal.scope],
+                    )
+                )
+            allowed = {"company": True, "team": goal.kpi_id.allow_team, "user": goal.kpi_id.allow_user}
+            if not allowed[goal.scope]:
+                raise ValidationError(
+                    self.env._(
+                        "KPI %(kpi)s is not computed per %(scope)s: goal %(goal)s cannot use "
+                        "that scope.",
+                        kpi=goal.kpi_id.name,
+                        scope=scope_labels[goal.scope],
+                        goal=goal.name,
+                    )
+                )
+            utm = [fname for fname, _dim in UTM_FILTERS if goal[fname]]
+            if utm and (goal.scope != "company" or len(utm) > 1 or not goal.kpi_id.allow_utm):
+                raise ValidationError(
+                    self.env._(
+                        "Goal %(goal)s: a marketing filter (one source, medium or campaign) "
+                        "is only possible on a company goal whose KPI is split by marketing "
+                        "source.",
+                        goal=goal.name,
+                    )
+                )
+
+    @api.constrains("at_risk_margin", "off_track_margin")
+    def _check_margins(self):
+        for goal in self:
+            if not 0 <= goal.at_risk_margin <= goal.off_track_margin:
+                raise ValidationError(
+                    self.env._(
+                        "Goal %(goal)s: the margins must satisfy 0 ≤ at-risk margin "
+                        "(%(at_risk)s) ≤ off-track margin (%(off_track)s).",
+                        goal=goal.name,
+                        at_risk=goal.at_risk_margin,
+                        off_track=goal.off_track_margin,
+                    )
+                )
+
+    @api.constrains("parent_id", "scope")
+    def _check_parent_id(self):
+        if self._has_cycle():
+            raise ValidationError(self.env._("A goal cannot contribute to itself."))
+        for goal in self:
+            links = [(goal, goal.parent_id)] if goal.parent_id else []
+            links += [(child, goal) for child in goal.child_ids]
+            for child, parent in links:
+                if SCOPE_WIDTH[parent.scope] <= SCOPE_WIDTH[child.scope]:
+                    raise ValidationError(
+                        self.env._(
+                            "Goal %(goal)s can only contribute to a wider goal (a salesperson "
+                            "goal to a team or company goal, a team goal to a company goal), "
+                            "not to %(parent)s.",
+                            goal=child.name,
+                            parent=parent.name,
+                        )
+                    )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            # A baseline given explicitly (0 included) is kept; an absent one is captured.
+            baseline = vals.get("baseline_value")
+            vals.setdefault("baseline_from_history", baseline is None or baseline is False)
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_start(self):
+        """Start draft goals: capture the baseline when it comes from the
+        history, then evaluate their status."""
+        drafts = self.filtered(lambda g: g.status == "draft")
+        for goal in drafts.filtered("baseline_from_history"):
+            baseline = goal._history_baseline()
+            if baseline is None:
+                raise UserError(
+                    self.env._(
+                        "Goal %(goal)s: %(kpi)s has no value in the window before %(start)s. "
+                        "Compute its snapshots for that window, or enter the baseline.",
+                        goal=goal.name,
+                        kpi=goal.kpi_id.name,
+                        start=goal.date_start,
+                    )
+                )
+            goal.baseline_value = baseline
+        # Leave draft first, so that the constraints check the baseline.
+        drafts.write({"status": "on_track"})
+        drafts._update_status()
+        return True
+
+    def action_draft(self):
+        self.write({"status": "draft", "last_notified_status": False})
+        return True
+
+    def action_update_status(self):
+        self.filtered(lambda g: g.status != "draft")._update_status()
+        return True
+
+    def action_view_snapshots(self):
+        """The KPI's snapshots of the goal's scope over the goal window (graph first)."""
+        self.ensure_one()
+        periods = self._goal_periods()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
+        action.update({
+            "name": self.env._("%(kpi)s: %(goal)s", kpi=self.kpi_id.name, goal=self.name),
+            "view_mode": "graph,list,pivot",
+            "views": [(False, "graph"), (False, "list"), (False, "pivot")],
+            "domain": list(self._snapshot_domain(periods[0].date_start, periods[-1].date_start)),
+            "context": {"graph_measure": "value", "graph_mode": "line"},
+        })
+        return action
+
+    # ------------------------------------------------------------------
+    # Scheduled action
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_update_goals(self, batch_size=100):
+        """Evaluate every started goal that is still running (or whose
+        deadline is today or later), notify the responsibles of goals that
+        turned at risk or off track, and close the goals past their deadline
+        as achieved or missed. Progress is committed per batch; a goal that
+        fails is logged and skipped."""
+        today = fields.Date.context_today(self)
+        goals = self.search(
+            Domain("status", "in", ("on_track", "at_risk", "off_track"))
+            | (Domain("status", "in", ("achieved", "missed")) & Domain("deadline", ">=", today))
+        )
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(goals))
+        for ids in split_every(batch_size, goals.ids):
+            batch = self.browse(ids)
+            try:
+                evaluations = batch._evaluate(today)
+            except Exception:  # noqa: BLE001 -- evaluate one by one to isolate the failure
+                _logger.exception("Goal batch evaluation failed; evaluating one by one")
+                evaluations = {}
+            for goal in batch:
+                try:
+                    with self.env.cr.savepoint():
+                        goal._update_status(today, evaluations.get(goal))
+                except Exception:  # noqa: BLE001 -- isolate one goal's failure
+                    _logger.exception("Goal %s (id %s) could not be updated", goal.name, goal.id)
+            if cron._commit_progress(len(ids)) <= 0:
+                break
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _update_status(self, today=None, evaluation=None):
+        """Store the evaluated status; schedule one activity for the
+        responsible when the status turns at risk or off track (not again
+        while it stays the same)."""
+        today = today or fields.Date.context_today(self)
+        evaluations = {self: evaluation} if evaluation is not None else self._evaluate(today)
+        for goal in self:
+            status = evaluations[goal]["status"]
+            vals = {}
+            if goal.status != status:
+                vals["status"] = status
+            if status in ALERT_STATUSES and goal.last_notified_status != status:
+                goal._notify_status(status)
+                vals["last_notified_status"] = status
+            elif status not in ALERT_STATUSES and goal.last_notified_status:
+                vals["last_notified_status"] = False
+            if vals:
+                goal.write(vals)
+
+    def _notify_status(self, status):
+        self.ensure_one()
+        label = dict(self._fields["status"]._description_selection(self.env))[status]
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.responsible_id.id,
+            summary=self.env._("Goal %(status)s: %(goal)s", status=label, goal=self.name),
+            note=self.env._(
+                "Progress %(progress).1f %% against %(expected).1f %% expected at this date.",
+                progress=self.progress,
+                expected=self.expected_progress,
+            ),
+        )
+
+    def _is_additive(self):
+        """Whether the goal's value adds up over its window from zero: sum
+        KPIs, and quota goals (revenue won against the quota amount)."""
+        self.ensure_one()
+        return self.kpi_code == "quota" or self.kpi_id.aggregation == "sum"
+
+    def _scope_dimension(self):
+        """(snapshot dimension, snapshot field, value) of the goal's scope."""
+        self.ensure_one()
+        if self.scope == "team":
+            return "team", "team_id", self.team_id.id
+        if self.scope == "user":
+            return "user", "user_id", self.user_id.id
+        for fname, dimension in UTM_FILTERS:
+            if self[fname]:
+                return dimension, fname, self[fname].id
+        return "company", None, None
+
+    def _goal_periods(self):
+        """The periods of ``period_type`` meeting ``[date_start, deadline]``."""
+        self.ensure_one()
+        return periods_between(self.period_type, self.date_start, self.deadline)
+
+    def _history_windows(self, periods):
+        """Up to HISTORY_WINDOWS windows of ``len(periods)`` periods each
+        just before ``periods``, the most recent first."""
+        windows, period = [], periods[0]
+        for _index in range(HISTORY_WINDOWS):
+            window = []
+            for _count in periods:
+                period = period.previous()
+                window.insert(0, period)
+            windows.append(window)
+        return windows
+
+    def _snapshot_domain(self, first_start, last_start):
+        self.ensure_one()
+        dimension, fname, value = self._scope_dimension()
+        domain = Domain([
+            ("kpi_id", "=", self.kpi_id.id),
+            ("period_type", "=", self.period_type),
+            ("company_id", "=", self.company_id.id),
+            ("dimension", "=", dimension),
+            ("date_start", ">=", first_start),
+            ("date_start", "<=", last_start),
+        ])
+        if fname:
+            domain &= Domain(fname, "=", value)
+        return domain
+
+    def _snapshot_pairs(self):
+        """{goal: {period start: (numerator, denominator)}} for the goal
+        window and its history windows, read in one query."""
+        pairs = {goal: {} for goal in self}
+        domains, goals_of = [], {}
+        for goal in self:
+            periods = goal._goal_periods()
+            first = goal._history_windows(periods)[-1][0]
+            domains.append(goal._snapshot_domain(first.date_start, periods[-1].date_start))
+            dimension, _fname, value = goal._scope_dimension()
+            key = (goal.kpi_id.id, goal.period_type, goal.company_id.id, dimension, value)
+            goals_of.setdefault(key, []).append(goal)
+        if not domains:
+            return pairs
+        snapshot_fields = [
+            "kpi_id", "period_type", "company_id", "dimension", "team_id", "user_id",
+            "source_id", "medium_id", "campaign_id", "date_start", "numerator", "denominator",
+        ]
+        snapshots = self.env["crm.kpi.snapshot"].sudo().search_fetch(
+            Domain.OR(domains), snapshot_fields
+        )
+        for snapshot in snapshots:
+            fname = DIMENSION_FIELDS.get(snapshot.dimension)
+            key = (
+                snapshot.kpi_id.id, snapshot.period_type, snapshot.company_id.id,
+                snapshot.dimension, snapshot[fname].id if fname else None,
+            )
+            for goal in goals_of.get(key, ()):
+                pairs[goal][snapshot.date_start] = (snapshot.numerator, snapshot.denominator)
+        return pairs
+        snapshot_fields = [
+            "kpi_id", "period_type", "company_id", "dimension", "team_id", "user_id",
+            "source_id", "medium_id", "campaign_id", "date_start", "numerator", "denominator",
+        ]
+        snapshots = self.env["crm.kpi.snapshot"].sudo().search_fetch(Domain.OR(domains), snapshot_fields)
+        for snapshot in snapshots:
+            for (kpi_id, period_type, company_id, dimension, fname, value), goals in keys.items():
+                if (
+                    snapshot.kpi_id.id == kpi_id and snapshot.period_type == period_type
+                    and snapshot.company_id.id == company_id and snapshot.dimension == dimension
+                    and (not fname or snapshot[fname].id == value)
+                ):
+                    for goal in goals:
+                        pairs[goal][snapshot.date_start] = (snapshot.numerator, snapshot.denominator)
+        return pairs
+
+    def _window_value(self, pairs, periods):
+        """The goal's value over ``periods``, or None without any snapshot:
+        Σnumerator for additive goals, else the KPI's roll-up."""
+        found = [pairs[p.date_start] for p in periods if p.date_start in pairs]
+        if not found:
+            return None
+        if self.kpi_code == "quota":
+            return sum(numerator for numerator, _denominator in found)
+        values = (KpiValue(numerator, denominator, None) for numerator, denominator in found)
+        return rollup(values, self.kpi_id.factor, self.kpi_id.aggregation).value
+
+    def _history_baseline(self):
+        """The baseline captured at start: 0 for additive goals, else the
+        value over the window of the same length just before the start."""
+        self.ensure_one()
+        if self._is_additive():
+            return 0.0
+        periods = self._goal_periods()
+        pairs = self._snapshot_pairs()[self]
+        return self._window_value(pairs, self._history_windows(periods)[0])
+
+    def _evaluate(self, today=None):
+        """{goal: dict of current, progress, expected, forecast, best,
+        median, exceeds_history, status} for the goals that can be evaluated."""
+        today = today or fields.Date.context_today(self)
+        goals = self.filtered(
+            lambda g: g.kpi_id and g.company_id and g.period_type and g.date_start
+            and g.deadline and g.deadline > g.date_start
+            and (g.scope == "company" or g.team_id or g.user_id)
+        )
+        pairs_of = goals._snapshot_pairs()
+        evaluations = {}
+        for goal in goals:
+            pairs = pairs_of[goal]
+            periods = goal._goal_periods()
+            elapsed = [p for p in periods if p.date_start <= today]
+            current = goal._window_value(pairs, elapsed)
+            points = [(periods[0].date_start, 0.0)] if goal._is_additive() else []
+            for index, period in enumerate(elapsed):
+                if period.date_start in pairs:
+                    value = goal._window_value(pairs, elapsed[: index + 1])
+                    if value is not None:
+                        points.append((min(period.date_end, today), value))
+            direction = goal.kpi_id.direction
+            history = [
+                goal._window_value(pairs, window) for window in goal._history_windows(periods)
+            ]
+            feasibility = goal_engine.feasibility(history, goal.target_value, direction)
+            evaluations[goal] = {
+                "current": current,
+                "progress": goal_engine.progress(goal.baseline_value, goal.target_value, current),
+                "expected": goal_engine.expected_progress(goal.date_start, goal.deadline, today),
+                "forecast": goal_engine.linear_forecast(points, goal.deadline),
+                "best": feasibility["best"],
+                "median": feasibility["median"],
+                "exceeds_history": feasibility["exceeds_history"],
+                "status": goal_engine.goal_status(
+                    baseline=goal.baseline_value,
+                    target=goal.target_value,
+                    current=current,
+                    direction=direction,
+                    date_start=goal.date_start,
+                    deadline=goal.deadline,
+                    today=today,
+                    draft=goal.status == "draft",
+                    at_risk_margin=goal.at_risk_margin,
+                    off_track_margin=goal.off_track_margin,
+                ),
+            }
+        return evaluations
+
+    @api.model
+    def _dashboard_goals(self, team_id=False, user_id=False):
+        """Progress of the goals running in the current company (and team or
+        salesperson), for the dashboard's goal strip; read with the user's
+        access rights."""
+        domain = [
+            ("company_id", "=", self.env.company.id),
+            ("status", "in", ["on_track", "at_risk", "off_track"]),
+        ]
+        if team_id:
+            domain.append(("team_id", "=", int(team_id)))
+        if user_id:
+            domain.append(("user_id", "=", int(user_id)))
+        colors = {"on_track": "success", "at_risk": "warning", "off_track": "danger"}
+        labels = dict(self._fields["status"]._description_selection(self.env))
+        return [
+            {
+                "id": goal.id,
+                "name": goal.name,
+                "progress": goal.progress,
+                "status": goal.status,
+                "status_label": labels[goal.status],
+                "color": colors[goal.status],
+            }
+            for goal in self.search(domain, order="deadline, id", limit=12)
+        ]
