@@ -33,6 +33,7 @@
         "views/crm_kpi_subscription_movement_views.xml",
         "views/crm_lead_views.xml",
         "views/sale_subscription_views.xml",
+        "views/res_partner_views.xml",
         "views/res_company_views.xml",
         "views/crm_kpi_menus.xml",
     ],

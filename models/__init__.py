@@ -13,3 +13,4 @@ from . import crm_lead
 from . import sale_subscription
 from . import sale_subscription_line
 from . import sale_subscription_template
+from . import res_partner
