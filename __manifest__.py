@@ -34,6 +34,7 @@
         "views/crm_kpi_subscription_movement_views.xml",
         "views/crm_lead_views.xml",
         "views/sale_subscription_views.xml",
+        "views/res_partner_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_kpi_goal_views.xml",

@@ -16,3 +16,4 @@ from . import sale_subscription_template
 from . import crm_kpi_dashboard
 from . import res_config_settings
 from . import crm_kpi_goal
+from . import res_partner

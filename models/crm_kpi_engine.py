@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import metrics
@@ -313,17 +313,24 @@ class CrmKpiEngine(models.AbstractModel):
         """A lead is abandoned when it was lost, archived, or is still open
         with no planned activity and no stage change for the stale delay
         (counted back from the computation date)."""
+        return SQL(
+            "(l.won_status = 'lost' OR NOT l.active OR %s)", self._lead_stale_condition(context)
+        )
+
+    @api.model
+    def _lead_stale_condition(self, context):
+        """SQL condition on ``l`` (crm_lead): the lead is still pending with
+        no planned activity and no stage change for the stale delay, counted
+        back from now. Shared by the abandonment KPI and ``crm.lead.kpi_is_stale``."""
         stale_since = datetime.now() - self._stale_delta(context)
         return SQL(
             """
-            (l.won_status = 'lost' OR NOT l.active OR (
-                l.won_status = 'pending'
-                AND COALESCE(l.date_last_stage_update, l.create_date) < %s
-                AND NOT EXISTS (
-                    SELECT 1 FROM mail_activity a
-                     WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
-                )
-            ))
+            (l.won_status = 'pending'
+             AND COALESCE(l.date_last_stage_update, l.create_date) < %s
+             AND NOT EXISTS (
+                 SELECT 1 FROM mail_activity a
+                  WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
+             ))
             """,
             stale_since,
         )
@@ -720,14 +727,15 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL("(%s)", SQL(" OR ").join(conditions)) if conditions else SQL("FALSE")
 
     @api.model
-    def _customer_sources_sql(self, context):
-        """SQL of one row per customer that has a won lead: ``customer_id``
-        and ``is_marketing``, whether their first won lead (earliest closing
-        date) is marketing-sourced."""
+    def _first_won_leads_sql(self, context):
+        """SQL of one row per customer that has a won lead, about their first
+        won lead (earliest closing date): ``customer_id``, ``lead_id``,
+        ``source_id``, ``medium_id``, ``campaign_id`` and ``is_marketing``."""
         return SQL(
             """
             SELECT DISTINCT ON (p.commercial_partner_id)
-                   p.commercial_partner_id AS customer_id, %s AS is_marketing
+                   p.commercial_partner_id AS customer_id, l.id AS lead_id,
+                   l.source_id, l.medium_id, l.campaign_id, %s AS is_marketing
               FROM crm_lead l
               JOIN res_partner p ON p.id = l.partner_id
              WHERE l.won_status = 'won' AND %s
@@ -735,6 +743,16 @@ class CrmKpiEngine(models.AbstractModel):
             """,
             self._marketing_condition("l", context),
             self._company_clause(SQL("l.company_id"), context),
+        )
+
+    @api.model
+    def _customer_sources_sql(self, context):
+        """SQL of one row per customer that has a won lead: ``customer_id``
+        and ``is_marketing``, whether their first won lead (earliest closing
+        date) is marketing-sourced."""
+        return SQL(
+            "SELECT fw.customer_id, fw.is_marketing FROM (%s) fw",
+            self._first_won_leads_sql(context),
         )
 
     @api.model
@@ -1452,3 +1470,157 @@ class CrmKpiEngine(models.AbstractModel):
             definition, {}, {"customers": SQL("COUNT(DISTINCT m.partner_id)")}, mrr_sql
         )
         return self._merge(mrr, customers)[0]
+
+    # ------------------------------------------------------------------
+    # KPI fields of records (res.partner, crm.lead, sale.subscription)
+    # ------------------------------------------------------------------
+    @api.model
+    def _record_context(self, company):
+        """Context of the day containing today in the company's time zone:
+        the KPI fields of records describe the customer as of the end of
+        today (``date_to`` is tomorrow)."""
+        tz = company.partner_id.tz or self.env.user.tz or "UTC"
+        today = fields.Date.context_today(self.with_context(tz=tz))
+        return self._make_context(company, Period("day", today, today + timedelta(days=1)))
+
+    @api.model
+    def _currency_factors(self, context):
+        """{currency_id: factor} turning an amount into the company currency
+        at the rate of the window's last day."""
+        currencies = self.env["res.currency"].with_context(active_test=False).search([])
+        rates = currencies._get_rates(context.company, context.period.last_day)
+        company_rate = rates[context.company.currency_id.id]
+        return {currency_id: company_rate / rate for currency_id, rate in rates.items()}
+
+    @api.model
+    def _currency_factors_sql(self, context):
+        """SQL of (currency_id, factor) rows, see :meth:`_currency_factors`."""
+        factors = self._currency_factors(context)
+        return SQL(
+            "SELECT * FROM unnest(%s::int[], %s::float8[]) AS r(currency_id, factor)",
+            list(factors),
+            list(factors.values()),
+        )
+
+    @api.model
+    def _customer_record_facts_sql(self, context, customer_ids):
+        """SQL of one row per customer among ``customer_ids`` (commercial
+        partners) with a purchase before the end of the window:
+        ``customer_id``, ``first_day`` and ``last_day`` (first and last
+        purchase), ``purchases`` (orders and subscription starts),
+        ``revenue`` (company currency at the window's last day),
+        ``is_active`` (active at the end of the window) and, for inactive
+        ones, ``churn_date``: the first day they were no longer active (the
+        day after their last purchase left the activity window, or after
+        their last subscription close, whichever is later)."""
+        return SQL(
+            """
+            WITH kpi_events AS (
+                SELECT * FROM (%(events)s) e
+                 WHERE e.customer_id = ANY(%(ids)s) AND e.day < %(day)s
+            ),
+            kpi_sub_intervals AS (
+                SELECT * FROM (%(intervals)s) i
+                 WHERE i.customer_id = ANY(%(ids)s) AND i.date_from < %(day)s
+            ),
+            kpi_active AS (SELECT DISTINCT customer_id FROM (%(active)s) a),
+            kpi_rates AS (%(rates)s),
+            kpi_closes AS (
+                SELECT customer_id, MAX(date_to) AS last_close FROM kpi_sub_intervals
+                 WHERE date_to < %(day)s GROUP BY customer_id
+            )
+            SELECT ev.customer_id, MIN(ev.day) AS first_day, MAX(ev.day) AS last_day,
+                   COUNT(*) FILTER (WHERE ev.kind IN ('order', 'start')) AS purchases,
+                   COALESCE(SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)), 0.0) AS revenue,
+                   (a.customer_id IS NOT NULL) AS is_active,
+                   CASE WHEN a.customer_id IS NULL
+                        THEN GREATEST(MAX(ev.day) + %(window)s + 1, MAX(c.last_close) + 1)
+                   END AS churn_date
+              FROM kpi_events ev
+              LEFT JOIN kpi_rates r ON r.currency_id = ev.currency_id
+              LEFT JOIN kpi_active a ON a.customer_id = ev.customer_id
+              LEFT JOIN kpi_closes c ON c.customer_id = ev.customer_id
+             GROUP BY ev.customer_id, a.customer_id
+            """,
+            events=self._purchase_events_sql(context),
+            intervals=self._subscription_intervals_sql(context),
+            active=self._active_customers_sql(context, context.date_to),
+            rates=self._currency_factors_sql(context),
+            ids=list(customer_ids),
+            day=context.date_to,
+            window=context.company.kpi_activity_window_days,
+        )
+
+    @api.model
+    def _customer_trailing_revenue(self, context, customer_ids):
+        """{customer_id: (revenue, purchases)} of the trailing 12 months
+        ending with the window, revenue in company currency (the per-customer
+        counterpart of :meth:`_trailing_purchases`)."""
+        year = self._trailing(context, relativedelta(years=1))
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT ev.customer_id, SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)), COUNT(*)
+              FROM (%(events)s) ev
+              LEFT JOIN (%(rates)s) r ON r.currency_id = ev.currency_id
+             WHERE ev.customer_id = ANY(%(ids)s) AND ev.kind IN ('order', 'start')
+               AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
+             GROUP BY ev.customer_id
+            """,
+            events=self._purchase_events_sql(year),
+            rates=self._currency_factors_sql(year),
+            ids=list(customer_ids),
+            date_from=year.date_from,
+            date_to=year.date_to,
+        ))
+        return {customer_id: (revenue or 0.0, count) for customer_id, revenue, count in rows}
+
+    @api.model
+    def _customer_mrr(self, context, customer_ids):
+        """{customer_id: MRR} at the end of the window, in company currency:
+        the MRR after the last movement of each of their subscriptions."""
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT m.partner_id, m.currency_id, SUM(m.mrr_after) FROM (
+                SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
+                  FROM crm_kpi_subscription_movement
+                 WHERE company_id = %s AND date < %s AND partner_id = ANY(%s)
+                 ORDER BY subscription_id, date DESC, id DESC
+            ) m WHERE m.mrr_after > 0
+             GROUP BY m.partner_id, m.currency_id
+            """,
+            context.company.id,
+            context.date_to,
+            list(customer_ids),
+        ))
+        factors = self._currency_factors(context) if rows else {}
+        result = {}
+        for customer_id, currency_id, mrr in rows:
+            result[customer_id] = result.get(customer_id, 0.0) + float(mrr) * factors.get(
+                currency_id, 1.0
+            )
+        return result
+
+    @api.model
+    def _clv_company_inputs(self, context):
+        """What the company's CLV method takes from the whole customer base
+        (see :meth:`_kpi_clv`), for the window ending with ``context``:
+        ``lifetime`` (years), ``cac`` and ``monthly_churn`` (%)."""
+        definition = self.env["crm.kpi.definition"].sudo().with_context(
+            active_test=False
+        ).search([("code", "=", "clv")], limit=1)
+        company = context.company
+        inputs = {"lifetime": None, "cac": None, "monthly_churn": None}
+        if company.kpi_clv_method == "subscription":
+            month = self._trailing(context, relativedelta(months=1))
+            counts = self._customer_counts(definition, month)[0]
+            inputs["monthly_churn"] = metrics.churn(
+                lost=counts["lost"], active_at_start=counts["active_start"]
+            ).value
+            return inputs
+        inputs["lifetime"] = self._customer_lifetime_years(definition, context)
+        if company.kpi_clv_method == "margin_minus_cac":
+            year = self._trailing(context, relativedelta(years=1))
+            costs = self._costs(definition, year, "acquisition")
+            new = self._customer_counts(definition, year)
+            inputs["cac"] = metrics.cac(costs[0]["costs"], new[0]["new"]).value
+        return inputs

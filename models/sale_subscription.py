@@ -12,6 +12,9 @@ SKIP_MOVEMENT_LEDGER = "crm_kpi_skip_movement_ledger"
 # subscription_oca's recurrence units, in the engine's words.
 RECURRENCE_UNITS = {"days": "daily", "weeks": "weekly", "months": "monthly", "years": "yearly"}
 
+# An average month, as the engine counts months of days and weeks.
+DAYS_PER_MONTH = 30.4375
+
 KpiState = namedtuple("KpiState", "stage_type mrr is_paused date")
 
 
@@ -47,6 +50,35 @@ class SaleSubscription(models.Model):
         groups="crm_kpi.crm_kpi_group_user",
         readonly=True,
     )
+    kpi_tenure_months = fields.Float(
+        string="Tenure (months)",
+        compute="_compute_kpi_movement_figures",
+        help="Time spent in progress, from each start or reactivation to the "
+        "next close (or today), in average months of 30.4375 days.",
+    )
+    kpi_renewal_count = fields.Integer(
+        string="Renewals", compute="_compute_kpi_movement_figures"
+    )
+    kpi_churn_date = fields.Date(
+        string="Churn Date",
+        compute="_compute_kpi_movement_figures",
+        help="Date of the close of a subscription that is closed now.",
+    )
+    kpi_close_reason_id = fields.Many2one(
+        "sale.subscription.close.reason",
+        string="Churn Reason",
+        compute="_compute_kpi_movement_figures",
+    )
+    kpi_expansion_mrr = fields.Monetary(
+        string="Expansion MRR",
+        compute="_compute_kpi_movement_figures",
+        help="MRR added by upgrades to date.",
+    )
+    kpi_contraction_mrr = fields.Monetary(
+        string="Contraction MRR",
+        compute="_compute_kpi_movement_figures",
+        help="MRR removed by downgrades to date.",
+    )
 
     @api.depends(
         "recurring_total",
@@ -68,6 +100,67 @@ class SaleSubscription(models.Model):
     def _compute_kpi_arr(self):
         for subscription in self:
             subscription.kpi_arr = 12 * subscription.kpi_mrr
+
+    @api.depends("kpi_movement_ids")
+    def _compute_kpi_movement_figures(self):
+        """All figures from the movement ledger, in one query."""
+        today = fields.Date.context_today(self)
+        subscription_ids = [sub_id for sub_id in self._origin.ids if sub_id]
+        rows = []
+        if subscription_ids:
+            movements = self.env["crm.kpi.subscription.movement"]
+            movements.flush_model()
+            rows = self.env.execute_query(SQL(
+                """
+                SELECT subscription_id, movement_type, date, mrr_before, mrr_after,
+                       close_reason_id
+                  FROM %s
+                 WHERE subscription_id = ANY(%s)
+                 ORDER BY subscription_id, date, id
+                """,
+                SQL.identifier(movements._table),
+                subscription_ids,
+            ))
+        figures = {}
+        for sub_id, movement_type, day, mrr_before, mrr_after, reason_id in rows:
+            fig = figures.setdefault(sub_id, {
+                "days": 0, "running_since": None, "renewals": 0, "expansion": 0.0,
+                "contraction": 0.0, "churn_date": False, "reason": False,
+            })
+            if movement_type in ("start", "reactivation"):
+                fig["running_since"] = fig["running_since"] or day
+                fig["churn_date"] = fig["reason"] = False
+            elif movement_type == "close":
+                if fig["running_since"]:
+                    fig["days"] += (day - fig["running_since"]).days
+                fig["running_since"] = None
+                fig["churn_date"], fig["reason"] = day, reason_id
+            elif movement_type == "renewal":
+                fig["renewals"] += 1
+            elif movement_type == "upgrade":
+                fig["expansion"] += mrr_after - mrr_before
+            elif movement_type == "downgrade":
+                fig["contraction"] += mrr_before - mrr_after
+        for subscription in self:
+            fig = figures.get(subscription._origin.id)
+            if not fig:
+                subscription.update({
+                    "kpi_tenure_months": 0.0, "kpi_renewal_count": 0, "kpi_churn_date": False,
+                    "kpi_close_reason_id": False, "kpi_expansion_mrr": 0.0,
+                    "kpi_contraction_mrr": 0.0,
+                })
+                continue
+            days = fig["days"]
+            if fig["running_since"]:
+                days += max((today - fig["running_since"]).days, 0)
+            subscription.update({
+                "kpi_tenure_months": days / DAYS_PER_MONTH,
+                "kpi_renewal_count": fig["renewals"],
+                "kpi_churn_date": fig["churn_date"],
+                "kpi_close_reason_id": fig["reason"],
+                "kpi_expansion_mrr": fig["expansion"],
+                "kpi_contraction_mrr": fig["contraction"],
+            })
 
     @api.model_create_multi
     def create(self, vals_list):

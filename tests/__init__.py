@@ -10,3 +10,4 @@ from . import test_kpi_feedback
 from . import test_kpi_subscriptions
 from . import test_dashboard
 from . import test_goals
+from . import test_kpi_fields
