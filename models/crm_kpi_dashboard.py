@@ -37,7 +37,7 @@ class CrmKpiDashboard(models.AbstractModel):
         last_year = period.same_period_last_year()
         dimension, dimension_domain = self._dashboard_dimension(team_id, user_id)
 
-        definitions = self.env["crm.kpi.definition"].search([])
+        definitions = self.env["crm.kpi.definition"].search([]).filtered("is_available")
         if dimension == "team":
             definitions = definitions.filtered("allow_team")
         elif dimension == "user":
