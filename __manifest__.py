@@ -34,6 +34,7 @@
         "views/crm_lead_views.xml",
         "views/sale_subscription_views.xml",
         "views/res_company_views.xml",
+        "reports/crm_kpi_xlsx.xml",
         "views/crm_kpi_menus.xml",
     ],
     "post_init_hook": "post_init_hook",
