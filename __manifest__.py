@@ -35,6 +35,7 @@
         "views/sale_subscription_views.xml",
         "views/res_company_views.xml",
         "reports/crm_kpi_xlsx.xml",
+        "wizards/crm_kpi_export_wizard_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "post_init_hook": "post_init_hook",
