@@ -8,3 +8,4 @@ from . import test_kpi_adoption
 from . import test_inputs
 from . import test_kpi_feedback
 from . import test_kpi_subscriptions
+from . import test_xlsx
