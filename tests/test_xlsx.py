@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from ..reports.crm_kpi_xlsx import sheet_name
+from ..reports.crm_kpi_xlsx import GOAL_COLUMNS, sheet_name
 from .common import KpiCase, dt
 
 REPORT = "crm_kpi.report_kpi_board_pack"
@@ -285,6 +285,19 @@ class TestXlsx(KpiCase):
         rows = self._rows_by_code(book[seller])
         # user 2 = team B: 100, 0, 50
         self.assertEqual([c.value for c in rows["win_rate"][3:6]], [100, 0, 50])
+
+    def test_goals_sheet_only_with_the_goal_model(self):
+        book = self._render(data={"board_pack": self._options(scope="company")})
+        if "crm.kpi.goal" not in self.env:
+            self.assertNotIn("Goals", book.sheetnames)
+            return
+        # with goals installed: the fixed columns the model has, in order
+        Goal = self.env["crm.kpi.goal"]
+        columns = [name for name in GOAL_COLUMNS if name in Goal._fields]
+        strings = Goal.fields_get(columns, ["string"])
+        self.assertEqual(
+            [cell.value for cell in book["Goals"][4]], [strings[name]["string"] for name in columns]
+        )
 
     def test_board_pack_of_selected_snapshots(self):
         snapshots = self.Snapshot.search([
