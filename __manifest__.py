@@ -38,6 +38,8 @@
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_kpi_goal_views.xml",
+        "reports/crm_kpi_xlsx.xml",
+        "wizards/crm_kpi_export_wizard_views.xml",
         "views/crm_kpi_menus.xml",
     ],
     "demo": [

@@ -11,3 +11,4 @@ from . import test_kpi_subscriptions
 from . import test_dashboard
 from . import test_goals
 from . import test_kpi_fields
+from . import test_xlsx

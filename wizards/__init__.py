@@ -1,1 +1,2 @@
 from . import crm_kpi_backfill_wizard
+from . import crm_kpi_export_wizard

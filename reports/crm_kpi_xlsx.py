@@ -1,0 +1,797 @@
+"""The XLSX board pack: KPI snapshots as a workbook for a board meeting.
+
+Two entry points feed the same writer:
+
+- the export wizard passes its options in ``data["board_pack"]`` (company,
+  range, period type, scope, KPIs, optional sheets); each sheet reads its
+  snapshots with one search;
+- the print menu of the snapshot views passes the selected snapshots, which
+  are read with one search and split per sheet.
+
+Values are never recomputed: every number is a snapshot's ``value`` (Δ
+columns are differences of two snapshot values, MRR movements are sums of
+the ledger). Everything is read with the user's access rights, so record
+rules decide what ends up in the file.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
+
+from ..engine.periods import PERIOD_TYPES, Period, period_of, periods_between
+from ..models.crm_kpi_subscription_movement import MOVEMENT_TYPES
+
+NA = "n/a"
+MAX_PERIODS = 400
+HEADER_ROW = 3
+FIRST_VALUE_COLUMN = 3  # KPI, code, unit, then one column per period
+CHARTS_PER_ROW = 2
+CHART_ROWS = 16
+CHART_COLUMNS = 8
+
+UNIT_FORMATS = {
+    "percent": '0.0 "%"',
+    "days": '0.0 "days"',
+    "hours": '0.0 "h"',
+    "months": '0.0 "months"',
+    "score": "0.0",
+    "ratio": "0.00",
+}
+# Differences of percentages are percentage points.
+DELTA_UNIT_FORMATS = {**UNIT_FORMATS, "percent": '0.0 "pp"'}
+
+RAG_COLOURS = {
+    "ok": {"bg_color": "#C6EFCE", "font_color": "#006100"},
+    "warning": {"bg_color": "#FFEB9C", "font_color": "#9C5700"},
+    "critical": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+}
+GOAL_STATUS_STATES = {
+    "achieved": "ok",
+    "on_track": "ok",
+    "at_risk": "warning",
+    "off_track": "critical",
+    "missed": "critical",
+}
+# Columns of the Goals sheet, in order; those the goal model lacks are left out.
+GOAL_COLUMNS = (
+    "name",
+    "kpi_id",
+    "scope",
+    "team_id",
+    "user_id",
+    "date_start",
+    "deadline",
+    "baseline_value",
+    "target_value",
+    "current_value",
+    "progress",
+    "expected_progress",
+    "forecast_value",
+    "status",
+    "responsible_id",
+)
+GOAL_KPI_VALUE_COLUMNS = {"baseline_value", "target_value", "current_value", "forecast_value"}
+GOAL_PERCENT_COLUMNS = {"progress", "expected_progress"}
+
+# The movements the Net new MRR KPI adds up (pauses, resumes and renewals are not).
+NET_NEW_MRR_TYPES = ("start", "upgrade", "downgrade", "close", "reactivation")
+
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(name):
+    """A valid worksheet name: no []:*?/\\, no edge apostrophes, 31 characters."""
+    name = _SHEET_NAME_FORBIDDEN.sub(" ", name or "").strip().strip("'").strip()
+    return (name or "Sheet")[:31]
+
+
+def period_sort_key(period):
+    return PERIOD_TYPES.index(period.period_type), period.date_start
+
+
+@dataclass
+class KpiSheet:
+    """One sheet of KPIs as rows and periods as columns."""
+
+    name: str
+    title: str
+    definitions: Any  # crm.kpi.definition recordset, in catalog order
+    get_snapshots: Any  # callable returning the crm.kpi.snapshot rows of the sheet
+    is_summary: bool = False
+
+
+@dataclass
+class BoardPack:
+    """What to write: the company, the period columns and the sheets."""
+
+    company: Any
+    columns: list
+    compare: dict  # "previous" / "last_year" → Period (of the last column) or None
+    definitions: Any
+    sheets: list = field(default_factory=list)
+    description: str = ""
+    include_goals: bool = True
+    include_definitions: bool = True
+
+
+class ReportCrmKpiBoardPack(models.AbstractModel):
+    _name = "report.crm_kpi.report_kpi_board_pack"
+    _inherit = "report.report_xlsx.abstract"
+    _description = "CRM KPI Board Pack (XLSX)"
+
+    def get_workbook_options(self):
+        # Rows are written in order, sheet after sheet: they go to disk as they
+        # are written instead of piling up in memory.
+        return {"constant_memory": True}
+
+    def generate_xlsx_report(self, workbook, data, objs):
+        options = (data or {}).get("board_pack")
+        if options:
+            pack = self._prepare_pack_from_options(options)
+        else:
+            pack = self._prepare_pack_from_snapshots(objs)
+        self._write_pack(workbook, pack)
+
+    # ------------------------------------------------------------------
+    # What to write
+    # ------------------------------------------------------------------
+    def _prepare_pack_from_options(self, options):
+        """The pack chosen in the export wizard; one search per sheet, later."""
+        _ = self.env._
+        company = self.env["res.company"].browse(int(options.get("company_id") or 0))
+        if not company or company not in self.env.companies:
+            raise AccessError(_("You can only export the KPIs of your own companies."))
+        period_type = options.get("period_type")
+        if period_type not in PERIOD_TYPES:
+            raise UserError(_("Unknown period type %(type)s.", type=period_type))
+        date_from = fields.Date.to_date(options.get("date_from"))
+        date_to = fields.Date.to_date(options.get("date_to"))
+        if not date_from or not date_to or date_to < date_from:
+            raise UserError(_("Choose a date range whose end is not before its start."))
+        columns = periods_between(period_type, date_from, date_to)
+        if len(columns) > MAX_PERIODS:
+            raise UserError(
+                _(
+                    "%(count)s periods is too many for one workbook (at most %(max)s): "
+                    "choose a shorter range or a longer period type.",
+                    count=len(columns),
+                    max=MAX_PERIODS,
+                )
+            )
+        compare = {
+            "previous": columns[-1].previous(),
+            "last_year": columns[-1].same_period_last_year(),
+        }
+        Definition = self.env["crm.kpi.definition"]
+        kpi_ids = options.get("kpi_ids") or []
+        definitions = (
+            Definition.with_context(active_test=False).search([("id", "in", kpi_ids)])
+            if kpi_ids
+            else Definition.search([])
+        )
+        starts = sorted({p.date_start for p in [*columns, *compare.values()]})
+        base_domain = Domain(
+            [
+                ("company_id", "=", company.id),
+                ("period_type", "=", period_type),
+                ("date_start", "in", starts),
+                ("kpi_id", "in", definitions.ids),
+            ]
+        )
+        type_label = self._selection_labels("crm.kpi.snapshot", "period_type")
+        pack = BoardPack(
+            company=company,
+            columns=columns,
+            compare=compare,
+            definitions=definitions,
+            description=_(
+                "%(type)s periods %(first)s to %(last)s",
+                type=type_label[period_type],
+                first=columns[0].label,
+                last=columns[-1].label,
+            ),
+            include_goals=bool(options.get("include_goals", True)),
+            include_definitions=bool(options.get("include_definitions", True)),
+        )
+        pack.sheets.append(
+            self._summary_sheet(definitions, lambda: self._search_snapshots(base_domain, "company"))
+        )
+        scope = options.get("scope") or "company"
+        if scope in ("team", "user"):
+            for record in self._scope_records(scope, options, base_domain):
+                pack.sheets.append(
+                    self._dimension_sheet(
+                        scope,
+                        record,
+                        definitions,
+                        lambda record=record: self._search_snapshots(base_domain, scope, record),
+                    )
+                )
+        return pack
+
+    def _prepare_pack_from_snapshots(self, snapshots):
+        """The pack of the snapshots selected in a list (print menu): one search,
+        split per sheet. Periods are those of the selection; a Δ column is n/a
+        when the period it compares with was not selected."""
+        _ = self.env._
+        snapshots = self.env["crm.kpi.snapshot"].search([("id", "in", snapshots.ids)])
+        company = snapshots.company_id
+        if len(company) > 1:
+            raise UserError(_("Select the KPI snapshots of one company at a time."))
+        company = company or self.env.company
+        snapshots = snapshots.filtered(lambda s: s.dimension in ("company", "team", "user"))
+        columns = sorted(
+            {Period(s.period_type, s.date_start, s.date_end) for s in snapshots},
+            key=period_sort_key,
+        )
+        compare = {"previous": None, "last_year": None}
+        if columns:
+            compare = {
+                "previous": columns[-1].previous(),
+                "last_year": columns[-1].same_period_last_year(),
+            }
+        definitions = (
+            self.env["crm.kpi.definition"]
+            .with_context(active_test=False)
+            .search([("id", "in", snapshots.kpi_id.ids)])
+        )
+        pack = BoardPack(
+            company=company,
+            columns=columns,
+            compare=compare,
+            definitions=definitions,
+            description=_("Selected KPI snapshots")
+            + (f": {columns[0].label} to {columns[-1].label}" if columns else ""),
+        )
+        by_dimension = defaultdict(list)
+        for snapshot in snapshots:
+            key = {"company": None, "team": snapshot.team_id, "user": snapshot.user_id}
+            by_dimension[snapshot.dimension, key[snapshot.dimension]].append(snapshot)
+        pack.sheets.append(
+            self._summary_sheet(definitions, lambda: by_dimension["company", None])
+        )
+        for scope, field_name in (("team", "team_id"), ("user", "user_id")):
+            records = snapshots.filtered(lambda s, scope=scope: s.dimension == scope)[field_name]
+            for record in records.sorted(lambda r: r.display_name or ""):
+                pack.sheets.append(
+                    self._dimension_sheet(
+                        scope,
+                        record,
+                        definitions,
+                        lambda key=(scope, record): by_dimension[key],
+                    )
+                )
+        return pack
+
+    def _summary_sheet(self, definitions, get_snapshots):
+        return KpiSheet(
+            name=self.env._("Summary"),
+            title=self.env._("Whole company"),
+            definitions=definitions,
+            get_snapshots=get_snapshots,
+            is_summary=True,
+        )
+
+    def _dimension_sheet(self, scope, record, definitions, get_snapshots):
+        _ = self.env._
+        if scope == "team":
+            title = _("Sales team: %(name)s", name=record.display_name)
+            definitions = definitions.filtered("allow_team")
+        else:
+            title = _("Salesperson: %(name)s", name=record.display_name)
+            definitions = definitions.filtered("allow_user")
+        return KpiSheet(
+            name=record.display_name,
+            title=title,
+            definitions=definitions,
+            get_snapshots=get_snapshots,
+        )
+
+    def _scope_records(self, scope, options, base_domain):
+        """The chosen teams or salespeople (those the user may read), else every
+        one that has rows in the range."""
+        if scope == "team":
+            model, field_name, ids = "crm.team", "team_id", options.get("team_ids")
+        else:
+            model, field_name, ids = "res.users", "user_id", options.get("user_ids")
+        if ids:
+            return self.env[model].search([("id", "in", ids)])
+        groups = self.env["crm.kpi.snapshot"]._read_group(
+            base_domain & Domain([("dimension", "=", scope), (field_name, "!=", False)]),
+            [field_name],
+        )
+        return self.env[model].union(*(record for (record,) in groups)).sorted(
+            lambda r: r.display_name or ""
+        )
+
+    def _search_snapshots(self, base_domain, dimension, record=None):
+        domain = base_domain & Domain("dimension", "=", dimension)
+        if dimension == "team":
+            domain &= Domain("team_id", "=", record.id)
+        elif dimension == "user":
+            domain &= Domain("user_id", "=", record.id)
+        return self.env["crm.kpi.snapshot"].search(domain)
+
+    # ------------------------------------------------------------------
+    # Writing
+    # ------------------------------------------------------------------
+    def _write_pack(self, workbook, pack):
+        _ = self.env._
+        formats = _Formats(workbook, pack.company.currency_id)
+        workbook.set_properties(
+            {
+                "title": _("KPI Board Pack - %(company)s", company=pack.company.name),
+                "subject": pack.description,
+                "author": self.env.user.name,
+                "company": pack.company.name,
+                "created": fields.Datetime.now(),
+                "comments": _("Generated from the KPI snapshots of Odoo (crm_kpi)."),
+            }
+        )
+        for sheet in pack.sheets:
+            values = self._index_snapshots(sheet.get_snapshots())
+            self._write_kpi_sheet(workbook, formats, pack, sheet, values)
+            if sheet.is_summary and pack.columns:
+                self._write_charts(workbook, formats, pack, sheet, values)
+        if pack.columns:
+            self._write_movements(workbook, formats, pack)
+        if pack.include_goals and "crm.kpi.goal" in self.env:
+            self._write_goals(workbook, formats, pack)
+        if pack.include_definitions:
+            self._write_definitions(workbook, formats, pack)
+
+    def _selection_labels(self, model, field_name):
+        """{value: translated label} of a selection field."""
+        return dict(self.env[model]._fields[field_name]._description_selection(self.env))
+
+    def _index_snapshots(self, snapshots):
+        """{(kpi id, period type, start): value or None} of the snapshots."""
+        return {
+            (s.kpi_id.id, s.period_type, s.date_start): s.value if s.has_value else None
+            for s in snapshots
+        }
+
+    def _add_sheet(self, workbook, name, landscape=True):
+        worksheet = workbook.add_worksheet(sheet_name(name))
+        if landscape:
+            worksheet.set_landscape()
+        worksheet.set_paper(9)  # A4
+        worksheet.fit_to_pages(1, 0)
+        worksheet.repeat_rows(HEADER_ROW)
+        worksheet.set_footer("&L&A&R&P / &N")
+        return worksheet
+
+    def _write_titles(self, worksheet, formats, title, subtitle):
+        worksheet.write_string(0, 0, title, formats.title)
+        worksheet.write_string(1, 0, subtitle, formats.subtitle)
+
+    def _write_kpi_sheet(self, workbook, formats, pack, sheet, values):
+        _ = self.env._
+        worksheet = self._add_sheet(workbook, sheet.name)
+        columns = pack.columns
+        last_column = FIRST_VALUE_COLUMN + len(columns) - 1
+        delta_columns = []
+        if columns:
+            previous, last_year = pack.compare.get("previous"), pack.compare.get("last_year")
+            if previous:
+                delta_columns.append((previous, _("Δ vs previous (%(period)s)", period=previous.label)))
+            if last_year:
+                delta_columns.append((last_year, _("Δ vs last year (%(period)s)", period=last_year.label)))
+        worksheet.set_column(0, 0, 38)
+        worksheet.set_column(1, 1, 22)
+        worksheet.set_column(2, 2, 10)
+        if columns:
+            worksheet.set_column(FIRST_VALUE_COLUMN, last_column, 13)
+        if delta_columns:
+            worksheet.set_column(last_column + 1, last_column + len(delta_columns), 24)
+        worksheet.freeze_panes(HEADER_ROW + 1, FIRST_VALUE_COLUMN)
+
+        self._write_titles(
+            worksheet,
+            formats,
+            f"{pack.company.name}: {sheet.title}",
+            f"{pack.description} · {_('values in %(currency)s', currency=pack.company.currency_id.name)}",
+        )
+        headers = [_("KPI"), _("Code"), _("Unit")]
+        headers += [period.label for period in columns]
+        headers += [label for _period, label in delta_columns]
+        worksheet.write_row(HEADER_ROW, 0, headers, formats.header)
+
+        unit_labels = self._selection_labels("crm.kpi.definition", "unit")
+        row = HEADER_ROW
+        for definition in sheet.definitions:
+            row += 1
+            unit = unit_labels.get(definition.unit, definition.unit)
+            if definition.unit == "currency":
+                unit = pack.company.currency_id.name
+            worksheet.write_string(row, 0, definition.name, formats.text)
+            worksheet.write_string(row, 1, definition.code, formats.code)
+            worksheet.write_string(row, 2, unit, formats.text)
+            last_value = None
+            for col, period in enumerate(columns, FIRST_VALUE_COLUMN):
+                last_value = values.get((definition.id, period.period_type, period.date_start))
+                self._write_value(worksheet, formats, row, col, definition, last_value)
+            for col, (period, _label) in enumerate(delta_columns, last_column + 1):
+                other = values.get((definition.id, period.period_type, period.date_start))
+                if last_value is None or other is None:
+                    worksheet.write_string(row, col, NA, formats.na)
+                else:
+                    worksheet.write_number(
+                        row, col, last_value - other,
+                        formats.delta(definition, self._unit_format(definition, formats)),
+                    )
+            if delta_columns:
+                self._colour_deltas(
+                    worksheet, formats, definition, row,
+                    last_column + 1, last_column + len(delta_columns),
+                )
+        if not sheet.definitions:
+            row += 1
+            worksheet.write_string(row, 0, _("No KPI to show."), formats.note)
+        row += 2
+        worksheet.write_string(
+            row,
+            0,
+            _(
+                "Green, amber and red follow each KPI's thresholds and direction. "
+                "n/a: no value (nothing to divide by, or not computed). Δ columns "
+                "compare the last period, in the KPI's unit (percentage points for "
+                "percentages); green when better."
+            ),
+            formats.note,
+        )
+        return worksheet
+
+    def _write_value(self, worksheet, formats, row, col, definition, value):
+        if value is None:
+            worksheet.write_string(row, col, NA, formats.na)
+            return
+        state = definition.threshold_state(value)
+        worksheet.write_number(row, col, value, formats.value(self._unit_format(definition, formats), state))
+
+    def _unit_format(self, definition, formats):
+        if definition.unit == "currency":
+            return formats.currency_format
+        if definition.unit == "count":
+            return "#,##0" if definition.aggregation == "sum" else "#,##0.0"
+        return UNIT_FORMATS.get(definition.unit, "#,##0.00")
+
+    def _colour_deltas(self, worksheet, formats, definition, row, first_col, last_col):
+        """Green when the change is an improvement, red otherwise (Excel
+        conditional formats, so they follow the cells if someone edits them)."""
+        better, worse = (">", "<") if definition.direction == "higher" else ("<", ">")
+        for criteria, fmt in ((better, formats.good_font), (worse, formats.bad_font)):
+            worksheet.conditional_format(
+                row, first_col, row, last_col,
+                {"type": "cell", "criteria": criteria, "value": 0, "format": fmt},
+            )
+
+    def _write_charts(self, workbook, formats, pack, sheet, values):
+        """A line chart of each KPI of the summary that has a value. The charts
+        plot their own copy of the numbers, where n/a is an empty cell (a gap
+        in the line) rather than text Excel would plot as zero."""
+        _ = self.env._
+        definitions = sheet.definitions.filtered(
+            lambda d: any(
+                values.get((d.id, p.period_type, p.date_start)) is not None for p in pack.columns
+            )
+        )
+        worksheet = self._add_sheet(workbook, _("Charts"))
+        worksheet.set_column(0, 0, 38)
+        worksheet.set_column(1, len(pack.columns), 11)
+        self._write_titles(
+            worksheet, formats, _("%(company)s: trends", company=pack.company.name), pack.description
+        )
+        worksheet.write_row(HEADER_ROW, 0, [_("KPI")] + [p.label for p in pack.columns], formats.header)
+        row = HEADER_ROW
+        charts = []
+        for definition in definitions:
+            row += 1
+            number_format = self._unit_format(definition, formats)
+            worksheet.write_string(row, 0, definition.name, formats.text)
+            for col, period in enumerate(pack.columns, 1):
+                value = values.get((definition.id, period.period_type, period.date_start))
+                if value is None:
+                    worksheet.write_blank(row, col, None)
+                else:
+                    worksheet.write_number(row, col, value, formats.value(number_format, "none"))
+            chart = workbook.add_chart({"type": "line"})
+            chart.add_series(
+                {
+                    "name": [worksheet.name, row, 0],
+                    "categories": [worksheet.name, HEADER_ROW, 1, HEADER_ROW, len(pack.columns)],
+                    "values": [worksheet.name, row, 1, row, len(pack.columns)],
+                    "marker": {"type": "circle", "size": 5},
+                    "line": {"width": 2.25},
+                }
+            )
+            chart.set_title({"name": definition.name, "name_font": {"size": 11}})
+            chart.set_legend({"none": True})
+            chart.set_y_axis({"num_format": number_format, "major_gridlines": {"visible": True}})
+            chart.show_blanks_as("gap")
+            chart.set_size({"width": 480, "height": 288})
+            charts.append(chart)
+        first_chart_row = row + 2
+        for index, chart in enumerate(charts):
+            worksheet.insert_chart(
+                first_chart_row + (index // CHARTS_PER_ROW) * CHART_ROWS,
+                (index % CHARTS_PER_ROW) * CHART_COLUMNS,
+                chart,
+            )
+        return worksheet
+
+    def _write_movements(self, workbook, formats, pack):
+        """MRR movements per type and period from the subscription ledger (sum
+        of the MRR change), and the Net new MRR KPI from its snapshots.
+
+        Ledger amounts are in the subscription's currency: only movements in
+        the company currency are summed (no conversion here); the KPI row is
+        the snapshot, converted by the engine."""
+        _ = self.env._
+        company, columns = pack.company, pack.columns
+        currency = company.currency_id
+        groups = self.env["crm.kpi.subscription.movement"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("currency_id", "=", currency.id),
+                ("date", ">=", min(p.date_start for p in columns)),
+                ("date", "<", max(p.date_end for p in columns)),
+            ],
+            ["movement_type", "date:day"],
+            ["mrr_delta:sum"],
+        )
+        column_of = {(p.period_type, p.date_start): index for index, p in enumerate(columns)}
+        period_types = {p.period_type for p in columns}
+        sums = defaultdict(float)
+        for movement_type, day, amount in groups:
+            day = fields.Date.to_date(day)
+            for period_type in period_types:
+                index = column_of.get((period_type, period_of(period_type, day).date_start))
+                if index is not None:
+                    sums[movement_type, index] += amount
+        net_new_mrr = {
+            (s.period_type, s.date_start): s.value if s.has_value else None
+            for s in self.env["crm.kpi.snapshot"].search(
+                [
+                    ("company_id", "=", company.id),
+                    ("kpi_code", "=", "net_new_mrr"),
+                    ("dimension", "=", "company"),
+                    ("period_type", "in", list(period_types)),
+                    ("date_start", "in", sorted({p.date_start for p in columns})),
+                ]
+            )
+        }
+
+        worksheet = self._add_sheet(workbook, _("Movements"))
+        worksheet.set_column(0, 0, 38)
+        worksheet.set_column(1, len(columns), 13)
+        worksheet.freeze_panes(HEADER_ROW + 1, 1)
+        self._write_titles(
+            worksheet,
+            formats,
+            _("%(company)s: MRR movements", company=company.name),
+            _(
+                "Sum of the MRR change per movement type, from the subscription ledger, "
+                "in %(currency)s only: movements of subscriptions in other currencies "
+                "are left out. Net new MRR adds starts, upgrades, downgrades, closes "
+                "and reactivations; the last row is the KPI (all currencies converted).",
+                currency=currency.name,
+            ),
+        )
+        worksheet.write_row(HEADER_ROW, 0, [_("Movement")] + [p.label for p in columns], formats.header)
+        money = formats.value(formats.currency_format, "none")
+        row = HEADER_ROW
+        type_labels = self._selection_labels("crm.kpi.subscription.movement", "movement_type")
+        for movement_type, _label in MOVEMENT_TYPES:
+            row += 1
+            worksheet.write_string(row, 0, type_labels.get(movement_type, movement_type), formats.text)
+            for index in range(len(columns)):
+                worksheet.write_number(row, index + 1, sums.get((movement_type, index), 0.0), money)
+        row += 1
+        worksheet.write_string(
+            row, 0, _("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
+            formats.total_label,
+        )
+        total = formats.total(formats.currency_format)
+        for index in range(len(columns)):
+            amount = sum(sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES)
+            worksheet.write_number(row, index + 1, amount, total)
+        row += 1
+        worksheet.write_string(row, 0, _("Net new MRR (KPI)"), formats.total_label)
+        for index, period in enumerate(columns):
+            value = net_new_mrr.get((period.period_type, period.date_start))
+            if value is None:
+                worksheet.write_string(row, index + 1, NA, formats.na)
+            else:
+                worksheet.write_number(row, index + 1, value, total)
+        return worksheet
+
+    def _write_goals(self, workbook, formats, pack):
+        """The goals of the chosen KPIs overlapping the range, with a fixed list
+        of columns read defensively (a column the goal model lacks is left out)."""
+        _ = self.env._
+        Goal = self.env["crm.kpi.goal"]
+        columns = [name for name in GOAL_COLUMNS if name in Goal._fields]
+        domain = Domain.TRUE
+        if "company_id" in Goal._fields:
+            domain &= Domain("company_id", "=", pack.company.id)
+        if "kpi_id" in Goal._fields:
+            domain &= Domain("kpi_id", "in", pack.definitions.ids)
+        if pack.columns:
+            if "date_start" in Goal._fields:
+                domain &= Domain("date_start", "<", max(p.date_end for p in pack.columns))
+            if "deadline" in Goal._fields:
+                domain &= Domain("deadline", ">=", min(p.date_start for p in pack.columns))
+        goals = Goal.search(domain)
+        descriptions = Goal.fields_get(columns, ["string", "type", "selection"])
+
+        worksheet = self._add_sheet(workbook, _("Goals"))
+        worksheet.freeze_panes(HEADER_ROW + 1, 1)
+        for index, name in enumerate(columns):
+            width = 30 if name == "name" else 16
+            worksheet.set_column(index, index, width)
+        self._write_titles(
+            worksheet, formats, _("%(company)s: goals", company=pack.company.name), pack.description
+        )
+        worksheet.write_row(HEADER_ROW, 0, [descriptions[name]["string"] for name in columns], formats.header)
+        row = HEADER_ROW
+        for goal in goals:
+            row += 1
+            definition = goal.kpi_id if "kpi_id" in Goal._fields else None
+            state = GOAL_STATUS_STATES.get(goal.status) if "status" in Goal._fields else None
+            for col, name in enumerate(columns):
+                self._write_goal_cell(
+                    worksheet, formats, row, col, goal, name, descriptions[name], definition, state
+                )
+        if not goals:
+            worksheet.write_string(HEADER_ROW + 1, 0, _("No goal in this range."), formats.note)
+        return worksheet
+
+    def _write_goal_cell(self, worksheet, formats, row, col, goal, name, description, definition, state):
+        value = goal[name]
+        kind = description["type"]
+        if kind in ("many2one", "many2many", "one2many"):
+            worksheet.write_string(row, col, ", ".join(value.mapped("display_name")), formats.text)
+        elif kind == "selection":
+            label = dict(description.get("selection") or []).get(value, value or "")
+            fmt = formats.value("@", state) if name == "status" and state else formats.text
+            worksheet.write_string(row, col, label, fmt)
+        elif kind == "date":
+            if value:
+                worksheet.write_datetime(row, col, value, formats.date)
+            else:
+                worksheet.write_blank(row, col, None)
+        elif kind in ("float", "integer", "monetary"):
+            if name in GOAL_PERCENT_COLUMNS:
+                number_format = UNIT_FORMATS["percent"]
+            elif name in GOAL_KPI_VALUE_COLUMNS and definition:
+                number_format = self._unit_format(definition, formats)
+            else:
+                number_format = "#,##0.00"
+            worksheet.write_number(row, col, value or 0.0, formats.value(number_format, "none"))
+        else:
+            worksheet.write_string(row, col, str(value) if value else "", formats.text)
+
+    def _write_definitions(self, workbook, formats, pack):
+        _ = self.env._
+        labels = {
+            name: self._selection_labels("crm.kpi.definition", name)
+            for name in ("area", "unit", "direction", "aggregation")
+        }
+        worksheet = self._add_sheet(workbook, _("Definitions"))
+        worksheet.freeze_panes(HEADER_ROW + 1, 2)
+        for col, width in enumerate((22, 38, 16, 80, 12, 20, 20, 14, 14)):
+            worksheet.set_column(col, col, width)
+        self._write_titles(worksheet, formats, _("KPI definitions"), pack.description)
+        worksheet.write_row(
+            HEADER_ROW,
+            0,
+            [
+                _("Code"),
+                _("KPI"),
+                _("Area"),
+                _("Formula / description"),
+                _("Unit"),
+                _("Better when"),
+                _("Roll-up"),
+                _("Warning threshold"),
+                _("Critical threshold"),
+            ],
+            formats.header,
+        )
+        row = HEADER_ROW
+        for definition in pack.definitions:
+            row += 1
+            unit = labels["unit"].get(definition.unit, "")
+            if definition.unit == "currency":
+                unit = pack.company.currency_id.name
+            worksheet.write_row(
+                row,
+                0,
+                [
+                    definition.code,
+                    definition.name,
+                    labels["area"].get(definition.area, ""),
+                    definition.description or "",
+                    unit,
+                    labels["direction"].get(definition.direction, ""),
+                    labels["aggregation"].get(definition.aggregation, ""),
+                ],
+                formats.wrap,
+            )
+            number_format = formats.value(self._unit_format(definition, formats), "none")
+            for col, threshold in ((7, "warning_threshold"), (8, "critical_threshold")):
+                if definition.use_thresholds:
+                    worksheet.write_number(row, col, definition[threshold], number_format)
+                else:
+                    worksheet.write_blank(row, col, None)
+        return worksheet
+
+
+class _Formats:
+    """The workbook's cell formats, created once each."""
+
+    def __init__(self, workbook, currency):
+        self.workbook = workbook
+        self.currency_format = self._currency_format(currency)
+        self._cache = {}
+        add = workbook.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.subtitle = add({"italic": True, "font_color": "#595959"})
+        self.header = add(
+            {"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF", "border": 1,
+             "text_wrap": True, "valign": "vcenter", "align": "center"}
+        )
+        self.text = add({"border": 1, "border_color": "#D9D9D9"})
+        self.wrap = add({"border": 1, "border_color": "#D9D9D9", "text_wrap": True, "valign": "top"})
+        self.code = add({"border": 1, "border_color": "#D9D9D9", "font_color": "#595959"})
+        self.na = add(
+            {"border": 1, "border_color": "#D9D9D9", "align": "center", "italic": True,
+             "font_color": "#808080"}
+        )
+        self.note = add({"italic": True, "font_color": "#595959"})
+        self.total_label = add({"bold": True, "top": 1})
+        self.date = add({"num_format": "yyyy-mm-dd", "border": 1, "border_color": "#D9D9D9"})
+        self.good_font = add({"font_color": "#006100", "bold": True})
+        self.bad_font = add({"font_color": "#9C0006", "bold": True})
+
+    @staticmethod
+    def _currency_format(currency):
+        """#,##0.00 with the currency symbol on its side, quoted (symbols such
+        as "CHF" or "kr" would otherwise be read as format codes)."""
+        decimals = "." + "0" * currency.decimal_places if currency.decimal_places else ""
+        number = f"#,##0{decimals}"
+        symbol = currency.symbol.replace('"', "")
+        if currency.position == "after":
+            return f'{number} "{symbol}"'
+        return f'"{symbol}"{number}'
+
+    def value(self, number_format, state):
+        key = ("value", number_format, state)
+        if key not in self._cache:
+            props = {"num_format": number_format, "border": 1, "border_color": "#D9D9D9"}
+            props.update(RAG_COLOURS.get(state, {}))
+            self._cache[key] = self.workbook.add_format(props)
+        return self._cache[key]
+
+    def total(self, number_format):
+        key = ("total", number_format)
+        if key not in self._cache:
+            self._cache[key] = self.workbook.add_format({"num_format": number_format, "bold": True, "top": 1})
+        return self._cache[key]
+
+    def delta(self, definition, number_format):
+        if definition.unit == "percent":
+            number_format = DELTA_UNIT_FORMATS["percent"]
+        signed = f"+{number_format};-{number_format};{number_format}"
+        key = ("delta", signed)
+        if key not in self._cache:
+            self._cache[key] = self.workbook.add_format(
+                {"num_format": signed, "border": 1, "border_color": "#D9D9D9"}
+            )
+        return self._cache[key]

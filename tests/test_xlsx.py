@@ -1,0 +1,367 @@
+import io
+from datetime import date
+
+from openpyxl import load_workbook
+
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from ..reports.crm_kpi_xlsx import GOAL_COLUMNS, sheet_name
+from .common import KpiCase, dt
+
+REPORT = "crm_kpi.report_kpi_board_pack"
+PERCENT = '0.0 "%"'
+EURO = '#,##0.00 "€"'
+PP_DELTA = '+0.0 "pp";-0.0 "pp";0.0 "pp"'
+RED, GREEN = "FFFFC7CE", "FFC6EFCE"
+
+
+@tagged("post_install", "-at_install")
+class TestXlsx(KpiCase):
+    """The board pack of January-March 2026 (monthly), company in EUR, UTC.
+
+    Opportunities (created → closed):
+      J1 team A / user 1  01-05 → won  01-15 (10 days)
+      J2 team A / user 1  01-06 → lost 01-20
+      J3 team B / user 2  01-07 → won  01-27 (20 days)
+      F1 team B / user 2  02-02 → lost 02-10
+      M1 team A / user 1  03-01 → won  03-05 (4 days)
+      M2 team B / user 2  03-02 → won  03-12 (10 days)
+      M3 team B / user 2  03-03 → lost 03-20
+      M4 team A / user 1  03-04 → lost 03-25
+      Y1 team A / user 1  2025-03-01 → won 2025-03-11 (10 days)
+      Y2 team A / user 1  2025-03-02 → lost 2025-03-20
+    Confirmed orders of team A: P1 2026-01-10 1,000 EUR, P2 2026-03-15 500 EUR
+    (both customers new in their month).
+
+    Win rate (won / closed × 100; warning below 20, critical below 10):
+      company  Jan 2/3 = 66.67  Feb 0/1 = 0 (red)  Mar 2/4 = 50  Mar 2025 1/2 = 50
+      team A   Jan 1/2 = 50     Feb no row (n/a)   Mar 1/2 = 50  Mar 2025 1/2 = 50
+      team B   Jan 1/1 = 100    Feb 0/1 = 0        Mar 1/2 = 50  Mar 2025 no row
+    Sales cycle (days, lower is better):
+      company  Jan (10+20)/2 = 15  Feb n/a  Mar (4+10)/2 = 7  Mar 2025 10
+      team A   Jan 10              Feb n/a  Mar 4             Mar 2025 10
+    Net new revenue (EUR): company Jan 1,000  Feb 0  Mar 500  Mar 2025 0
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.company.currency_id = cls.eur
+        A, B, u1, u2 = cls.team_a, cls.team_b, cls.user_1, cls.user_2
+        leads = [
+            ("J1", dt(2026, 1, 5), A, u1, "won", dt(2026, 1, 15)),
+            ("J2", dt(2026, 1, 6), A, u1, "lost", dt(2026, 1, 20)),
+            ("J3", dt(2026, 1, 7), B, u2, "won", dt(2026, 1, 27)),
+            ("F1", dt(2026, 2, 2), B, u2, "lost", dt(2026, 2, 10)),
+            ("M1", dt(2026, 3, 1), A, u1, "won", dt(2026, 3, 5)),
+            ("M2", dt(2026, 3, 2), B, u2, "won", dt(2026, 3, 12)),
+            ("M3", dt(2026, 3, 3), B, u2, "lost", dt(2026, 3, 20)),
+            ("M4", dt(2026, 3, 4), A, u1, "lost", dt(2026, 3, 25)),
+            ("Y1", dt(2025, 3, 1), A, u1, "won", dt(2025, 3, 11)),
+            ("Y2", dt(2025, 3, 2), A, u1, "lost", dt(2025, 3, 20)),
+        ]
+        for name, created, team, user, status, closed in leads:
+            cls._lead(name, created, team, user, status=status, closed=closed)
+        product = cls.env["product.product"].create(
+            {"name": "KPI Board Service", "type": "service", "list_price": 1.0}
+        )
+        p1, p2 = cls.env["res.partner"].create(
+            [{"name": "KPI Board P1", "is_company": True}, {"name": "KPI Board P2", "is_company": True}]
+        )
+        for partner, when, amount in ((p1, dt(2026, 1, 10), 1000), (p2, dt(2026, 3, 15), 500)):
+            order = cls.env["sale.order"].create({
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "team_id": A.id,
+                "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1,
+                                       "price_unit": amount, "tax_ids": False})],
+            })
+            order.action_confirm()
+            cls._set_dates(order, date_order=when)
+        cls.codes = ["win_rate", "sales_cycle", "net_new_revenue"]
+        cls.kpis = cls.env["crm.kpi.definition"].search([("code", "in", cls.codes)])
+        for day_from, day_to in ((date(2026, 1, 1), date(2026, 3, 31)), (date(2025, 3, 1), None)):
+            cls.Snapshot.compute_snapshots(
+                "month", day_from, day_to, kpi_codes=cls.codes, company_ids=[cls.company.id]
+            )
+        cls._mrr_movements(p1, p2)
+        cls.Snapshot.compute_snapshots(
+            "month", date(2026, 1, 1), date(2026, 3, 31), kpi_codes=["net_new_mrr"],
+            company_ids=[cls.company.id],
+        )
+        cls.kpi_user = new_test_user(
+            cls.env, "kpi_board_user", groups="crm_kpi.crm_kpi_group_user",
+            company_id=cls.company.id, company_ids=[cls.company.id],
+        )
+
+    @classmethod
+    def _mrr_movements(cls, p1, p2):
+        """Ledger rows written by hand (after the revenue KPIs were computed):
+        S1 (EUR) start 01-10 +100, pause 02-10 −100, upgrade 03-05 +200;
+        S2 (USD, 2 USD per EUR) start 03-01 +50 USD = 25 EUR."""
+        usd = cls.env.ref("base.USD")
+        usd.active = True
+        cls.env["res.currency.rate"].create(
+            {"currency_id": usd.id, "company_id": cls.company.id, "name": "2026-01-01", "rate": 2.0}
+        )
+        template = cls.env["sale.subscription.template"].create({"name": "KPI board monthly"})
+        pricelist = cls.env["product.pricelist"].create({
+            "name": "KPI board", "currency_id": cls.eur.id, "company_id": cls.company.id,
+        })
+        s1, s2 = cls.env["sale.subscription"].create([
+            {"partner_id": partner.id, "company_id": cls.company.id, "template_id": template.id,
+             "pricelist_id": pricelist.id}
+            for partner in (p1, p2)
+        ])
+        cls.env["crm.kpi.subscription.movement"].sudo().create([
+            {"subscription_id": sub.id, "partner_id": sub.partner_id.id,
+             "company_id": cls.company.id, "currency_id": currency.id, "team_id": cls.team_a.id,
+             "date": day, "movement_type": kind, "mrr_before": before, "mrr_after": after}
+            for sub, currency, day, kind, before, after in (
+                (s1, cls.eur, "2026-01-10", "start", 0, 100),
+                (s1, cls.eur, "2026-02-10", "pause", 100, 0),
+                (s1, cls.eur, "2026-03-05", "upgrade", 100, 300),
+                (s2, usd, "2026-03-01", "start", 0, 50),
+            )
+        ])
+
+    def _options(self, **overrides):
+        return {
+            "date_from": "2026-01-01",
+            "date_to": "2026-03-31",
+            "period_type": "month",
+            "company_id": self.company.id,
+            "scope": "team",
+            "team_ids": [],
+            "user_ids": [],
+            "kpi_ids": self.kpis.ids,
+            "include_goals": True,
+            "include_definitions": True,
+            **overrides,
+        }
+
+    def _render(self, ids=(), data=None, user=None):
+        reports = self.env["ir.actions.report"]
+        if user:
+            reports = reports.with_user(user)
+        content, kind = reports._render(REPORT, list(ids), data or {})
+        self.assertEqual(kind, "xlsx")
+        return load_workbook(io.BytesIO(content))
+
+    def _rows_by_code(self, sheet, first_row=5):
+        """{code: [cells D.. H]} of the KPI rows (row 4 is the header)."""
+        rows = {}
+        for row in sheet.iter_rows(min_row=first_row):
+            if row[1].value:
+                rows[row[1].value] = row
+        return rows
+
+    def _expected_sheets(self, *names):
+        names = list(names)
+        if "crm.kpi.goal" in self.env:
+            names.insert(names.index("Definitions"), "Goals")
+        return names
+
+    def test_board_pack_from_options(self):
+        book = self._render(data={"board_pack": self._options()})
+        self.assertEqual(
+            book.sheetnames,
+            self._expected_sheets("Summary", "Charts", "Team A", "Team B", "Movements", "Definitions"),
+        )
+        self.assertEqual(book.properties.title, "KPI Board Pack - KPI Test Co")
+
+        summary = book["Summary"]
+        self.assertEqual(summary["A1"].value, "KPI Test Co: Whole company")
+        self.assertEqual(
+            [cell.value for cell in summary[4]],
+            ["KPI", "Code", "Unit", "2026-01", "2026-02", "2026-03",
+             "Δ vs previous (2026-02)", "Δ vs last year (2025-03)"],
+        )
+        self.assertEqual(summary.freeze_panes, "D5")
+        # catalog order: sales cycle (40), win rate (140), net new revenue (160)
+        self.assertEqual([summary.cell(row, 2).value for row in (5, 6, 7)], [
+            "sales_cycle", "win_rate", "net_new_revenue",
+        ])
+        rows = self._rows_by_code(summary)
+        win_rate = rows["win_rate"]
+        self.assertEqual(win_rate[0].value, "Win Rate")
+        self.assertEqual(win_rate[2].value, "Percent")
+        self.assertAlmostEqual(win_rate[3].value, 66.6667, places=3)  # 2 / 3
+        self.assertEqual(win_rate[4].value, 0)  # 0 / 1, below 10: critical
+        self.assertEqual(win_rate[5].value, 50)  # 2 / 4
+        self.assertEqual(win_rate[6].value, 50)  # 50 − 0 (February)
+        self.assertEqual(win_rate[7].value, 0)  # 50 − 50 (March 2025)
+        self.assertEqual(win_rate[3].number_format, PERCENT)
+        self.assertEqual(win_rate[6].number_format, PP_DELTA)
+        self.assertEqual(win_rate[4].fill.fgColor.rgb, RED)
+        self.assertEqual(win_rate[5].fill.fgColor.rgb, GREEN)
+
+        cycle = rows["sales_cycle"]
+        # 15, n/a (nothing won in February), 7, Δ previous n/a, 7 − 10 = −3
+        self.assertEqual([c.value for c in cycle[3:8]], [15, "n/a", 7, "n/a", -3])
+        self.assertEqual(cycle[3].number_format, '0.0 "days"')
+        self.assertEqual(cycle[3].fill.fill_type, None)  # no thresholds: no colour
+
+        revenue = rows["net_new_revenue"]
+        self.assertEqual(revenue[2].value, "EUR")
+        # 1,000, 0, 500, 500 − 0, 500 − 0
+        self.assertEqual([c.value for c in revenue[3:8]], [1000, 0, 500, 500, 500])
+        self.assertEqual(revenue[3].number_format, EURO)
+        self.assertEqual(revenue[6].number_format, f"+{EURO};-{EURO};{EURO}")
+        # Δ cells are coloured by conditional formats (better / worse)
+        self.assertTrue(summary.conditional_formatting)
+
+        team_a = self._rows_by_code(book["Team A"])
+        self.assertEqual(book["Team A"]["A1"].value, "KPI Test Co: Sales team: Team A")
+        # 50, n/a (no row), 50, n/a, 50 − 50
+        self.assertEqual([c.value for c in team_a["win_rate"][3:8]], [50, "n/a", 50, "n/a", 0])
+        # 10, n/a, 4, n/a, 4 − 10
+        self.assertEqual([c.value for c in team_a["sales_cycle"][3:8]], [10, "n/a", 4, "n/a", -6])
+        # the orders are team A's: 1,000, no row in February, 500
+        self.assertEqual(team_a["net_new_revenue"][3].value, 1000)
+        team_b = self._rows_by_code(book["Team B"])
+        # 100, 0, 50, 50 − 0, no team B row in March 2025
+        self.assertEqual([c.value for c in team_b["win_rate"][3:8]], [100, 0, 50, 50, "n/a"])
+        self.assertEqual([c.value for c in team_b["net_new_revenue"][3:8]], ["n/a"] * 5)
+
+        charts = book["Charts"]
+        self.assertEqual(len(charts._charts), 3)  # one line chart per KPI with a value
+        self.assertEqual(charts["C5"].value, None)  # sales cycle, February: a gap
+
+        movements = book["Movements"]
+        self.assertEqual(
+            [movements.cell(row, 1).value for row in range(5, 15)],
+            ["Start", "Renewal", "Upgrade", "Downgrade", "Pause", "Resume", "Close",
+             "Reactivation", "Net new MRR from the ledger (EUR)", "Net new MRR (KPI)"],
+        )
+
+        def line(row):
+            return [movements.cell(row, col).value for col in (2, 3, 4)]
+
+        self.assertEqual(line(5), [100, 0, 0])  # starts: the USD one is left out
+        self.assertEqual(line(7), [0, 0, 200])  # upgrade
+        self.assertEqual(line(9), [0, -100, 0])  # pause: not part of net new MRR
+        self.assertEqual(line(13), [100, 0, 200])
+        # the KPI converts: March 200 + 50 USD / 2 = 225
+        self.assertEqual(line(14), [100, 0, 225])
+        self.assertEqual(movements["B13"].number_format, EURO)
+
+        definitions = book["Definitions"]
+        self.assertEqual(
+            [c.value for c in definitions[4]][:4], ["Code", "KPI", "Area", "Formula / description"]
+        )
+        win_rate_row = next(r for r in definitions.iter_rows(min_row=5) if r[0].value == "win_rate")
+        self.assertEqual(
+            [c.value for c in win_rate_row[4:9]],
+            ["Percent", "Higher is better", "Ratio (sum of numerators / sum of denominators)", 20, 10],
+        )
+
+    def _count_queries(self, data):
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._render(data=data)
+        return self.env.cr.sql_log_count - before
+
+    def test_queries_do_not_grow_with_rows(self):
+        """One search per sheet: three KPIs cost the queries of one."""
+        win_rate = self.kpis.filtered(lambda k: k.code == "win_rate")
+        self._count_queries({"board_pack": self._options()})  # warm the caches
+        one = self._count_queries({"board_pack": self._options(kpi_ids=win_rate.ids)})
+        three = self._count_queries({"board_pack": self._options()})
+        self.assertEqual(one, three)
+        self.assertLessEqual(three, 40)
+
+    def test_salesperson_sheets_and_options(self):
+        book = self._render(data={"board_pack": self._options(
+            scope="user", user_ids=[self.user_2.id], include_goals=False, include_definitions=False,
+        )})
+        # a sheet name holds at most 31 characters
+        seller = sheet_name(self.user_2.name)
+        self.assertEqual(book.sheetnames, ["Summary", "Charts", seller, "Movements"])
+        self.assertEqual(book[seller]["A1"].value, f"KPI Test Co: Salesperson: {self.user_2.name}")
+        rows = self._rows_by_code(book[seller])
+        # user 2 = team B: 100, 0, 50
+        self.assertEqual([c.value for c in rows["win_rate"][3:6]], [100, 0, 50])
+
+    def test_goals_sheet_only_with_the_goal_model(self):
+        book = self._render(data={"board_pack": self._options(scope="company")})
+        if "crm.kpi.goal" not in self.env:
+            self.assertNotIn("Goals", book.sheetnames)
+            return
+        # with goals installed: the fixed columns the model has, in order
+        Goal = self.env["crm.kpi.goal"]
+        columns = [name for name in GOAL_COLUMNS if name in Goal._fields]
+        strings = Goal.fields_get(columns, ["string"])
+        self.assertEqual(
+            [cell.value for cell in book["Goals"][4]], [strings[name]["string"] for name in columns]
+        )
+
+    def test_board_pack_of_selected_snapshots(self):
+        snapshots = self.Snapshot.search([
+            ("company_id", "=", self.company.id),
+            ("kpi_code", "=", "win_rate"),
+            ("date_start", ">=", "2026-01-01"),
+            ("dimension", "in", ["company", "team"]),
+        ])
+        book = self._render(snapshots.ids)
+        self.assertEqual(
+            book.sheetnames,
+            self._expected_sheets("Summary", "Charts", "Team A", "Team B", "Movements", "Definitions"),
+        )
+        rows = self._rows_by_code(book["Summary"])
+        self.assertEqual(list(rows), ["win_rate"])
+        # March 2025 was not selected: Δ vs last year is n/a
+        self.assertEqual(rows["win_rate"][6].value, 50)
+        self.assertEqual(rows["win_rate"][7].value, "n/a")
+
+    def test_wizard(self):
+        wizard = self.env["crm.kpi.export.wizard"].with_company(self.company).create({
+            "date_from": "2026-01-01", "date_to": "2026-03-31", "scope": "team",
+            "team_ids": [(6, 0, self.team_a.ids)],
+        })
+        self.assertEqual(wizard.kpi_ids, self.env["crm.kpi.definition"].search([]))
+        action = wizard.action_export()
+        self.assertEqual(action["type"], "ir.actions.report")
+        self.assertEqual(action["report_name"], REPORT)
+        options = action["data"]["board_pack"]
+        self.assertEqual(options["team_ids"], self.team_a.ids)
+        self.assertEqual(options["company_id"], self.company.id)
+        book = self._render(data=action["data"])
+        self.assertEqual(book.sheetnames[:3], ["Summary", "Charts", "Team A"])
+        # opened from selected snapshots: their range, period type and KPIs
+        march = self.Snapshot.search([
+            ("company_id", "=", self.company.id), ("date_start", "=", "2026-03-01"),
+            ("kpi_code", "=", "win_rate"),
+        ])
+        defaults = self.env["crm.kpi.export.wizard"].with_context(
+            active_model="crm.kpi.snapshot", active_ids=march.ids,
+        ).default_get(["date_from", "date_to", "period_type", "kpi_ids", "company_id"])
+        self.assertEqual(defaults["date_from"], date(2026, 3, 1))
+        self.assertEqual(defaults["date_to"], date(2026, 3, 31))
+        self.assertEqual(defaults["company_id"], self.company.id)
+        self.assertTrue(self.env.ref("crm_kpi.crm_kpi_menu_reporting"))
+
+    def test_kpi_user_exports_with_own_rights(self):
+        book = self._render(data={"board_pack": self._options()}, user=self.kpi_user)
+        rows = self._rows_by_code(book["Summary"])
+        self.assertAlmostEqual(rows["win_rate"][3].value, 66.6667, places=3)
+
+    def test_kpi_user_of_another_company_exports_nothing(self):
+        other = self.env["res.company"].create({"name": "KPI Other Co"})
+        outsider = new_test_user(
+            self.env, "kpi_board_outsider", groups="crm_kpi.crm_kpi_group_user",
+            company_id=other.id, company_ids=[other.id],
+        )
+        snapshots = self.Snapshot.search([("company_id", "=", self.company.id)])
+        self.assertTrue(snapshots)
+        book = self._render(snapshots.ids, user=outsider)
+        self.assertEqual(book.properties.title, "KPI Board Pack - KPI Other Co")
+        summary = book["Summary"]
+        self.assertEqual([c.value for c in summary[4]], ["KPI", "Code", "Unit"])
+        self.assertEqual(summary["A5"].value, "No KPI to show.")
+        self.assertNotIn("Movements", book.sheetnames)
+        with self.assertRaises(AccessError):
+            self._render(data={"board_pack": self._options()}, user=outsider)
