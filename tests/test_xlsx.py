@@ -286,18 +286,33 @@ class TestXlsx(KpiCase):
         # user 2 = team B: 100, 0, 50
         self.assertEqual([c.value for c in rows["win_rate"][3:6]], [100, 0, 50])
 
-    def test_goals_sheet_only_with_the_goal_model(self):
-        book = self._render(data={"board_pack": self._options(scope="company")})
-        if "crm.kpi.goal" not in self.env:
-            self.assertNotIn("Goals", book.sheetnames)
-            return
-        # with goals installed: the fixed columns the model has, in order
+    def test_goals_sheet(self):
         Goal = self.env["crm.kpi.goal"]
+        goal = Goal.create({
+            "name": "Win more deals", "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_win_rate").id,
+            "scope": "team", "team_id": self.team_a.id, "company_id": self.company.id,
+            "date_start": "2026-01-01", "deadline": "2026-03-31",
+            "baseline_value": 20, "target_value": 60,
+        })
+        goal.action_start()
+        book = self._render(data={"board_pack": self._options(scope="company")})
+        # the fixed columns of the goal model, in order, then one row per goal
         columns = [name for name in GOAL_COLUMNS if name in Goal._fields]
         strings = Goal.fields_get(columns, ["string"])
+        sheet = book["Goals"]
+        self.assertEqual([cell.value for cell in sheet[4]], [strings[name]["string"] for name in columns])
+        row = {name: sheet[5][index].value for index, name in enumerate(columns)}
+        self.assertEqual(row["name"], "Win more deals")
+        self.assertEqual(row["team_id"], "Team A")
+        self.assertEqual(row["target_value"], 60)
+        self.assertEqual(row["baseline_value"], 20)
+        self.assertAlmostEqual(row["current_value"], goal.current_value, places=4)
         self.assertEqual(
-            [cell.value for cell in book["Goals"][4]], [strings[name]["string"] for name in columns]
+            row["status"], dict(Goal._fields["status"]._description_selection(self.env))[goal.status]
         )
+        # without goals asked for, no sheet
+        book = self._render(data={"board_pack": self._options(scope="company", include_goals=False)})
+        self.assertNotIn("Goals", book.sheetnames)
 
     def test_board_pack_of_selected_snapshots(self):
         snapshots = self.Snapshot.search([
