@@ -82,9 +82,10 @@ class CrmKpiSnapshot(models.Model):
     denominator = fields.Float(aggregator="sum", digits=(16, 4))
     value = fields.Float(
         aggregator="sum",
-        digits=(16, 4),
+        digits=(16, 2),
         help="Empty when the KPI has no value (zero denominator). In pivot and "
-        "graph views a group's value is Σnumerator / Σdenominator of its rows.",
+        "graph views a group's value is Σnumerator / Σdenominator of its rows "
+        "(empty for a group mixing several KPIs).",
     )
     has_value = fields.Boolean(
         help="False when the KPI has no value for this row (shown as n/a)."
@@ -106,9 +107,12 @@ class CrmKpiSnapshot(models.Model):
     def _read_group_select(self, aggregate_spec, query):
         if aggregate_spec.split(":")[0] == "value":
             table = self._table
+            # A group mixing several KPIs has no meaningful value.
             return SQL(
-                "CASE WHEN BOOL_AND(%(agg)s = 'sum') THEN SUM(%(num)s)"
+                "CASE WHEN COUNT(DISTINCT %(kpi)s) > 1 THEN NULL"
+                " WHEN BOOL_AND(%(agg)s = 'sum') THEN SUM(%(num)s)"
                 " ELSE SUM(%(num)s) / NULLIF(SUM(%(den)s), 0) * MAX(%(factor)s) END",
+                kpi=SQL.identifier(table, "kpi_id"),
                 agg=SQL.identifier(table, "aggregation"),
                 num=SQL.identifier(table, "numerator"),
                 den=SQL.identifier(table, "denominator"),

@@ -73,6 +73,12 @@ class TestPipelineKpis(KpiCase):
         # (2 + 0) / (3 + 1) × 100 = 50 %, not the average of 66.67 % and 0 % (33.3 %)
         self.assertEqual((numerator, denominator), (2, 4))
         self.assertAlmostEqual(value, 50.0)
+        # a group of several KPIs has no value: adding up different ratios means nothing
+        self.compute("sales_cycle", "month", date(2026, 3, 1))
+        [(mixed,)] = self.Snapshot._read_group(
+            [("company_id", "=", self.company.id), ("dimension", "=", "company")], [], ["value:sum"]
+        )
+        self.assertFalse(mixed)
 
     def test_sales_cycle(self):
         snapshots = self.compute("sales_cycle", "month", date(2026, 3, 1))
