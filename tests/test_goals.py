@@ -327,3 +327,66 @@ class TestGoals(KpiCase):
             self.assertAlmostEqual(goal.expected_progress, 59 / 89 * 100, places=4)
             goal.action_update_status()
             self.assertEqual(goal.status, "off_track")
+
+    # ------------------------------------------------------------------
+    # A decreasing KPI, and a ratio over several teams
+    # ------------------------------------------------------------------
+    def test_decreasing_kpi_goal(self):
+        churn = self.env.ref("crm_kpi.crm_kpi_definition_churn")
+        self._snap(churn, date(2026, 1, 1), 8, 100)
+        self._snap(churn, date(2026, 2, 1), 6, 100)
+        goal = self._goal(name="Churn down", kpi_id=churn.id, baseline_value=10, target_value=4)
+        with freeze_time("2026-03-01 10:00:00"):
+            goal.action_start()
+            goal.invalidate_recordset()
+            # January and February: (8 + 6) / (100 + 100) = 7 %
+            self.assertAlmostEqual(goal.current_value, 7.0, places=4)
+            # lower is better: (10 − 7) / (10 − 4) = 50 % of the way
+            self.assertAlmostEqual(goal.progress, 50.0, places=4)
+            self.assertAlmostEqual(goal.expected_progress, 59 / 180 * 100, places=4)
+            # cumulative 8 % at Feb 1, 7 % at Mar 1: −1 point in 28 days;
+            # 121 more days to Jun 30: 7 − 121 / 28 = 2.679 %
+            self.assertAlmostEqual(goal.forecast_value, 7 - 121 / 28, places=4)
+            self.assertEqual(goal.status, "on_track")
+        # the deadline passes at 7 %, above the 4 % target: missed
+        self._run_cron("2026-07-02 04:00:00")
+        self.assertEqual(goal.status, "missed")
+        # a target above the baseline is refused for a lower-is-better KPI
+        with self.assertRaises(ValidationError):
+            self._goal(name="Wrong way", kpi_id=churn.id, baseline_value=10, target_value=12)
+
+    def test_ratio_goal_over_three_teams(self):
+        team_c = self.env["crm.team"].create({"name": "Team C", "company_id": self.company.id})
+        # January 2026 — team A: 1 won of 2; team B: 3 of 4; team C: 0 of 4
+        for team, won, lost in ((self.team_a, 1, 1), (self.team_b, 3, 1), (team_c, 0, 4)):
+            for index in range(won + lost):
+                self._lead(f"{team.name} {index}", dt(2026, 1, 2), team,
+                           status="won" if index < won else "lost", closed=dt(2026, 1, 20))
+        self.env["crm.kpi.snapshot"].search([("company_id", "=", self.company.id)]).unlink()
+        self.Snapshot.compute_snapshots("month", date(2026, 1, 1), kpi_codes=["win_rate"],
+                                        company_ids=[self.company.id])
+        company_goal = self._goal(name="Company win rate", baseline_value=30, target_value=50)
+        team_goals = self.Goal.create([
+            {"name": f"{team.name} win rate", "kpi_id": self.win_rate.id, "scope": "team",
+             "team_id": team.id, "company_id": self.company.id, "parent_id": company_goal.id,
+             "date_start": date(2026, 1, 1), "deadline": date(2026, 6, 30),
+             "baseline_value": 10, "target_value": 30}
+            for team in (self.team_a, self.team_b, team_c)
+        ])
+        with freeze_time("2026-02-01 10:00:00"):
+            (company_goal | team_goals).action_start()
+            (company_goal | team_goals).invalidate_recordset()
+        # the company: (1 + 3 + 0) / (2 + 4 + 4) = 40 %, not the mean of 50, 75 and 0 (41.7)
+        self.assertAlmostEqual(company_goal.current_value, 40.0, places=4)
+        # (40 − 30) / (50 − 30) = 50 %
+        self.assertAlmostEqual(company_goal.progress, 50.0, places=4)
+        self.assertEqual(company_goal.child_ids, team_goals)
+        a, b, c = team_goals
+        self.assertAlmostEqual(a.current_value, 50.0, places=4)
+        self.assertAlmostEqual(b.current_value, 75.0, places=4)
+        self.assertAlmostEqual(c.current_value, 0.0, places=4)
+        # team C moved away from its target: (0 − 10) / (30 − 10) = −50 % → off track;
+        # teams A and B are past their target before the deadline: achieved
+        self.assertAlmostEqual(c.progress, -50.0, places=4)
+        self.assertEqual(c.status, "off_track")
+        self.assertEqual((a.status, b.status), ("achieved", "achieved"))
