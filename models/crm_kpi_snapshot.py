@@ -1,4 +1,5 @@
 import logging
+import random
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -211,17 +212,97 @@ class CrmKpiSnapshot(models.Model):
                 break
 
     @api.model
-    def _demo_compute_history(self):
-        """Demo data: monthly snapshots of the last twelve months and the
-        current one, for every company, so that a demo database opens on a
-        dashboard with history."""
+    def _demo_compute_history(self, months=24):
+        """Demo data: two years of won and lost opportunities with their
+        orders, then the monthly snapshots of that history for every
+        company, so that a demo database opens on a dashboard with history
+        and year-over-year comparisons."""
+        self._demo_generate_history(months)
         today = fields.Date.context_today(self)
         self._compute_snapshots(
             "month",
-            today - relativedelta(months=12),
+            today - relativedelta(months=months),
             today,
             company_ids=self.env["res.company"].search([]).ids,
         )
+
+    @api.model
+    def _demo_generate_history(self, months):
+        """Seeded opportunities (won or lost) and confirmed orders of the
+        won ones, spread over the last ``months`` months (demo data only)."""
+        rng = random.Random(42)
+        company = self.env.ref("base.main_company")
+        teams = self.env["crm.team"].search([("company_id", "in", [company.id, False])], limit=3)
+        users = self.env.ref("base.user_admin") | self.env.ref("base.user_demo")
+        partners = self.env["res.partner"].search(
+            [("is_company", "=", True), ("company_id", "in", [company.id, False]),
+             ("id", "!=", company.partner_id.id)],
+            limit=12,
+        )
+        product = self.env["product.product"].search(
+            [("sale_ok", "=", True), ("type", "=", "service")], limit=1
+        )
+        if not (teams and partners and product):
+            return
+        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        now = fields.Datetime.now()
+        lead_vals, lead_dates = [], []
+        for month in range(months, 0, -1):
+            for team in teams:
+                for _i in range(rng.randint(2, 5)):
+                    closed = now - relativedelta(months=month, days=rng.randint(0, 27))
+                    created = closed - relativedelta(days=rng.randint(5, 75))
+                    won = rng.random() < 0.45 + 0.15 * teams.ids.index(team.id) / len(teams)
+                    lead_vals.append({
+                        "name": f"Demo deal {len(lead_vals) + 1}",
+                        "type": "opportunity",
+                        "team_id": team.id,
+                        "user_id": rng.choice(users).id,
+                        "partner_id": rng.choice(partners).id,
+                        "company_id": company.id,
+                        "expected_revenue": rng.randrange(2000, 30000, 500),
+                        "stage_id": won_stage.id if won else False,
+                        "probability": 100 if won else 0,
+                        "active": won,
+                    })
+                    lead_dates.append((created, closed))
+        leads = self.env["crm.lead"].with_context(mail_create_nolog=True).create(lead_vals)
+        won_leads = leads.filtered(lambda lead: lead.won_status == "won")
+        orders = self.env["sale.order"].create([
+            {
+                "partner_id": lead.partner_id.id,
+                "company_id": company.id,
+                "team_id": lead.team_id.id,
+                "user_id": lead.user_id.id,
+                "order_line": [(0, 0, {
+                    "product_id": product.id,
+                    "product_uom_qty": 1,
+                    "price_unit": lead.expected_revenue,
+                })],
+            }
+            for lead in won_leads
+        ])
+        orders.action_confirm()
+        self.env.flush_all()
+        closed_of = {lead.id: dates for lead, dates in zip(leads, lead_dates)}
+        self.env.execute_query(SQL(
+            """
+            UPDATE crm_lead l SET create_date = v.created, date_closed = v.closed
+              FROM (VALUES %s) AS v(id, created, closed) WHERE l.id = v.id
+            """,
+            SQL(", ").join(SQL("(%s, %s::timestamp, %s::timestamp)", lead_id, *dates)
+                           for lead_id, dates in closed_of.items()),
+        ))
+        if orders:
+            self.env.execute_query(SQL(
+                """
+                UPDATE sale_order o SET date_order = v.ordered
+                  FROM (VALUES %s) AS v(id, ordered) WHERE o.id = v.id
+                """,
+                SQL(", ").join(SQL("(%s, %s::timestamp)", order.id, closed_of[lead.id][1])
+                               for order, lead in zip(orders, won_leads)),
+            ))
+        self.env.invalidate_all()
 
     # ------------------------------------------------------------------
     # Helpers
