@@ -556,26 +556,33 @@ class CrmKpiEngine(models.AbstractModel):
         the company and per customer team."""
         rows = self._grouped(
             definition,
-            {"team": SQL("f.team_id")} if dimensions is None else dimensions,
+            {"team": SQL("x.team_id")} if dimensions is None else dimensions,
             {
-                "revenue": SQL("SUM(ev.amount)"),
-                "marketing_revenue": SQL("SUM(ev.amount) FILTER (WHERE src.is_marketing)"),
+                "revenue": SQL("SUM(x.amount)"),
+                "marketing_revenue": SQL("SUM(x.amount) FILTER (WHERE x.is_marketing)"),
             },
             SQL(
                 """
-                FROM (%(events)s) ev
-                JOIN (%(first)s) f ON f.customer_id = ev.customer_id
-                LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
-                WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
-                  AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
+                FROM (
+                    -- materialized once: joining the first purchases back to
+                    -- an inlined event union would rescan it per customer
+                    WITH kpi_events AS MATERIALIZED (%(events)s),
+                    kpi_first AS MATERIALIZED (%(first)s)
+                    SELECT ev.amount, ev.currency_id, f.team_id, src.is_marketing
+                      FROM kpi_events ev
+                      JOIN kpi_first f ON f.customer_id = ev.customer_id
+                      LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
+                     WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                       AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
+                ) x
                 """,
                 events=self._purchase_events_sql(context),
-                first=self._first_purchase_sql(self._purchase_events_sql(context)),
+                first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
                 sources=self._customer_sources_sql(context),
                 date_from=context.date_from,
                 date_to=context.date_to,
             ),
-            currency=SQL("ev.currency_id"),
+            currency=SQL("x.currency_id"),
         )
         return self._in_company_currency(rows, ["revenue", "marketing_revenue"], context)
 
