@@ -31,6 +31,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from dateutil.relativedelta import relativedelta
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SIZES, odoo_env_args, odoo_environment  # noqa: E402
 
@@ -38,6 +40,7 @@ _logger = logging.getLogger("crm_kpi.bench.generate")
 
 YEARS = 3
 PARAM_KEY = "crm_kpi.bench_generated"
+YEAR = relativedelta(years=1)
 
 
 # ----------------------------------------------------------------------
@@ -114,7 +117,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.today = today
         self.now = datetime.combine(today, datetime.min.time()) + timedelta(hours=7)
-        self.start = today.replace(year=today.year - YEARS)
+        self.start = today - relativedelta(years=YEARS)
         self.counts = {}
 
     # -- helpers --------------------------------------------------------
@@ -150,10 +153,13 @@ class Generator:
         kpi_user = env.ref("crm_kpi.crm_kpi_group_user")
         self.teams = {}  # company id -> list of (team, [users])
         self.users = []
-        per_company = [math.ceil(self.size.salespeople * 0.7), max(1, self.size.salespeople // 3)]
+        # Three teams per company at every size, so that the engine's query
+        # count can be compared across sizes.
+        n_teams = 3
+        per_company = [max(n_teams, math.ceil(self.size.salespeople * 0.7)),
+                       max(n_teams, self.size.salespeople // 3)]
         for company, n_users in zip(self.companies, per_company):
             teams = []
-            n_teams = 2 if n_users < 6 else 3
             for t in range(n_teams):
                 team = env["crm.team"].create({
                     "name": f"{company.name} Team {t + 1}",
@@ -540,7 +546,7 @@ class Generator:
             seats = rng.randrange(1, 20)
             start = self.start + timedelta(days=rng.randrange((self.today - self.start).days - 10))
             limited = rng.random() < 0.5
-            end = start.replace(year=start.year + 1) if limited else None
+            end = start + YEAR if limited else None
 
             def mrr(seats_):
                 return round((base_price + seats_ * seat_price) * factor, 2)
@@ -557,13 +563,13 @@ class Generator:
                     if rng.random() < 0.05:
                         state["closed"] = False
                         current_start = day
-                        end = day.replace(year=day.year + 1) if limited else None
+                        end = day + YEAR if limited else None
                         events.append((day, "reactivation", 0.0, state["mrr"], None))
                     continue
                 if end and day >= end:
                     if rng.random() < 0.8:
                         events.append((end, "renewal", state["mrr"], state["mrr"], None))
-                        end = end.replace(year=end.year + 1)
+                        end = end + YEAR
                     else:
                         reason = rng.choice(self.close_reasons) if self.close_reasons else None
                         events.append((end, "close", state["mrr"], 0.0, reason))
@@ -768,8 +774,16 @@ def main():
     parser.add_argument("-d", "--database", required=True)
     args = parser.parse_args(own)
     with odoo_environment(odoo_args, args.database) as env:
+        done = env["ir.config_parameter"].get_param(PARAM_KEY)
+        if done:
+            if not done.startswith(f"{args.size}:"):
+                sys.exit(f"{args.database} already holds generated data of another size ({done})")
+            print(f"{args.database} already holds generated data ({done}); nothing to do")
+            return
+        started = time.perf_counter()
         counts = generate(env, args.size, args.seed, args.today)
         env.cr.commit()
+        print(f"generated size {args.size} in {time.perf_counter() - started:.0f} s")
     for table, count in counts.items():
         print(f"{table:32} {count:>10}")
 

@@ -4,7 +4,7 @@
         -- --addons-path=...
 
 (``tools/kpi bench SIZE`` creates the database, installs crm_kpi without
-demo data, generates the data once and runs this.) It measures, in one
+demo data, runs bench/generate.py once, in its own process, and runs this.) It measures, in one
 process and one transaction, wall time (time.perf_counter), query count
 (the cursor's ``sql_log_count``) and peak RSS (resource.getrusage):
 
@@ -227,7 +227,6 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
-    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--naive", choices=("auto", "yes", "no"), default="auto",
                         help="run the naive ORM step (auto: up to M)")
     parser.add_argument("--json", help="also write the results to this file")
@@ -238,17 +237,12 @@ def main():
     naive = args.naive == "yes" or (args.naive == "auto" and SIZES[args.size].leads <= 100_000)
 
     with odoo_environment(odoo_args, args.database) as env:
-        from generate import PARAM_KEY, generate
+        from generate import PARAM_KEY
 
         done = env["ir.config_parameter"].get_param(PARAM_KEY)
-        if not done:
-            print(f"generating size {args.size} in {args.database} ...", flush=True)
-            with Measure(env.cr) as m:
-                counts = generate(env, args.size, args.seed, today)
-            print(f"generated in {m.seconds:.0f} s: " + ", ".join(
-                f"{table} {count}" for table, count in counts.items()), flush=True)
-        elif not done.startswith(f"{args.size}:"):
-            sys.exit(f"{args.database} holds generated data of another size ({done})")
+        if not done or not done.startswith(f"{args.size}:"):
+            sys.exit(f"{args.database} holds no generated data of size {args.size} ({done}): "
+                     "run bench/generate.py first (tools/kpi bench does)")
         print(f"benchmark of size {args.size} on {args.database}", flush=True)
         results = Bench(env, args.size, month, naive).run()
         env.cr.commit()
