@@ -78,11 +78,12 @@ def _list_specification(env, model):
 
 
 class Bench:
-    def __init__(self, env, size_name, month, naive):
+    def __init__(self, env, size_name, month, naive, backfill_months=24):
         self.env = env
         self.size_name = size_name
         self.month = month
         self.naive = naive
+        self.backfill_months = backfill_months
         self.rows = []  # (step, seconds, queries, note)
         self.results = {}
 
@@ -117,8 +118,13 @@ class Bench:
         self.measure("engine: all KPIs, 1 month", lambda: Snapshot.compute_snapshots(
             "month", self.month, company_ids=companies.ids),
             f"({n_kpis} KPIs x {len(companies)} companies)")
-        self.measure("engine: back-fill 24 months", lambda: Snapshot.compute_snapshots(
-            "month", first, self.month, company_ids=companies.ids))
+        if self.backfill_months:
+            backfill_first = self.month - relativedelta(months=self.backfill_months - 1)
+            self.measure(f"engine: back-fill {self.backfill_months} months",
+                         lambda: Snapshot.compute_snapshots(
+                             "month", backfill_first, self.month, company_ids=companies.ids))
+        else:
+            self.skip("engine: back-fill 24 months", "--backfill-months 0")
         engine = _engine_values(env, self.month, companies)
 
         # 2-3. The three checked KPIs: engine alone, hand SQL, naive ORM.
@@ -203,9 +209,12 @@ def print_table(results):
         queries = "" if row["queries"] is None else str(row["queries"])
         print(f"| {row['step']:42} | {wall:>10} | {queries:>8} |")
     print(f"| {'peak RSS of the process':42} | {results['peak_rss_mb']:>7.0f} MB | {'':>8} |")
-    one, backfill = steps["engine: all KPIs, 1 month"], steps["engine: back-fill 24 months"]
-    print(f"\nqueries per period: 1 month {one['queries']}, back-fill "
-          f"{backfill['queries'] / 24:.1f} per month")
+    one = steps["engine: all KPIs, 1 month"]
+    backfill = next((row for row in results["steps"]
+                     if row["step"].startswith("engine: back-fill") and row["queries"]), None)
+    months = int(backfill["step"].split()[2]) if backfill else 0
+    print(f"\nqueries per period: 1 month {one['queries']}" + (
+        f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else ""))
     engine3, hand, naive = (secs("engine: win rate + churn + CAC"),
                             secs("hand SQL: win rate + churn + CAC"),
                             secs("naive ORM: win rate + churn + CAC"))
@@ -229,6 +238,8 @@ def main():
     parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
     parser.add_argument("--naive", choices=("auto", "yes", "no"), default="auto",
                         help="run the naive ORM step (auto: up to M)")
+    parser.add_argument("--backfill-months", type=int, default=24,
+                        help="months of the back-fill step (0: skip it)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(own)
     today = date.today()
@@ -244,7 +255,7 @@ def main():
             sys.exit(f"{args.database} holds no generated data of size {args.size} ({done}): "
                      "run bench/generate.py first (tools/kpi bench does)")
         print(f"benchmark of size {args.size} on {args.database}", flush=True)
-        results = Bench(env, args.size, month, naive).run()
+        results = Bench(env, args.size, month, naive, args.backfill_months).run()
         env.cr.commit()
     print_table(results)
     if args.json:
