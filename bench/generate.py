@@ -264,6 +264,7 @@ class Generator:
         n_companies = max(2, int(n * 0.4))
         first = reserve_ids(self.cr, "res_partner", n)
         rows, self.customer_companies, self.contacts_of = [], [], {}
+        self.partner_info = {}
         emails = []
         for i in range(n):
             pid = first + i
@@ -290,6 +291,7 @@ class Generator:
                 email = f"p{i + 1}@customer{(commercial - first) + 1}.example.com"
                 emails.append(email)
             phone = None if rng.random() < 0.3 else f"+1 555 {rng.randrange(10**6, 10**7)}"
+            self.partner_info[pid] = (email, phone, name, company_name, is_company)
             rows.append((pid, name, parent, commercial, complete, company_name, is_company,
                          "contact", email, email.lower() if email else None, phone, True,
                          created, created, 1, 1))
@@ -373,10 +375,17 @@ class Generator:
                 probability, active = 0.0, False
             else:
                 probability, active = stage_probability[stage], True
-            email = None
-            if partner is None and rng.random() < 0.8:
-                email = f"lead{i + 1}@prospect{rng.randrange(n // 3 + 1)}.example.com"
+            # Contact details: the partner's (as Odoo's onchange/compute copies
+            # them), else the prospect's own.
+            email = contact_name = partner_name = None
             phone = None if rng.random() < 0.4 else f"+1 555 {rng.randrange(10**6, 10**7)}"
+            if partner is not None:
+                email, phone, p_name, partner_name, p_is_company = self.partner_info[partner]
+                contact_name = None if p_is_company else p_name
+            elif rng.random() < 0.8:
+                email = f"lead{i + 1}@prospect{rng.randrange(n // 3 + 1)}.example.com"
+                contact_name = f"Prospect {i + 1}"
+            email_domain = "@" + email.rsplit("@", 1)[1] if email else None
             date_open = created if kind == "opportunity" else None
             lead_rows.append((
                 lid, f"Bench opportunity {i + 1}", kind, stage, user.id, team.id, company.id,
@@ -386,7 +395,8 @@ class Generator:
                 abs((closed - created).days) if closed else None,
                 revenue, revenue * probability / 100.0,
                 rng.choice(self.lost_reasons) if outcome == "lost" and self.lost_reasons else None,
-                email, email, phone, 1, user.id,
+                email, email.lower() if email else None, phone, email_domain, contact_name,
+                partner_name, 1, user.id,
             ))
             for k, stage_id in enumerate(stage_ids):
                 date_in = times[k]
@@ -412,7 +422,8 @@ class Generator:
              "automated_probability", "active", "date_closed", "date_open", "date_conversion",
              "date_last_stage_update", "create_date", "write_date", "day_open", "day_close",
              "expected_revenue", "prorated_revenue", "lost_reason_id", "email_from",
-             "email_normalized", "phone", "create_uid", "write_uid"],
+             "email_normalized", "phone", "email_domain_criterion", "contact_name",
+             "partner_name", "create_uid", "write_uid"],
             lead_rows, template_id,
         ))
         return bulk_insert(
