@@ -1,4 +1,5 @@
-"""Tiny PostgreSQL helper for tools/kpi: `exists NAME` and `drop NAME`.
+"""Tiny PostgreSQL helper for tools/kpi: `exists NAME` and `drop NAME`
+(and ``copy`` for run_tests.py).
 
 Connects with libpq defaults (PGHOST, PGPORT, PGUSER, PGPASSWORD) to the
 `postgres` maintenance database, like Odoo itself does.
@@ -31,6 +32,17 @@ def drop(name):
                 [name],
             )
             cr.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def copy(name, template):
+    """Create the database ``name`` as a copy of ``template`` (not in use)."""
+    conn = _connect()
+    try:
+        with conn.cursor() as cr:
+            cr.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)))
     finally:
         conn.close()
 

@@ -8,6 +8,11 @@ where ODOO_COMMAND is the python + odoo-bin + addons path to use.
    without an error in the log.
 3. Odoo's own test runner (``--test-enable``, at_install and post_install
    tests of crm_kpi) on a fresh database with Odoo's demo data.
+4. A benchmark smoke run (one test): ``bench/run.py`` at size XS (a few
+   hundred leads) on a copy of the database of step 2 (or a fresh install
+   without demo data); it checks no timing, only that the generator and the
+   benchmark run and that the engine and the hand-written SQL give the
+   same win rate, churn and CAC.
 
 Each database is named uniquely and dropped afterwards (``--keep-db`` keeps
 them for inspection). The exit status is non-zero when anything failed.
@@ -125,6 +130,35 @@ def run_odoo_tests(odoo_cmd, tally, db, logdir, tags):
     tally.add(passed=run - failures - errors - skipped, failed=failed, skipped=skipped)
 
 
+def run_bench_smoke(odoo_cmd, tally, db, logdir, empty_db=None):
+    section(f"benchmark smoke run, size XS ({db})")
+    addons = next((arg for arg in odoo_cmd if arg.startswith("--addons-path=")), None)
+    python = odoo_cmd[0]
+    ok = True
+    if empty_db and pgdb.exists(empty_db):
+        pgdb.copy(db, empty_db)
+    else:
+        rc, lines = run_odoo(odoo_cmd, db, ["--without-demo", "--log-level=warn"], logdir / f"{db}.log")
+        ok = rc == 0 and not error_lines(lines)
+    if ok:
+        odoo_args = ["--", *([addons] if addons else []), "--log-level=warn"]
+        log_path = logdir / f"{db}.bench.log"
+        with open(log_path, "w") as log:
+            rc = 0
+            for script in ("generate.py", "run.py"):
+                if rc == 0:
+                    cmd = [python, str(ROOT / "bench" / script), "--size", "XS", "-d", db, *odoo_args]
+                    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT)
+        text = Path(log_path).read_text(errors="replace")
+        for line in text.splitlines():
+            if line.startswith(("|", "engine", "naive", "queries", "  mismatch")) or " ERROR " in line:
+                print(line)
+        ok = rc == 0 and "engine = hand SQL for win rate, churn and CAC: yes" in text
+    print("benchmark smoke run:", "ok" if ok else "FAILED", flush=True)
+    tally.add(passed=int(ok), failed=int(not ok))
+
+
 def main():
     if "--" not in sys.argv:
         sys.exit("usage: run_tests.py [--engine-only] [--keep-db] [--tags TAGS] -- ODOO_COMMAND...")
@@ -135,6 +169,7 @@ def main():
     parser.add_argument("--skip-install-check", action="store_true")
     parser.add_argument("--keep-db", action="store_true", help="keep the test databases")
     parser.add_argument("--tags", default="/crm_kpi", help="Odoo --test-tags (default /crm_kpi)")
+    parser.add_argument("--skip-bench", action="store_true", help="no benchmark smoke run")
     args = parser.parse_args(sys.argv[1:split])
 
     started = time.monotonic()
@@ -149,8 +184,12 @@ def main():
             if not args.skip_install_check:
                 databases.append(f"crm_kpi_test_empty_{stamp}")
                 run_install_check(odoo_cmd, tally, databases[-1], logdir)
+            empty_db = databases[-1] if databases else None
             databases.append(f"crm_kpi_test_{stamp}")
             run_odoo_tests(odoo_cmd, tally, databases[-1], logdir, args.tags)
+            if not args.skip_bench:
+                databases.append(f"crm_kpi_test_bench_{stamp}")
+                run_bench_smoke(odoo_cmd, tally, databases[-1], logdir, empty_db)
         finally:
             for db in databases:
                 if args.keep_db:

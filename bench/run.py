@@ -1,0 +1,268 @@
+"""Benchmark of crm_kpi on a generated CRM (see bench/generate.py).
+
+    python bench/run.py --size S -d crm_kpi_bench_s [--month 2026-10] [--json FILE] \\
+        -- --addons-path=...
+
+(``tools/kpi bench SIZE`` creates the database, installs crm_kpi without
+demo data, runs bench/generate.py once, in its own process, and runs this.) It measures, in one
+process and one transaction, wall time (time.perf_counter), query count
+(the cursor's ``sql_log_count``) and peak RSS (resource.getrusage):
+
+1. every KPI of one month, all companies and dimensions, then the 24 months
+   ending with it (``compute_snapshots("month", …)``);
+2. win rate, churn and CAC of the month with a naive per-record ORM
+   implementation (bench/naive.py);
+3. the same three KPIs with one hand-written SQL aggregate each
+   (bench/handsql.py), and the engine computing only those three;
+4. a partner list of 80 rows as the list view reads it; the dashboard data
+   and the XLSX board pack of 24 months when those exist in the database;
+5. the peak memory of the process.
+
+The engine's and the hand SQL's win rate, churn and CAC must be equal: the
+run fails (exit status 1) otherwise.
+"""
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SIZES, Measure, odoo_env_args, odoo_environment, peak_rss_mb  # noqa: E402
+
+CHECKED_KPIS = ("win_rate", "churn", "cac")
+
+
+def _engine_values(env, month, companies):
+    Snapshot = env["crm.kpi.snapshot"]
+    values = {}
+    for snap in Snapshot.search([
+        ("kpi_code", "in", CHECKED_KPIS), ("period_type", "=", "month"),
+        ("date_start", "=", month), ("dimension", "=", "company"),
+        ("company_id", "in", companies.ids),
+    ]):
+        values[snap.company_id.id, snap.kpi_code] = {
+            "numerator": snap.numerator, "denominator": snap.denominator,
+            "value": snap.value if snap.has_value else None,
+        }
+    return values
+
+
+def _same(a, b):
+    for key in ("numerator", "denominator", "value"):
+        x, y = a.get(key), b.get(key)
+        if (x is None) != (y is None):
+            return False
+        if x is not None and abs(float(x) - float(y)) > 0.01 + 1e-6 * abs(float(y)):
+            return False
+    return True
+
+
+def _list_specification(env, model):
+    """Fields of the model's default list view, as the web client reads them."""
+    from lxml import etree
+
+    views = env[model].get_views([(False, "list")])
+    arch = etree.fromstring(views["views"]["list"]["arch"])
+    fields = env[model]._fields
+    spec = {}
+    for node in arch.iter("field"):
+        name = node.get("name")
+        if name in fields and node.getparent().tag == "list":
+            field = fields[name]
+            spec[name] = {"fields": {"display_name": {}}} if field.relational else {}
+    return spec
+
+
+class Bench:
+    def __init__(self, env, size_name, month, naive, backfill_months=24):
+        self.env = env
+        self.size_name = size_name
+        self.month = month
+        self.naive = naive
+        self.backfill_months = backfill_months
+        self.rows = []  # (step, seconds, queries, note)
+        self.results = {}
+
+    def measure(self, step, func, note=""):
+        env = self.env
+        env.invalidate_all()
+        with Measure(env.cr) as m:
+            result = func()
+            env.flush_all()
+        self.rows.append({"step": step, "seconds": m.seconds, "queries": m.queries, "note": note})
+        print(f"  {step}: {m.seconds:.3f} s, {m.queries} queries {note}", flush=True)
+        return result
+
+    def skip(self, step, note):
+        self.rows.append({"step": step, "seconds": None, "queries": None, "note": note})
+        print(f"  {step}: skipped ({note})", flush=True)
+
+    def run(self):
+        import handsql
+        import naive
+
+        from odoo.addons.crm_kpi.engine.periods import period_of
+
+        env = self.env
+        Snapshot = env["crm.kpi.snapshot"]
+        companies = env["res.company"].search([])
+        period = period_of("month", self.month)
+        first = self.month - relativedelta(months=23)
+        n_kpis = len(Snapshot._get_definitions(None))
+
+        # 1. Engine: one month, then 24 months.
+        self.measure("engine: all KPIs, 1 month", lambda: Snapshot.compute_snapshots(
+            "month", self.month, company_ids=companies.ids),
+            f"({n_kpis} KPIs x {len(companies)} companies)")
+        if self.backfill_months:
+            backfill_first = self.month - relativedelta(months=self.backfill_months - 1)
+            self.measure(f"engine: back-fill {self.backfill_months} months",
+                         lambda: Snapshot.compute_snapshots(
+                             "month", backfill_first, self.month, company_ids=companies.ids))
+        else:
+            self.skip("engine: back-fill 24 months", "--backfill-months 0")
+        engine = _engine_values(env, self.month, companies)
+
+        # 2-3. The three checked KPIs: engine alone, hand SQL, naive ORM.
+        self.measure("engine: win rate + churn + CAC", lambda: Snapshot.compute_snapshots(
+            "month", self.month, kpi_codes=list(CHECKED_KPIS), company_ids=companies.ids))
+        hand = self.measure("hand SQL: win rate + churn + CAC", lambda: {
+            (company.id, code): func(env, company, period)
+            for company in companies for code, func in handsql.KPIS.items()
+        })
+        naive_values = None
+        if self.naive:
+            naive_values = self.measure("naive ORM: win rate + churn + CAC", lambda: {
+                (company.id, code): func(env, company, period)
+                for company in companies for code, func in naive.KPIS.items()
+            })
+        else:
+            self.skip("naive ORM: win rate + churn + CAC", "too slow at this size (--naive)")
+
+        # 4. Reading: partner list, dashboard, XLSX.
+        salesperson = env["res.users"].search([("login", "like", "bench.sales.%")], limit=1)
+        Partner = env["res.partner"].with_user(salesperson or env.user)
+        spec = _list_specification(env, "res.partner")
+        self.measure("partner list, 80 rows", lambda: Partner.web_search_read(
+            [], spec, limit=80, count_limit=10001), f"({len(spec)} fields)")
+        if "crm.kpi.dashboard" in env:
+            self.measure("dashboard data (month)", lambda: env["crm.kpi.dashboard"].get_dashboard_data(
+                "month", date=self.month))
+        else:
+            self.skip("dashboard data (month)", "crm.kpi.dashboard not in this database")
+        report = env.ref("crm_kpi.report_kpi_board_pack", raise_if_not_found=False)
+        if report:
+            options = {
+                "date_from": first.isoformat(),
+                "date_to": (self.month + relativedelta(months=1, days=-1)).isoformat(),
+                "period_type": "month", "company_id": companies[0].id, "scope": "company",
+                "team_ids": [], "user_ids": [], "kpi_ids": [], "include_goals": True,
+                "include_definitions": True,
+            }
+            self.measure("XLSX board pack, 24 months", lambda: env["ir.actions.report"]._render_xlsx(
+                report.report_name, [], {"board_pack": options}))
+        else:
+            self.skip("XLSX board pack, 24 months", "report crm_kpi.report_kpi_board_pack absent")
+        if "crm.kpi.goal" not in env:
+            print("  (crm.kpi.goal absent: the XLSX pack has no goals sheet)")
+
+        # Cross-check.
+        mismatches = []
+        for key, expected in hand.items():
+            got = engine.get(key, {"numerator": 0, "denominator": 0, "value": None})
+            if not _same(got, expected):
+                mismatches.append((key, got, expected))
+        naive_same = None
+        if naive_values is not None:
+            naive_same = all(_same(naive_values[k], hand[k]) for k in hand)
+        self.results = {
+            "size": self.size_name,
+            "month": self.month.isoformat(),
+            "steps": self.rows,
+            "peak_rss_mb": peak_rss_mb(),
+            "values": {f"{company}:{code}": value for (company, code), value in hand.items()},
+            "engine_equals_hand_sql": not mismatches,
+            "naive_equals_hand_sql": naive_same,
+            "mismatches": [str(m) for m in mismatches],
+            "kpis": n_kpis,
+            "companies": len(companies),
+        }
+        return self.results
+
+
+def print_table(results):
+    steps = {row["step"]: row for row in results["steps"]}
+
+    def secs(name):
+        return steps.get(name, {}).get("seconds")
+
+    print(f"\nSize {results['size']}, month {results['month']}, "
+          f"{results['kpis']} KPIs x {results['companies']} companies")
+    print(f"| {'step':42} | {'wall time':>10} | {'queries':>8} |")
+    print(f"|{'-' * 44}|{'-' * 11}:|{'-' * 9}:|")
+    for row in results["steps"]:
+        wall = "skipped" if row["seconds"] is None else f"{row['seconds']:.3f} s"
+        queries = "" if row["queries"] is None else str(row["queries"])
+        print(f"| {row['step']:42} | {wall:>10} | {queries:>8} |")
+    print(f"| {'peak RSS of the process':42} | {results['peak_rss_mb']:>7.0f} MB | {'':>8} |")
+    one = steps["engine: all KPIs, 1 month"]
+    backfill = next((row for row in results["steps"]
+                     if row["step"].startswith("engine: back-fill") and row["queries"]), None)
+    months = int(backfill["step"].split()[2]) if backfill else 0
+    print(f"\nqueries per period: 1 month {one['queries']}" + (
+        f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else ""))
+    engine3, hand, naive = (secs("engine: win rate + churn + CAC"),
+                            secs("hand SQL: win rate + churn + CAC"),
+                            secs("naive ORM: win rate + churn + CAC"))
+    if engine3 and hand:
+        print(f"engine / hand SQL (win rate + churn + CAC): {engine3 / hand:.2f}")
+    if engine3 and naive:
+        print(f"naive / engine (win rate + churn + CAC): {naive / engine3:.1f}")
+    print("engine = hand SQL for win rate, churn and CAC:",
+          "yes" if results["engine_equals_hand_sql"] else "NO")
+    if results["naive_equals_hand_sql"] is not None:
+        print("naive = hand SQL:", "yes" if results["naive_equals_hand_sql"] else "no")
+    for mismatch in results["mismatches"]:
+        print("  mismatch:", mismatch)
+
+
+def main():
+    own, odoo_args = odoo_env_args(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="S")
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
+    parser.add_argument("--naive", choices=("auto", "yes", "no"), default="auto",
+                        help="run the naive ORM step (auto: up to M)")
+    parser.add_argument("--backfill-months", type=int, default=24,
+                        help="months of the back-fill step (0: skip it)")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(own)
+    today = date.today()
+    month = (date.fromisoformat(f"{args.month}-01") if args.month
+             else today.replace(day=1) - relativedelta(months=1))
+    naive = args.naive == "yes" or (args.naive == "auto" and SIZES[args.size].leads <= 100_000)
+
+    with odoo_environment(odoo_args, args.database) as env:
+        from generate import PARAM_KEY
+
+        done = env["ir.config_parameter"].get_param(PARAM_KEY)
+        if not done or not done.startswith(f"{args.size}:"):
+            sys.exit(f"{args.database} holds no generated data of size {args.size} ({done}): "
+                     "run bench/generate.py first (tools/kpi bench does)")
+        print(f"benchmark of size {args.size} on {args.database}", flush=True)
+        results = Bench(env, args.size, month, naive, args.backfill_months).run()
+        env.cr.commit()
+    print_table(results)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    sys.exit(0 if results["engine_equals_hand_sql"] else 1)
+
+
+if __name__ == "__main__":
+    main()
