@@ -255,6 +255,10 @@ class TestGoals(KpiCase):
         )
         self.assertEqual(len(self.Goal.with_user(manager).search(
             [("id", "in", (own | teammate | team | other | other_team).ids)])), 5)
+        # a salesperson cannot change a KPI Manager's goal
+        manager_goal = self._goal(baseline_value=40, responsible_id=manager.id)
+        with self.assertRaises(AccessError):
+            manager_goal.with_user(self.user_1).write({"target_value": 45})
 
     def test_multi_company(self):
         goal = self._goal(baseline_value=40)
