@@ -12,7 +12,7 @@ small ``_<code>_*`` hooks it calls, or add a KPI by adding a definition
 record and a ``_kpi_<code>`` method.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -56,6 +56,10 @@ class KpiContext:
     utc_to: datetime
     owns_unassigned: bool
     """Whether records without a company are counted for this company."""
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Results shared by the KPIs of one company and period (e.g. the
+    customer counts behind churn, retention, upsell, CAC and retention cost),
+    shared with the trailing windows derived from this context."""
 
 
 class CrmKpiEngine(models.AbstractModel):
@@ -507,7 +511,20 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _customer_counts(self, definition, context):
-        """Customer counts of the period, for the company and per team."""
+        """Customer counts of the period, for the company and per team;
+        computed once per window and shared by the KPIs that need them."""
+        key = (
+            "customer_counts",
+            "team" in self._allowed_dimensions(definition),
+            context.date_from,
+            context.date_to,
+        )
+        if key not in context.cache:
+            context.cache[key] = self._customer_counts_query(definition, context)
+        return [dict(row) for row in context.cache[key]]
+
+    @api.model
+    def _customer_counts_query(self, definition, context):
         return self._grouped(
             definition,
             {"team": SQL("c.team_id")},
