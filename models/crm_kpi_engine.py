@@ -584,13 +584,16 @@ class CrmKpiEngine(models.AbstractModel):
                     -- materialized once: joining the first purchases back to
                     -- an inlined event union would rescan it per customer
                     WITH kpi_events AS MATERIALIZED (%(events)s),
-                    kpi_first AS MATERIALIZED (%(first)s)
+                    kpi_first AS MATERIALIZED (%(first)s),
+                    kpi_period_events AS MATERIALIZED (
+                        SELECT * FROM kpi_events
+                         WHERE day >= %(date_from)s AND day < %(date_to)s
+                    )
                     SELECT ev.amount, ev.currency_id, f.team_id, src.is_marketing
-                      FROM kpi_events ev
+                      FROM kpi_period_events ev
                       JOIN kpi_first f ON f.customer_id = ev.customer_id
                       LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
                      WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
-                       AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
                 ) x
                 """,
                 events=self._purchase_events_sql(context),
@@ -1325,10 +1328,14 @@ class CrmKpiEngine(models.AbstractModel):
             SQL(
                 """
                 FROM (
-                    WITH kpi_events AS (%(events)s),
-                    kpi_new AS (
+                    WITH kpi_events AS MATERIALIZED (%(events)s),
+                    kpi_new AS MATERIALIZED (
                         SELECT customer_id FROM (%(first)s) f
                          WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                    ),
+                    kpi_period_events AS MATERIALIZED (
+                        SELECT * FROM kpi_events
+                         WHERE day >= %(date_from)s AND day < %(date_to)s
                     ),
                     kpi_mrr AS (
                         SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
@@ -1341,9 +1348,8 @@ class CrmKpiEngine(models.AbstractModel):
                      WHERE m.mrr_after > 0
                     UNION ALL
                     SELECT ev.currency_id, ev.amount / %(months)s
-                      FROM kpi_events ev JOIN kpi_new n ON n.customer_id = ev.customer_id
-                     WHERE ev.day >= %(date_from)s AND ev.day < %(date_to)s
-                       AND NOT EXISTS (SELECT 1 FROM kpi_mrr m
+                      FROM kpi_period_events ev JOIN kpi_new n ON n.customer_id = ev.customer_id
+                     WHERE NOT EXISTS (SELECT 1 FROM kpi_mrr m
                                         WHERE m.partner_id = ev.customer_id AND m.mrr_after > 0)
                 ) x
                 """,

@@ -1,7 +1,7 @@
 """Where the engine spends its time: every KPI of one month timed on its
 own, then the slowest SQL queries with their EXPLAIN ANALYZE plan.
 
-    python bench/profile.py --size M -d crm_kpi_bench_m [--month 2026-10] \\
+    python bench/kpi_profile.py --size M -d crm_kpi_bench_m [--month 2026-10] \\
         [--top 3] -- --addons-path=...
 
 Run on a generated database (bench/generate.py). Nothing is committed.
