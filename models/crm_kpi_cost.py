@@ -16,6 +16,8 @@ class CrmKpiCost(models.Model):
     """
 
     _name = "crm.kpi.cost"
+    _inherit = ["crm.kpi.input.mixin"]
+    _kpi_precheck_fields = ("amount", "date")
     _description = "CRM KPI Cost"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -66,11 +68,5 @@ class CrmKpiCost(models.Model):
                     )
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Validate before the INSERT: the user gets the explicit message of the
-        # Python constraint, the SQL CHECK stays as the last line of defence.
-        defaults = self.default_get(["amount", "date"])
-        for vals in vals_list:
-            self.new({**defaults, **vals})._check_amount()
-        return super().create(vals_list)
+    def _kpi_precheck(self):
+        self._check_amount()

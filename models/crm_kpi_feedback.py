@@ -46,6 +46,8 @@ class CrmKpiFeedback(models.Model):
     """
 
     _name = "crm.kpi.feedback"
+    _inherit = ["crm.kpi.input.mixin"]
+    _kpi_precheck_fields = ("kind", "scale", "score", "date")
     _description = "CRM KPI Customer Feedback"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -182,14 +184,8 @@ class CrmKpiFeedback(models.Model):
                     )
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Validate before the INSERT: the user gets the explicit message of the
-        # Python constraint, the SQL CHECKs stay as the last line of defence.
-        defaults = self.default_get(["kind", "scale", "score", "date"])
-        for vals in vals_list:
-            self.new({**defaults, **vals})._check_score()
-        return super().create(vals_list)
+    def _kpi_precheck(self):
+        self._check_score()
 
     def action_open_source(self):
         self.ensure_one()

@@ -13,6 +13,8 @@ class CrmKpiTraffic(models.Model):
     """
 
     _name = "crm.kpi.traffic"
+    _inherit = ["crm.kpi.input.mixin"]
+    _kpi_precheck_fields = ("visitors", "date")
     _description = "CRM KPI Web Traffic"
     _order = "date desc, id desc"
     _rec_name = "date"
@@ -52,11 +54,5 @@ class CrmKpiTraffic(models.Model):
                     )
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Validate before the INSERT: the user gets the explicit message of the
-        # Python constraint, the SQL CHECK stays as the last line of defence.
-        defaults = self.default_get(["visitors", "date"])
-        for vals in vals_list:
-            self.new({**defaults, **vals})._check_visitors()
-        return super().create(vals_list)
+    def _kpi_precheck(self):
+        self._check_visitors()
