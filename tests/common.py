@@ -27,6 +27,22 @@ class KpiCase(TransactionCase):
         cls.Snapshot = cls.env["crm.kpi.snapshot"]
 
     @classmethod
+    def _company_in_eur(cls, usd_rates):
+        """Switch the test company to EUR, give it its own USD rates
+        ({date: USD per EUR}) and a USD pricelist (``cls.usd_pricelist``)."""
+        cls.eur = cls.env.ref("base.EUR")
+        cls.usd = cls.env.ref("base.USD")
+        (cls.eur | cls.usd).active = True
+        cls.company.currency_id = cls.eur
+        cls.env["res.currency.rate"].create([
+            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": day, "rate": rate}
+            for day, rate in usd_rates.items()
+        ])
+        cls.usd_pricelist = cls.env["product.pricelist"].create({
+            "name": "KPI USD", "currency_id": cls.usd.id, "company_id": cls.company.id,
+        })
+
+    @classmethod
     def _lead(cls, name, created, team=None, user=None, lead_type="opportunity",
               status="pending", closed=None, **vals):
         """A lead created at ``created`` and, for status won/lost, closed at

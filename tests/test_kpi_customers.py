@@ -23,18 +23,7 @@ class TestCustomerKpis(KpiCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.eur = cls.env.ref("base.EUR")
-        cls.usd = cls.env.ref("base.USD")
-        (cls.eur | cls.usd).active = True
-        cls.company.currency_id = cls.eur
-        cls.env["res.currency.rate"].create([
-            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-01-01", "rate": 1.25},
-            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-03-31", "rate": 2.0},
-            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-04-15", "rate": 4.0},
-        ])
-        cls.usd_pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI USD", "currency_id": cls.usd.id, "company_id": cls.company.id,
-        })
+        cls._company_in_eur({"2026-01-01": 1.25, "2026-03-31": 2.0, "2026-04-15": 4.0})
         cls.product = cls.env["product.product"].create({
             "name": "KPI Service", "type": "service", "list_price": 1.0,
         })

@@ -28,17 +28,7 @@ class TestKpiFields(KpiCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.eur = cls.env.ref("base.EUR")
-        cls.usd = cls.env.ref("base.USD")
-        (cls.eur | cls.usd).active = True
-        cls.company.currency_id = cls.eur
-        cls.env["res.currency.rate"].create([
-            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-01-01", "rate": 1.25},
-            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": "2026-03-31", "rate": 2.0},
-        ])
-        cls.usd_pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI USD", "currency_id": cls.usd.id, "company_id": cls.company.id,
-        })
+        cls._company_in_eur({"2026-01-01": 1.25, "2026-03-31": 2.0})
         cls.eur_pricelist = cls.env["product.pricelist"].create({
             "name": "KPI EUR", "currency_id": cls.eur.id, "company_id": cls.company.id,
         })
