@@ -245,8 +245,12 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             columns=columns,
             compare=compare,
             definitions=definitions,
-            description=_("Selected KPI snapshots")
-            + (f": {columns[0].label} to {columns[-1].label}" if columns else ""),
+            description=(
+                _("Selected KPI snapshots: %(start)s to %(end)s",
+                  start=columns[0].label, end=columns[-1].label)
+                if columns
+                else _("Selected KPI snapshots")
+            ),
         )
         by_dimension = defaultdict(list)
         for snapshot in snapshots:
