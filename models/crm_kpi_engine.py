@@ -39,6 +39,19 @@ MRR_MEASURES = (
 )
 
 
+# The KPIs that read the customer data a run materializes (see
+# CrmKpiEngine._open_run): purchase events, first purchases and subscription
+# intervals; the marketing ones also the first won lead of each customer.
+# A KPI missing here still computes the same value, from inlined SQL.
+CUSTOMER_KPIS = frozenset({
+    "churn", "retention", "upsell", "cac", "retention_cost", "clv", "cac_payback",
+    "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
+})
+SOURCED_KPIS = frozenset({
+    "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
+})
+
+
 @dataclass(frozen=True)
 class KpiContext:
     """Everything a KPI query needs to know about the window it computes:
@@ -60,6 +73,10 @@ class KpiContext:
     """Results shared by the KPIs of one company and period (e.g. the
     customer counts behind churn, retention, upsell, CAC and retention cost),
     shared with the trailing windows derived from this context."""
+    run: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Temporary tables of one company's run (see
+    :meth:`CrmKpiEngine._open_run`): {kind: table name}, shared by every
+    period of the run; empty outside a run."""
 
 
 class CrmKpiEngine(models.AbstractModel):
@@ -70,7 +87,7 @@ class CrmKpiEngine(models.AbstractModel):
     # Framework
     # ------------------------------------------------------------------
     @api.model
-    def _make_context(self, company, period):
+    def _make_context(self, company, period, run=None):
         tz = company.partner_id.tz or self.env.user.tz or "UTC"
         utc_from, utc_to = period.utc_bounds(tz)
         return KpiContext(
@@ -82,7 +99,59 @@ class CrmKpiEngine(models.AbstractModel):
             utc_from=utc_from,
             utc_to=utc_to,
             owns_unassigned=company == self._unassigned_owner(),
+            run=run if run is not None else {},
         )
+
+    @api.model
+    def _open_run(self, company, period, codes):
+        """Materialize, for one company, the customer data that every period
+        reads whole: the purchase events, each customer's first purchase,
+        the subscription intervals and each customer's first won lead, as
+        far as the KPI ``codes`` of the run read them.
+
+        They are temporary tables (``ON COMMIT DROP``, indexed and analyzed
+        so that the planner knows their size), built once per run instead of
+        once per KPI and period from all of the order history. Returns the
+        ``run`` of :meth:`_make_context`; :meth:`_close_run` drops them.
+        Without a run, the same SQL is inlined in every query.
+        """
+        context = self._make_context(company, period)
+        run = {}
+        specs = []
+        if CUSTOMER_KPIS & set(codes):
+            specs += [
+                ("events", self._purchase_events_sql(context), ("day", "customer_id")),
+                ("first", None, ("first_day",)),
+                ("intervals", self._subscription_intervals_sql(context), ("customer_id",)),
+            ]
+        if SOURCED_KPIS & set(codes):
+            specs.append(("sources", self._customer_sources_sql(context), ()))
+        cr = self.env.cr
+        for kind, query, indexes in specs:
+            table = f"crm_kpi_run_{kind}_{company.id}"
+            if kind == "first":
+                query = self._first_purchases_sql(replace(context, run=run))
+            cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
+            cr.execute(SQL(
+                "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s", SQL.identifier(table), query
+            ))
+            for column in indexes:
+                cr.execute(SQL(
+                    "CREATE INDEX ON %s (%s)", SQL.identifier(table), SQL.identifier(column)
+                ))
+            if kind in ("first", "sources"):
+                cr.execute(SQL(
+                    "ALTER TABLE %s ADD PRIMARY KEY (customer_id)", SQL.identifier(table)
+                ))
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+            run[kind] = table
+        return run
+
+    @api.model
+    def _close_run(self, run):
+        for table in run.values():
+            self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
+        run.clear()
 
     @api.model
     def _trailing(self, context, delta):
@@ -378,6 +447,8 @@ class CrmKpiEngine(models.AbstractModel):
         reactivation). A subscription created by a sale order brings its
         revenue through its order only, so revenue is never doubled.
         """
+        if "events" in context.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(context.run["events"]))
         return SQL(
             """
             SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
@@ -410,6 +481,8 @@ class CrmKpiEngine(models.AbstractModel):
         """SQL of the periods subscriptions were in progress: one row per
         start or reactivation, ``customer_id``, ``date_from`` and
         ``date_to`` (the next close, empty while still running)."""
+        if "intervals" in context.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(context.run["intervals"]))
         return SQL(
             """
             SELECT customer_id, date_from, date_to FROM (
@@ -438,6 +511,15 @@ class CrmKpiEngine(models.AbstractModel):
             """,
             events,
         )
+
+    @api.model
+    def _first_purchases_sql(self, context, events=None):
+        """:meth:`_first_purchase_sql` of the company's purchase events (or
+        of ``events``, a query over them), read from the run's table when
+        there is one."""
+        if "first" in context.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(context.run["first"]))
+        return self._first_purchase_sql(events or self._purchase_events_sql(context))
 
     @api.model
     def _active_customers_sql(self, context, day):
@@ -500,7 +582,7 @@ class CrmKpiEngine(models.AbstractModel):
               LEFT JOIN kpi_upgraded u ON u.customer_id = c.customer_id
             """,
             events=self._purchase_events_sql(context),
-            first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
+            first=self._first_purchases_sql(context, SQL("SELECT * FROM kpi_events")),
             intervals=self._subscription_intervals_sql(context),
             company=context.company.id,
             active_start=self._active_customers_sql(context, context.date_from),
@@ -581,23 +663,24 @@ class CrmKpiEngine(models.AbstractModel):
             SQL(
                 """
                 FROM (
-                    -- materialized once: joining the first purchases back to
-                    -- an inlined event union would rescan it per customer
-                    WITH kpi_events AS MATERIALIZED (%(events)s),
-                    kpi_first AS MATERIALIZED (%(first)s),
+                    -- both materialized: joining the new customers to an
+                    -- inlined event union would rescan it per customer
+                    WITH kpi_new AS MATERIALIZED (
+                        SELECT f.customer_id, f.team_id FROM (%(first)s) f
+                         WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                    ),
                     kpi_period_events AS MATERIALIZED (
-                        SELECT * FROM kpi_events
-                         WHERE day >= %(date_from)s AND day < %(date_to)s
+                        SELECT * FROM (%(events)s) e
+                         WHERE e.day >= %(date_from)s AND e.day < %(date_to)s
                     )
-                    SELECT ev.amount, ev.currency_id, f.team_id, src.is_marketing
+                    SELECT ev.amount, ev.currency_id, n.team_id, src.is_marketing
                       FROM kpi_period_events ev
-                      JOIN kpi_first f ON f.customer_id = ev.customer_id
+                      JOIN kpi_new n ON n.customer_id = ev.customer_id
                       LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
-                     WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                 ) x
                 """,
                 events=self._purchase_events_sql(context),
-                first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
+                first=self._first_purchases_sql(context),
                 sources=self._customer_sources_sql(context),
                 date_from=context.date_from,
                 date_to=context.date_to,
@@ -777,6 +860,8 @@ class CrmKpiEngine(models.AbstractModel):
         """SQL of one row per customer that has a won lead: ``customer_id``
         and ``is_marketing``, whether their first won lead (earliest closing
         date) is marketing-sourced."""
+        if "sources" in context.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(context.run["sources"]))
         return SQL(
             "SELECT fw.customer_id, fw.is_marketing FROM (%s) fw",
             self._first_won_leads_sql(context),
@@ -797,7 +882,7 @@ class CrmKpiEngine(models.AbstractModel):
                 LEFT JOIN (%(sources)s) src ON src.customer_id = f.customer_id
                 WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                 """,
-                first=self._first_purchase_sql(self._purchase_events_sql(context)),
+                first=self._first_purchases_sql(context),
                 sources=self._customer_sources_sql(context),
                 date_from=context.date_from,
                 date_to=context.date_to,
@@ -1328,14 +1413,13 @@ class CrmKpiEngine(models.AbstractModel):
             SQL(
                 """
                 FROM (
-                    WITH kpi_events AS MATERIALIZED (%(events)s),
-                    kpi_new AS MATERIALIZED (
-                        SELECT customer_id FROM (%(first)s) f
+                    WITH kpi_new AS MATERIALIZED (
+                        SELECT f.customer_id FROM (%(first)s) f
                          WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                     ),
                     kpi_period_events AS MATERIALIZED (
-                        SELECT * FROM kpi_events
-                         WHERE day >= %(date_from)s AND day < %(date_to)s
+                        SELECT * FROM (%(events)s) e
+                         WHERE e.day >= %(date_from)s AND e.day < %(date_to)s
                     ),
                     kpi_mrr AS (
                         SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
@@ -1354,7 +1438,7 @@ class CrmKpiEngine(models.AbstractModel):
                 ) x
                 """,
                 events=self._purchase_events_sql(context),
-                first=self._first_purchase_sql(SQL("SELECT * FROM kpi_events")),
+                first=self._first_purchases_sql(context),
                 company=context.company.id,
                 date_from=context.date_from,
                 date_to=context.date_to,

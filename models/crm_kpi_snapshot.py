@@ -154,8 +154,9 @@ class CrmKpiSnapshot(models.Model):
         snapshot_ids, errors = [], []
         today = fields.Date.context_today(self)
         for company in companies:
+            run = engine._open_run(company, periods[0], definitions.mapped("code"))
             for period in periods:
-                context = engine._make_context(company, period)
+                context = engine._make_context(company, period, run)
                 for definition in definitions:
                     try:
                         with self.env.cr.savepoint():
@@ -168,6 +169,7 @@ class CrmKpiSnapshot(models.Model):
                             "KPI %s failed for %s, %s", definition.code, company.name, period.label
                         )
                         errors.append((definition.code, company.id, period.label, str(error)))
+            engine._close_run(run)
         self.invalidate_model()
         return self.browse(snapshot_ids), errors
 

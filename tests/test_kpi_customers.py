@@ -2,6 +2,8 @@ from datetime import date
 
 from odoo.tests import tagged
 
+from ..engine.periods import period_of
+from ..models.crm_kpi_engine import CUSTOMER_KPIS
 from .common import KpiCase, dt
 
 
@@ -192,3 +194,33 @@ class TestCustomerKpis(KpiCase):
         # nothing before 2023: no purchase → no value
         snapshot = self.row(self.compute("clv", "month", date(2023, 1, 1)))
         self.assertFalse(snapshot.has_value)
+
+    def test_run_tables_give_the_inlined_values(self):
+        """A run materializes the customer data once (temporary tables); the
+        same KPIs computed from the inlined SQL give the same rows."""
+        self._won_leads()
+        self._costs()
+        engine = self.env["crm.kpi.engine"]
+        period = period_of("month", date(2026, 3, 1))
+        definitions = self.env["crm.kpi.definition"].search([("code", "in", sorted(CUSTOMER_KPIS))])
+        self.assertEqual(len(definitions), len(CUSTOMER_KPIS))
+        run = engine._open_run(self.company, period, definitions.mapped("code"))
+        self.assertEqual(set(run), {"events", "first", "intervals", "sources"})
+
+        def values(rows):
+            return sorted(
+                (row["dimension"], row.get(f"{row['dimension']}_id") or 0,
+                 round(row["kpi_value"].numerator, 6), round(row["kpi_value"].denominator, 6))
+                for row in rows
+            )
+
+        for definition in definitions:
+            with self.subTest(kpi=definition.code):
+                with_run = engine._gather(definition, engine._make_context(self.company, period, run))
+                inlined = engine._gather(definition, engine._make_context(self.company, period))
+                self.assertEqual(values(with_run), values(inlined))
+                self.assertTrue(with_run, "the KPI has rows")
+        engine._close_run(run)
+        self.assertFalse(run)
+        self.env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"])
+        self.assertIsNone(self.env.cr.fetchone()[0], "the run's tables are dropped")
