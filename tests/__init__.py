@@ -12,3 +12,4 @@ from . import test_dashboard
 from . import test_goals
 from . import test_kpi_fields
 from . import test_xlsx
+from . import test_i18n

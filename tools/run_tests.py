@@ -8,6 +8,10 @@ where ODOO_COMMAND is the python + odoo-bin + addons path to use.
    without an error in the log.
 3. Odoo's own test runner (``--test-enable``, at_install and post_install
    tests of crm_kpi) on a fresh database with Odoo's demo data.
+3b. The translation check (``tools/i18n.py check`` on the database of step
+   2): one test for the template (every translatable string of the add-on
+   is in ``i18n/crm_kpi.pot``) and one per language (nl, de, ro, ja: every
+   term translated, placeholders kept, nothing left in English).
 4. A benchmark smoke run (one test): ``bench/run.py`` at size XS (a few
    hundred leads) on a copy of the database of step 2 (or a fresh install
    without demo data); it checks no timing, only that the generator and the
@@ -130,6 +134,22 @@ def run_odoo_tests(odoo_cmd, tally, db, logdir, tags):
     tally.add(passed=run - failures - errors - skipped, failed=failed, skipped=skipped)
 
 
+def run_i18n_check(odoo_cmd, tally, db, logdir):
+    section(f"translations ({db})")
+    addons = [arg for arg in odoo_cmd if arg.startswith("--addons-path=")]
+    cmd = [odoo_cmd[0], str(ROOT / "tools" / "i18n.py"), "check", "-d", db,
+           "--", *addons, "--log-level=warn", f"--logfile={logdir / (db + '.i18n.log')}"]
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    print(proc.stdout, end="")
+    results = [line.split()[0] for line in proc.stdout.splitlines()
+               if line.startswith(("ok ", "FAILED "))]
+    passed, failed = results.count("ok"), results.count("FAILED")
+    if proc.returncode and not failed:
+        print(proc.stderr[-3000:])
+        failed = 1
+    tally.add(passed=passed, failed=failed)
+
+
 def run_bench_smoke(odoo_cmd, tally, db, logdir, empty_db=None):
     section(f"benchmark smoke run, size XS ({db})")
     addons = next((arg for arg in odoo_cmd if arg.startswith("--addons-path=")), None)
@@ -170,6 +190,7 @@ def main():
     parser.add_argument("--keep-db", action="store_true", help="keep the test databases")
     parser.add_argument("--tags", default="/crm_kpi", help="Odoo --test-tags (default /crm_kpi)")
     parser.add_argument("--skip-bench", action="store_true", help="no benchmark smoke run")
+    parser.add_argument("--skip-i18n", action="store_true", help="no translation check")
     args = parser.parse_args(sys.argv[1:split])
 
     started = time.monotonic()
@@ -185,6 +206,8 @@ def main():
                 databases.append(f"crm_kpi_test_empty_{stamp}")
                 run_install_check(odoo_cmd, tally, databases[-1], logdir)
             empty_db = databases[-1] if databases else None
+            if empty_db and not args.skip_i18n:
+                run_i18n_check(odoo_cmd, tally, empty_db, logdir)
             databases.append(f"crm_kpi_test_{stamp}")
             run_odoo_tests(odoo_cmd, tally, databases[-1], logdir, args.tags)
             if not args.skip_bench:
