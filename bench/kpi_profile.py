@@ -1,5 +1,6 @@
-"""Where the engine spends its time: every KPI of one month timed on its
-own, then the slowest SQL queries with their EXPLAIN ANALYZE plan.
+"""Where the engine spends its time: the run tables, then every KPI of one
+month timed on its own, then the slowest SQL queries with their EXPLAIN
+ANALYZE plan.
 
     python bench/kpi_profile.py --size M -d crm_kpi_bench_m [--month 2026-10] \\
         [--top 3] -- --addons-path=...
@@ -31,6 +32,7 @@ def main():
              else date.today().replace(day=1) - relativedelta(months=1))
 
     with odoo_environment(odoo_args, args.database) as env:
+        from odoo.addons.crm_kpi.engine.periods import period_of
         from odoo.sql_db import Cursor
 
         slow = []
@@ -44,22 +46,39 @@ def main():
                 slow.append((time.perf_counter() - started, query, params))
 
         Snapshot = env["crm.kpi.snapshot"]
+        engine = env["crm.kpi.engine"]
         companies = env["res.company"].search([])
+        definitions = Snapshot._get_definitions(None)
+        period = period_of("month", month)
         timings = []
         Cursor.execute = execute
         try:
-            for definition in Snapshot._get_definitions(None):
+            # The customer data every period reads whole, materialized once
+            # per company and run (CrmKpiEngine._open_run), then each KPI's
+            # own queries for the month, as compute_snapshots runs them.
+            with Measure(env.cr) as opening:
+                runs = {
+                    company: engine._open_run(company, period, definitions.mapped("code"))
+                    for company in companies
+                }
+            opened = sorted(slow, key=lambda item: item[0], reverse=True)
+            for definition in definitions:
                 slow_before = len(slow)
                 with Measure(env.cr) as m:
-                    Snapshot.compute_snapshots("month", month, kpi_codes=[definition.code],
-                                               company_ids=companies.ids)
+                    for company in companies:
+                        engine._gather(definition, engine._make_context(company, period, runs[company]))
                 worst = max(slow[slow_before:], key=lambda item: item[0], default=(0, None, None))
                 timings.append((m.seconds, m.queries, definition.code, worst))
         finally:
             Cursor.execute = original
         timings.sort(reverse=True)
         total = sum(t[0] for t in timings)
-        print(f"\nsize {args.size}, month {month}: {total:.2f} s over {len(timings)} KPIs")
+        print(f"\nsize {args.size}, month {month}: run tables {opening.seconds:.2f} s "
+              f"({opening.queries} queries), then {total:.2f} s over {len(timings)} KPIs "
+              "(gathering only, nothing stored)")
+        for seconds, query, _params in opened[:4]:
+            text = query.code if hasattr(query, "code") else str(query)
+            print(f"  run table query {seconds:.3f} s: {' '.join(text.split())[:100]}")
         print("| KPI | wall time | queries | slowest query |")
         print("|---|---:|---:|---:|")
         for seconds, queries, code, worst in timings:

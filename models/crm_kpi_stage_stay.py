@@ -46,6 +46,8 @@ class CrmKpiStageStay(models.Model):
     )
 
     _stage_date_out_idx = models.Index("(stage_id, date_out)")
+    # stays that ended in a period (time in stage, stage drop-off)
+    _date_out_idx = models.Index("(date_out) WHERE date_out IS NOT NULL")
 
     @api.depends("date_in", "date_out")
     def _compute_duration_days(self):
