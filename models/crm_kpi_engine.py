@@ -127,6 +127,8 @@ class CrmKpiEngine(models.AbstractModel):
             ]
         if SOURCED_KPIS & set(codes):
             specs.append(("sources", self._customer_sources_sql(context), ()))
+        if "data_quality" in codes:
+            specs.append(("health", self._data_health_days_sql(context), ("day",)))
         cr = self.env.cr
         # The KPI queries are many, short and planned on rough estimates:
         # PostgreSQL's JIT compilation would cost more than it saves (half
@@ -1051,52 +1053,101 @@ class CrmKpiEngine(models.AbstractModel):
         return self._rows(grouped, lambda r: metrics.records_created(r["records"]))
 
     @api.model
+    def _data_health_records_sql(self, context):
+        """SQL of the records data health looks at: active leads and CRM
+        contacts (not users' or companies' own partners) of the company, with
+        ``kind``, ``day`` (company-local creation date), ``bare`` (neither
+        email nor phone) and ``email`` (normalized)."""
+        return SQL(
+            """
+            SELECT 'lead' AS kind, %(lead_day)s AS day, l.email_normalized AS email,
+                   (COALESCE(l.email_from, '') = '' AND COALESCE(l.phone, '') = '') AS bare
+              FROM crm_lead l
+             WHERE l.active AND %(lead_company)s
+            UNION ALL
+            SELECT 'contact', %(partner_day)s, p.email_normalized,
+                   (COALESCE(p.email, '') = '' AND COALESCE(p.phone, '') = '')
+              FROM res_partner p
+             WHERE p.active AND p.type = 'contact' AND %(partner_company)s
+               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
+            """,
+            lead_day=self._local_date(SQL("l.create_date"), context),
+            partner_day=self._local_date(SQL("p.create_date"), context),
+            lead_company=self._company_clause(SQL("l.company_id"), context),
+            partner_company=self._company_clause(SQL("p.company_id"), context),
+        )
+
+    @api.model
+    def _data_health_days_sql(self, context):
+        """SQL of one row per day: ``records`` created that day and
+        ``flagged``, the records that turn flagged that day. A record with
+        neither email nor phone is flagged from its creation; a record
+        sharing its email with another of its kind from the day there are
+        two of them (its creation, or the creation of the second one).
+        Summing the days before a period's end gives data health at that
+        end, for every period of a run from one scan."""
+        return SQL(
+            """
+            WITH recs AS (%(records)s),
+            ranked AS (
+                SELECT day, bare, email,
+                       NTH_VALUE(day, 2) OVER (
+                           PARTITION BY kind, email ORDER BY day
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                       ) AS second_day
+                  FROM recs
+            )
+            SELECT day, SUM(records)::bigint AS records, SUM(flagged)::bigint AS flagged FROM (
+                SELECT day, 1 AS records, 0 AS flagged FROM ranked
+                UNION ALL
+                SELECT CASE WHEN bare THEN day ELSE GREATEST(day, second_day) END, 0, 1
+                  FROM ranked
+                 WHERE bare OR (email IS NOT NULL AND second_day IS NOT NULL)
+            ) days GROUP BY day
+            """,
+            records=self._data_health_records_sql(context),
+        )
+
+    @api.model
     def _kpi_data_quality(self, definition, context):
         """Active leads and contacts existing at the end of the period that
         have neither email nor phone, or share their email with another
         active record of the same kind (a duplicate). Users' and companies'
         own partners are not CRM contacts and are left out."""
-        grouped = self._grouped(
-            definition,
-            {},
-            {
-                "flagged": SQL("SUM(rec.flagged)::bigint"),
-                "records": SQL("SUM(rec.records)::bigint"),
-            },
-            SQL(
+        measures = {
+            "flagged": SQL("SUM(rec.flagged)::bigint"),
+            "records": SQL("SUM(rec.records)::bigint"),
+        }
+        if "health" in context.run:
+            from_where = SQL(
+                "FROM %s rec WHERE rec.day < %s",
+                SQL.identifier(context.run["health"]),
+                context.date_to,
+            )
+        else:
+            from_where = SQL(
                 """
                 FROM (
-                    -- one row per email (NULL: records without email) with
-                    -- its records and those with neither email nor phone;
-                    -- an email of several records flags all of them
+                    -- one row per kind and email (NULL: records without
+                    -- email) with its records and those with neither email
+                    -- nor phone; an email of several records flags them all
                     SELECT CASE WHEN g.email IS NOT NULL AND g.records > 1
                                 THEN g.records ELSE g.bare END AS flagged,
                            g.records
                       FROM (
-                        SELECT l.email_normalized AS email, COUNT(*) AS records,
-                               COUNT(*) FILTER (WHERE COALESCE(l.email_from, '') = ''
-                                                  AND COALESCE(l.phone, '') = '') AS bare
-                          FROM crm_lead l
-                         WHERE l.active AND %(lead_company)s AND l.create_date < %(until)s
-                         GROUP BY l.email_normalized
-                        UNION ALL
-                        SELECT p.email_normalized, COUNT(*),
-                               COUNT(*) FILTER (WHERE COALESCE(p.email, '') = ''
-                                                  AND COALESCE(p.phone, '') = '')
-                          FROM res_partner p
-                         WHERE p.active AND p.type = 'contact' AND %(partner_company)s
-                           AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id)
-                           AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
-                           AND p.create_date < %(until)s
-                         GROUP BY p.email_normalized
+                        SELECT r.kind, r.email, COUNT(*) AS records,
+                               COUNT(*) FILTER (WHERE r.bare) AS bare
+                          FROM (%(records)s) r
+                         WHERE r.day < %(until)s
+                         GROUP BY r.kind, r.email
                       ) g
                 ) rec
                 """,
-                lead_company=self._company_clause(SQL("l.company_id"), context),
-                partner_company=self._company_clause(SQL("p.company_id"), context),
-                until=context.utc_to,
-            ),
-        )
+                records=self._data_health_records_sql(context),
+                until=context.date_to,
+            )
+        grouped = self._grouped(definition, {}, measures, from_where)
         return self._rows(
             grouped, lambda r: metrics.data_quality(flagged=r["flagged"], records=r["records"])
         )

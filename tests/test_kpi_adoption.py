@@ -3,6 +3,7 @@ from datetime import date
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
+from ..engine.periods import period_of
 from .common import KpiCase, dt
 
 
@@ -64,3 +65,43 @@ class TestAdoptionKpis(KpiCase):
         self.assertKpi(self.row(snapshots), 4, 6, 66.6667)
         # before any record existed: no value
         self.assertKpi(self.row(self.compute("data_quality", "month", date(2020, 1, 1))), 0, 0, None)
+
+    def test_data_quality_over_time(self):
+        """Each month counts the records existing at its end, and a duplicate
+        flags both records from the day the second one is created.
+
+        Lead A x@ 01-10, lead D y@ 01-20, contact Q (phone) 01-05,
+        lead C (no email, no phone) 02-15, lead B X@ (A's email) 03-05,
+        contact P (nothing) 03-20:
+          January:  A, D, Q; nothing flagged          → 0 / 3 = 0 %
+          February: + C; C flagged                    → 1 / 4 = 25 %
+          March:    + B, P; C, A, B (duplicate), P    → 4 / 6 = 66.67 %
+        """
+        Lead, Partner = self.env["crm.lead"], self.env["res.partner"]
+        company = {"company_id": self.company.id}
+        for record, created in (
+            (Lead.create({"name": "A", "email_from": "x@example.com", **company}), dt(2026, 1, 10, 12)),
+            (Lead.create({"name": "D", "email_from": "y@example.com", **company}), dt(2026, 1, 20, 12)),
+            (Partner.create({"name": "Q", "phone": "+32 2 000 00 00", **company}), dt(2026, 1, 5, 12)),
+            (Lead.create({"name": "C", **company}), dt(2026, 2, 15, 12)),
+            (Lead.create({"name": "B", "email_from": "X@example.com", **company}), dt(2026, 3, 5, 12)),
+            (Partner.create({"name": "P", **company}), dt(2026, 3, 20, 12)),
+        ):
+            self._set_dates(record, create_date=created)
+        # one run for the three months (the per-day table of the run)
+        snapshots = self.Snapshot.compute_snapshots(
+            "month", date(2026, 1, 1), date(2026, 3, 31),
+            kpi_codes=["data_quality"], company_ids=[self.company.id],
+        )
+        by_month = {s.date_start.month: s for s in snapshots if s.dimension == "company"}
+        self.assertKpi(by_month[1], 0, 3, 0.0)
+        self.assertKpi(by_month[2], 1, 4, 25.0)
+        self.assertKpi(by_month[3], 4, 6, 66.6667)
+        # the query of a single period without a run gives the same numbers
+        engine = self.env["crm.kpi.engine"]
+        definition = self.env.ref("crm_kpi.crm_kpi_definition_data_quality")
+        for month, snapshot in by_month.items():
+            period = period_of("month", date(2026, month, 1))
+            value = engine._gather(definition, engine._make_context(self.company, period))[0]["kpi_value"]
+            self.assertEqual((value.numerator, value.denominator),
+                             (snapshot.numerator, snapshot.denominator))
