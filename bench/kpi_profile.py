@@ -58,7 +58,7 @@ def main():
             # own queries for the month, as compute_snapshots runs them.
             with Measure(env.cr) as opening:
                 runs = {
-                    company: engine._open_run(company, period, definitions.mapped("code"))
+                    company: engine._open_run(company, [period], definitions.mapped("code"))
                     for company in companies
                 }
             opened = sorted(slow, key=lambda item: item[0], reverse=True)

@@ -104,11 +104,12 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _open_run(self, company, period, codes):
+    def _open_run(self, company, periods, codes):
         """Materialize, for one company, the customer data that every period
         reads whole: the purchase events, each customer's first purchase,
         the subscription intervals and each customer's first won lead, as
-        far as the KPI ``codes`` of the run read them.
+        far as the KPI ``codes`` of the run read them; for a run of several
+        ``periods``, also the data health of each day.
 
         They are temporary tables (``ON COMMIT DROP``, indexed and analyzed
         so that the planner knows their size), built once per run instead of
@@ -116,7 +117,7 @@ class CrmKpiEngine(models.AbstractModel):
         ``run`` of :meth:`_make_context`; :meth:`_close_run` drops them.
         Without a run, the same SQL is inlined in every query.
         """
-        context = self._make_context(company, period)
+        context = self._make_context(company, periods[0])
         run = {}
         specs = []
         if CUSTOMER_KPIS & set(codes):
@@ -127,7 +128,9 @@ class CrmKpiEngine(models.AbstractModel):
             ]
         if SOURCED_KPIS & set(codes):
             specs.append(("sources", self._customer_sources_sql(context), ()))
-        if "data_quality" in codes:
+        if "data_quality" in codes and len(periods) > 1:
+            # one scan for all periods; for a single period its own query
+            # (a plain count per email) is cheaper than the per-day table
             specs.append(("health", self._data_health_days_sql(context), ("day",)))
         cr = self.env.cr
         # The KPI queries are many, short and planned on rough estimates:
@@ -1056,24 +1059,22 @@ class CrmKpiEngine(models.AbstractModel):
     def _data_health_records_sql(self, context):
         """SQL of the records data health looks at: active leads and CRM
         contacts (not users' or companies' own partners) of the company, with
-        ``kind``, ``day`` (company-local creation date), ``bare`` (neither
-        email nor phone) and ``email`` (normalized)."""
+        ``kind``, ``created`` (creation time, UTC), ``bare`` (neither email
+        nor phone) and ``email`` (normalized)."""
         return SQL(
             """
-            SELECT 'lead' AS kind, %(lead_day)s AS day, l.email_normalized AS email,
+            SELECT 'lead' AS kind, l.create_date AS created, l.email_normalized AS email,
                    (COALESCE(l.email_from, '') = '' AND COALESCE(l.phone, '') = '') AS bare
               FROM crm_lead l
              WHERE l.active AND %(lead_company)s
             UNION ALL
-            SELECT 'contact', %(partner_day)s, p.email_normalized,
+            SELECT 'contact', p.create_date, p.email_normalized,
                    (COALESCE(p.email, '') = '' AND COALESCE(p.phone, '') = '')
               FROM res_partner p
              WHERE p.active AND p.type = 'contact' AND %(partner_company)s
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
             """,
-            lead_day=self._local_date(SQL("l.create_date"), context),
-            partner_day=self._local_date(SQL("p.create_date"), context),
             lead_company=self._company_clause(SQL("l.company_id"), context),
             partner_company=self._company_clause(SQL("p.company_id"), context),
         )
@@ -1089,7 +1090,7 @@ class CrmKpiEngine(models.AbstractModel):
         end, for every period of a run from one scan."""
         return SQL(
             """
-            WITH recs AS (%(records)s),
+            WITH recs AS (SELECT r.*, %(day)s AS day FROM (%(records)s) r),
             ranked AS (
                 SELECT day, bare, email,
                        NTH_VALUE(day, 2) OVER (
@@ -1107,6 +1108,7 @@ class CrmKpiEngine(models.AbstractModel):
             ) days GROUP BY day
             """,
             records=self._data_health_records_sql(context),
+            day=self._local_date(SQL("r.created"), context),
         )
 
     @api.model
@@ -1139,13 +1141,13 @@ class CrmKpiEngine(models.AbstractModel):
                         SELECT r.kind, r.email, COUNT(*) AS records,
                                COUNT(*) FILTER (WHERE r.bare) AS bare
                           FROM (%(records)s) r
-                         WHERE r.day < %(until)s
+                         WHERE r.created < %(until)s
                          GROUP BY r.kind, r.email
                       ) g
                 ) rec
                 """,
                 records=self._data_health_records_sql(context),
-                until=context.date_to,
+                until=context.utc_to,
             )
         grouped = self._grouped(definition, {}, measures, from_where)
         return self._rows(

@@ -154,7 +154,7 @@ class CrmKpiSnapshot(models.Model):
         snapshot_ids, errors = [], []
         today = fields.Date.context_today(self)
         for company in companies:
-            run = engine._open_run(company, periods[0], definitions.mapped("code"))
+            run = engine._open_run(company, periods, definitions.mapped("code"))
             for period in periods:
                 context = engine._make_context(company, period, run)
                 for definition in definitions:

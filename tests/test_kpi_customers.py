@@ -204,7 +204,7 @@ class TestCustomerKpis(KpiCase):
         period = period_of("month", date(2026, 3, 1))
         definitions = self.env["crm.kpi.definition"].search([("code", "in", sorted(CUSTOMER_KPIS))])
         self.assertEqual(len(definitions), len(CUSTOMER_KPIS))
-        run = engine._open_run(self.company, period, definitions.mapped("code"))
+        run = engine._open_run(self.company, [period], definitions.mapped("code"))
         self.assertEqual(set(run), {"events", "first", "intervals", "sources", "_jit"})
 
         def values(rows):
