@@ -24,6 +24,7 @@ run fails (exit status 1) otherwise.
 
 import argparse
 import json
+import statistics
 import sys
 from datetime import date
 from pathlib import Path
@@ -78,23 +79,33 @@ def _list_specification(env, model):
 
 
 class Bench:
-    def __init__(self, env, size_name, month, naive, backfill_months=24):
+    def __init__(self, env, size_name, month, naive, backfill_months=24, repeat=1):
         self.env = env
         self.size_name = size_name
         self.month = month
         self.naive = naive
         self.backfill_months = backfill_months
+        self.repeat = repeat
         self.rows = []  # (step, seconds, queries, note)
         self.results = {}
 
     def measure(self, step, func, note=""):
+        """Time ``func`` ``repeat`` times; keep the median (a shared machine
+        is noisy) with the fastest and slowest run."""
         env = self.env
-        env.invalidate_all()
-        with Measure(env.cr) as m:
-            result = func()
-            env.flush_all()
-        self.rows.append({"step": step, "seconds": m.seconds, "queries": m.queries, "note": note})
-        print(f"  {step}: {m.seconds:.3f} s, {m.queries} queries {note}", flush=True)
+        runs = []
+        for _run in range(self.repeat):
+            env.invalidate_all()
+            with Measure(env.cr) as m:
+                result = func()
+                env.flush_all()
+            runs.append(m)
+        seconds = sorted(m.seconds for m in runs)
+        median = statistics.median(seconds)
+        self.rows.append({"step": step, "seconds": median, "queries": runs[-1].queries,
+                          "min": seconds[0], "max": seconds[-1], "note": note})
+        spread = f" (median of {len(runs)}: {seconds[0]:.3f} to {seconds[-1]:.3f} s)" if len(runs) > 1 else ""
+        print(f"  {step}: {median:.3f} s{spread}, {runs[-1].queries} queries {note}", flush=True)
         return result
 
     def skip(self, step, note):
@@ -240,6 +251,8 @@ def main():
                         help="run the naive ORM step (auto: up to M)")
     parser.add_argument("--backfill-months", type=int, default=24,
                         help="months of the back-fill step (0: skip it)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time each step this many times and report the median")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(own)
     today = date.today()
@@ -255,7 +268,7 @@ def main():
             sys.exit(f"{args.database} holds no generated data of size {args.size} ({done}): "
                      "run bench/generate.py first (tools/kpi bench does)")
         print(f"benchmark of size {args.size} on {args.database}", flush=True)
-        results = Bench(env, args.size, month, naive, args.backfill_months).run()
+        results = Bench(env, args.size, month, naive, args.backfill_months, max(1, args.repeat)).run()
         env.cr.commit()
     print_table(results)
     if args.json:
