@@ -22,7 +22,10 @@ add-on no longer has are dropped, translations are kept.
 - a translation loses or invents a placeholder (``%s``, ``%(name)s``,
   ``{name}``), which would break the string at run time;
 - a translation is the English text itself, unless the term is a code, a
-  unit or a word the language really shares with English (``SAME_AS_ENGLISH``).
+  unit or a word the language really shares with English (``SAME_AS_ENGLISH``);
+- the name of a model crm_kpi extends (e.g. ``res.partner``) is translated
+  otherwise than Odoo's own modules translate it: loading it would rename
+  Odoo's model.
 
 Odoo walks its addons path to find code terms and follows symbolic links;
 the repository holds ``.venv`` and ``.odoo`` (which links back to the
@@ -55,9 +58,10 @@ SAME_AS_ENGLISH_ALL = {
     "XLSX", "h", "pts", "n/a", "ARR", "CES (1-7)", "NPS (0-10)", "ID",
 }
 SAME_AS_ENGLISH = {
-    "nl": {"Team", "Status", "Marketing", "Code", "Online", "Budget", "Sales", "Medium"},
+    "nl": {"Team", "Status", "Marketing", "Code", "Online", "Budget", "Sales", "Medium",
+           "Lead", "Dashboard"},
     "de": {"Team", "Status", "Name", "Marketing", "Code", "Online", "Budget", "Medium",
-           "Start", "Feedback", "Details"},
+           "Start", "Feedback", "Details", "Lead", "Dashboard"},
     "ro": {"Status", "Marketing", "Online", "Buget", "Total"},
     "ja": set(),
 }
@@ -105,8 +109,10 @@ def odoo_args_with(addons_dir, odoo_args):
     return out
 
 
-def export_template(dbname, odoo_args):
-    """The template (.pot text) of crm_kpi as Odoo exports it from ``dbname``."""
+def export_template(dbname, odoo_args, languages=()):
+    """The template (.pot text) of crm_kpi as Odoo exports it from
+    ``dbname``, and Odoo's own names of the models crm_kpi extends in
+    ``languages`` (see :func:`odoo_model_names`)."""
     addons_dir = clean_addons_dir()
     sys.path.insert(0, str(ROOT / "bench"))
     from common import odoo_environment  # noqa: PLC0415 -- bench/common.py opens the registry
@@ -117,12 +123,53 @@ def export_template(dbname, odoo_args):
         buffer = io.BytesIO()
         if not trans_export(None, [MODULE], buffer, "po", env):
             sys.exit(f"crm_kpi is not installed in {dbname}")
+        text = buffer.getvalue().decode()
+        names = odoo_model_names(env, parse(text), languages) if languages else {}
         env.cr.rollback()
     for link in (addons_dir / MODULE).iterdir():
         link.unlink()
     (addons_dir / MODULE).rmdir()
     addons_dir.rmdir()
-    return buffer.getvalue().decode()
+    return text, names
+
+
+MODEL_NAME_RE = re.compile(r"model:ir\.model,name:%s\.(model_\w+)$" % MODULE)
+
+
+def odoo_model_names(env, template, languages):
+    """{(lang, msgid): {Odoo's translations}} for the names of the models
+    crm_kpi extends (``res.partner``, ``crm.lead`` ...). The template holds
+    them because crm_kpi has an external id on those models too; loading a
+    different translation would rename Odoo's model in that language, so
+    ours must be one of the translations of the modules that define it."""
+    from odoo.modules import get_module_path  # noqa: PLC0415
+
+    wanted = {}
+    for entry in template:
+        for occurrence, _line in entry.occurrences:
+            if match := MODEL_NAME_RE.match(occurrence):
+                wanted[match.group(1)] = entry.msgid
+    env.cr.execute(
+        "SELECT name, module FROM ir_model_data WHERE model = 'ir.model'"
+        " AND name = ANY(%s) AND module != %s",
+        [list(wanted), MODULE],
+    )
+    names = {}
+    for name, module in env.cr.fetchall():
+        path = get_module_path(module, display_warning=False)
+        for lang in languages:
+            po = Path(path or "", "i18n", f"{lang}.po")
+            if not path or not po.exists():
+                continue
+            found = re.search(
+                r"^#: [^\n]*model:ir\.model,name:%s\.%s\n(?:#.*\n)*msgid .*\nmsgstr (\".*\")$"
+                % (re.escape(module), re.escape(name)),
+                po.read_text(encoding="utf-8"),
+                re.MULTILINE,
+            )
+            if found and found.group(1) != '""':
+                names.setdefault((lang, wanted[name]), set()).add(found.group(1)[1:-1])
+    return names
 
 
 # ------------------------------------------------------------- the po files
@@ -168,7 +215,7 @@ def merged(template, lang):
 
 
 def cmd_export(dbname, odoo_args):
-    template = stable(parse(export_template(dbname, odoo_args)))
+    template = stable(parse(export_template(dbname, odoo_args)[0]))
     I18N.mkdir(exist_ok=True)
     (I18N / f"{MODULE}.pot").write_text(str(template) + "\n")
     print(f"i18n/{MODULE}.pot: {len(template)} terms")
@@ -179,7 +226,7 @@ def cmd_export(dbname, odoo_args):
         print(f"i18n/{lang}.po: {len(po) - missing} translated, {missing} to translate")
 
 
-def problems_of_language(template, lang):
+def problems_of_language(template, lang, model_names=None):
     import polib  # noqa: PLC0415
 
     path = I18N / f"{lang}.po"
@@ -199,13 +246,19 @@ def problems_of_language(template, lang):
                 f"{lang}: placeholders {placeholders(entry.msgstr)} instead of "
                 f"{placeholders(term.msgid)}: {shown!r}"
             )
+        elif (lang, term.msgid) in (model_names or {}):
+            odoo = model_names[lang, term.msgid]
+            if entry.msgstr not in odoo:
+                found.append(f"{lang}: {entry.msgstr!r} renames a model of Odoo that is "
+                             f"{' or '.join(sorted(odoo))!r} in this language: {shown!r}")
         elif entry.msgstr == term.msgid and not may_stay_english(lang, term.msgid):
             found.append(f"{lang}: left in English: {shown!r}")
     return found
 
 
 def cmd_check(dbname, odoo_args, languages):
-    fresh = parse(export_template(dbname, odoo_args))
+    text, model_names = export_template(dbname, odoo_args, languages)
+    fresh = parse(text)
     path = I18N / f"{MODULE}.pot"
     failed = 0
     if not path.exists():
@@ -228,7 +281,7 @@ def cmd_check(dbname, odoo_args, languages):
         else:
             print(f"ok template: {len(fresh)} terms")
     for lang in languages:
-        found = problems_of_language(fresh, lang)
+        found = problems_of_language(fresh, lang, model_names)
         if found:
             failed += 1
             print(f"FAILED {lang}: {len(found)} problem(s)")
