@@ -26,7 +26,6 @@ from odoo.fields import Domain
 from ..engine.periods import PERIOD_TYPES, Period, period_of, periods_between
 from ..models.crm_kpi_subscription_movement import MOVEMENT_TYPES
 
-NA = "n/a"
 MAX_PERIODS = 400
 HEADER_ROW = 3
 FIRST_VALUE_COLUMN = 3  # KPI, code, unit, then one column per period
@@ -326,7 +325,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
     # ------------------------------------------------------------------
     def _write_pack(self, workbook, pack):
         _ = self.env._
-        formats = _Formats(workbook, pack.company.currency_id)
+        formats = _Formats(workbook, pack.company.currency_id, na=_("n/a"))
         workbook.set_properties(
             {
                 "title": _("KPI Board Pack - %(company)s", company=pack.company.name),
@@ -423,7 +422,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             for col, (period, _label) in enumerate(delta_columns, last_column + 1):
                 other = values.get((definition.id, period.period_type, period.date_start))
                 if last_value is None or other is None:
-                    worksheet.write_string(row, col, NA, formats.na)
+                    worksheet.write_string(row, col, formats.na_text, formats.na)
                 else:
                     worksheet.write_number(
                         row, col, last_value - other,
@@ -453,7 +452,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
 
     def _write_value(self, worksheet, formats, row, col, definition, value):
         if value is None:
-            worksheet.write_string(row, col, NA, formats.na)
+            worksheet.write_string(row, col, formats.na_text, formats.na)
             return
         state = definition.threshold_state(value)
         worksheet.write_number(row, col, value, formats.value(self._unit_format(definition, formats), state))
@@ -610,7 +609,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         for index, period in enumerate(columns):
             value = net_new_mrr.get((period.period_type, period.date_start))
             if value is None:
-                worksheet.write_string(row, index + 1, NA, formats.na)
+                worksheet.write_string(row, index + 1, formats.na_text, formats.na)
             else:
                 worksheet.write_number(row, index + 1, value, total)
         return worksheet
@@ -740,8 +739,10 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
 class _Formats:
     """The workbook's cell formats, created once each."""
 
-    def __init__(self, workbook, currency):
+    def __init__(self, workbook, currency, na):
         self.workbook = workbook
+        self.na_text = na
+        """What a cell without value shows (translated)."""
         self.currency_format = self._currency_format(currency)
         self._cache = {}
         add = workbook.add_format
