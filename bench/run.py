@@ -102,10 +102,10 @@ class Bench:
             runs.append(m)
         seconds = sorted(m.seconds for m in runs)
         median = statistics.median(seconds)
-        self.rows.append({"step": step, "seconds": median, "queries": runs[-1].queries,
+        self.rows.append({"step": step, "seconds": median, "queries": runs[0].queries,
                           "min": seconds[0], "max": seconds[-1], "note": note})
         spread = f" (median of {len(runs)}: {seconds[0]:.3f} to {seconds[-1]:.3f} s)" if len(runs) > 1 else ""
-        print(f"  {step}: {median:.3f} s{spread}, {runs[-1].queries} queries {note}", flush=True)
+        print(f"  {step}: {median:.3f} s{spread}, {runs[0].queries} queries {note}", flush=True)
         return result
 
     def skip(self, step, note):
