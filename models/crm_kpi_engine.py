@@ -120,13 +120,18 @@ class CrmKpiEngine(models.AbstractModel):
         context = self._make_context(company, periods[0])
         run = {}
         specs = []
-        if CUSTOMER_KPIS & set(codes):
+        # A table pays off when it is read several times: over several
+        # periods, or by more than two KPIs of one period (two customer
+        # KPIs such as churn and CAC share one read of the customer counts).
+        customer_reads = len(periods) * len(CUSTOMER_KPIS & set(codes))
+        sourced_reads = len(periods) * len(SOURCED_KPIS & set(codes))
+        if customer_reads > 2:
             specs += [
                 ("events", self._purchase_events_sql(context), ("day", "customer_id")),
                 ("first", None, ("first_day",)),
                 ("intervals", self._subscription_intervals_sql(context), ("customer_id",)),
             ]
-        if SOURCED_KPIS & set(codes):
+        if sourced_reads > 1:
             specs.append(("sources", self._customer_sources_sql(context), ()))
         if "data_quality" in codes and len(periods) > 1:
             # one scan for all periods; for a single period its own query
