@@ -193,6 +193,16 @@ class CrmKpiEngine(models.AbstractModel):
         ].search([], order="id", limit=1)
 
     @api.model
+    def _shared(self, context, key, compute):
+        """The rows ``compute()`` returns, computed once per window (``key``
+        and the window's dates) and shared by the KPIs of a period that read
+        them; each caller gets its own copies of the rows."""
+        key = (*key, context.date_from, context.date_to)
+        if key not in context.cache:
+            context.cache[key] = compute()
+        return [dict(row) for row in context.cache[key]]
+
+    @api.model
     def _has_gatherer(self, code):
         return callable(getattr(self, f"_kpi_{code}", None))
 
@@ -624,15 +634,11 @@ class CrmKpiEngine(models.AbstractModel):
     def _customer_counts(self, definition, context):
         """Customer counts of the period, for the company and per team;
         computed once per window and shared by the KPIs that need them."""
-        key = (
-            "customer_counts",
-            "team" in self._allowed_dimensions(definition),
-            context.date_from,
-            context.date_to,
+        return self._shared(
+            context,
+            ("customer_counts", "team" in self._allowed_dimensions(definition)),
+            lambda: self._customer_counts_query(definition, context),
         )
-        if key not in context.cache:
-            context.cache[key] = self._customer_counts_query(definition, context)
-        return [dict(row) for row in context.cache[key]]
 
     @api.model
     def _customer_counts_query(self, definition, context):
@@ -1235,15 +1241,11 @@ class CrmKpiEngine(models.AbstractModel):
         subscriptions that had MRR at the start (for NRR, GRR and MRR churn).
         Computed once per window and shared by the five MRR KPIs.
         """
-        key = (
-            "mrr_bridge",
-            frozenset(self._allowed_dimensions(definition) & {"team", "user"}),
-            context.date_from,
-            context.date_to,
+        return self._shared(
+            context,
+            ("mrr_bridge", frozenset(self._allowed_dimensions(definition) & {"team", "user"})),
+            lambda: self._mrr_bridge_query(definition, context),
         )
-        if key not in context.cache:
-            context.cache[key] = self._mrr_bridge_query(definition, context)
-        return [dict(row) for row in context.cache[key]]
 
     @api.model
     def _mrr_bridge_query(self, definition, context):
