@@ -140,7 +140,7 @@ class TestDutchTour(HttpCase):
         leads[1].action_set_lost()
         today = fields.Date.context_today(self.env["crm.lead"])
         self.env["crm.kpi.snapshot"].compute_snapshots("month", today, company_ids=[company.id])
-        goal = self.env["crm.kpi.goal"].with_company(company).create({
+        goal = self.env["crm.kpi.goal"].with_user(manager).with_company(company).create({
             "name": "Meer deals winnen",
             "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_win_rate").id,
             "scope": "company", "company_id": company.id,

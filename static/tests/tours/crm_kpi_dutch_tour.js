@@ -60,7 +60,7 @@ registry.category("web_tour.tours").add("crm_kpi_dutch_tour", {
         },
         {
             content: "The period selector speaks Dutch",
-            trigger: '.o_crm_kpi_period_type option[value="month"]:contains("Maand")',
+            trigger: '.o_crm_kpi_period_type:contains("Maand"):contains("Kwartaal")',
         },
         {
             content: "No English string of the add-on on the dashboard",
@@ -79,7 +79,7 @@ registry.category("web_tour.tours").add("crm_kpi_dutch_tour", {
         },
         {
             content: "Open the goal",
-            trigger: '.o_list_view .o_data_row .o_data_cell:contains("Meer deals winnen")',
+            trigger: '.o_kanban_record:contains("Meer deals winnen")',
             run: "click",
         },
         {
