@@ -101,3 +101,22 @@ class KpiCase(TransactionCase):
 
 def dt(*args):
     return datetime(*args)
+
+
+def tour_setup(env, company_name, login, names=("Tour won", "Tour lost"), **user_vals):
+    """A company in UTC with one won and one lost opportunity (named
+    ``names``), a KPI manager of it and today's monthly snapshots, for the
+    browser tours. Returns (company, manager)."""
+    company = env["res.company"].create({"name": company_name})
+    company.partner_id.tz = "UTC"
+    manager = new_test_user(
+        env, login,
+        groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
+        company_id=company.id, company_ids=[company.id], tz="UTC", **user_vals,
+    )
+    won, lost = env["crm.lead"].create([
+        {"name": name, "type": "opportunity", "company_id": company.id} for name in names
+    ])
+    won.action_set_won()
+    lost.action_set_lost()
+    return company, manager

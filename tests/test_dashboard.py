@@ -2,9 +2,9 @@ from datetime import date
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import KpiCase, dt
+from .common import KpiCase, dt, tour_setup
 
 
 @tagged("post_install", "-at_install")
@@ -85,19 +85,7 @@ class TestDashboardData(KpiCase):
 @tagged("post_install", "-at_install")
 class TestDashboardTour(HttpCase):
     def test_dashboard_tour(self):
-        company = self.env["res.company"].create({"name": "KPI Tour Co"})
-        company.partner_id.tz = "UTC"
-        manager = new_test_user(
-            self.env, "kpi_tour_manager",
-            groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
-            company_id=company.id, company_ids=[company.id], tz="UTC",
-        )
-        leads = self.env["crm.lead"].create([
-            {"name": "Tour won", "type": "opportunity", "company_id": company.id},
-            {"name": "Tour lost", "type": "opportunity", "company_id": company.id},
-        ])
-        leads[0].action_set_won()
-        leads[1].action_set_lost()
+        company, manager = tour_setup(self.env, "KPI Tour Co", "kpi_tour_manager")
         today = fields.Date.context_today(self.env["crm.lead"])
         for period_type in ("month", "quarter"):
             self.env["crm.kpi.snapshot"].compute_snapshots(

@@ -18,10 +18,10 @@ from openpyxl import load_workbook
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools.misc import file_path
 
-from .common import KpiCase, dt
+from .common import KpiCase, dt, tour_setup
 
 LANGUAGES = {"nl_NL": "nl", "de_DE": "de", "ro_RO": "ro", "ja_JP": "ja"}
 
@@ -125,19 +125,10 @@ class TestDutchTour(HttpCase):
         # Odoo's own Dutch too, so that the page is what a Dutch user sees.
         installed = self.env["ir.module.module"].search([("state", "=", "installed")])
         load_language(self.env, "nl_NL", installed.mapped("name"))
-        company = self.env["res.company"].create({"name": "KPI Rondleiding BV"})
-        company.partner_id.tz = "UTC"
-        manager = new_test_user(
-            self.env, "kpi_dutch_manager",
-            groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
-            company_id=company.id, company_ids=[company.id], tz="UTC", lang="nl_NL",
+        company, manager = tour_setup(
+            self.env, "KPI Rondleiding BV", "kpi_dutch_manager",
+            names=("Gewonnen deal", "Verloren deal"), lang="nl_NL",
         )
-        leads = self.env["crm.lead"].create([
-            {"name": "Gewonnen deal", "type": "opportunity", "company_id": company.id},
-            {"name": "Verloren deal", "type": "opportunity", "company_id": company.id},
-        ])
-        leads[0].action_set_won()
-        leads[1].action_set_lost()
         today = fields.Date.context_today(self.env["crm.lead"])
         self.env["crm.kpi.snapshot"].compute_snapshots("month", today, company_ids=[company.id])
         goal = self.env["crm.kpi.goal"].with_user(manager).with_company(company).create({
