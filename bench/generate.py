@@ -75,8 +75,8 @@ def bulk_insert(cr, table, columns, rows, template_id=None):
     rows = list(rows)
     if not rows:
         return 0
-    cr.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-               f"WHERE table_name = %s ORDER BY ordinal_position", [table])
+    cr.execute("SELECT column_name, data_type FROM information_schema.columns "
+               "WHERE table_name = %s ORDER BY ordinal_position", [table])
     table_columns = cr.fetchall()
     types = dict(table_columns)
     staging = f"bench_stage_{table}"

@@ -583,21 +583,6 @@ class CrmKpiGoal(models.Model):
             for goal in goals_of.get(key, ()):
                 pairs[goal][snapshot.date_start] = (snapshot.numerator, snapshot.denominator)
         return pairs
-        snapshot_fields = [
-            "kpi_id", "period_type", "company_id", "dimension", "team_id", "user_id",
-            "source_id", "medium_id", "campaign_id", "date_start", "numerator", "denominator",
-        ]
-        snapshots = self.env["crm.kpi.snapshot"].sudo().search_fetch(Domain.OR(domains), snapshot_fields)
-        for snapshot in snapshots:
-            for (kpi_id, period_type, company_id, dimension, fname, value), goals in keys.items():
-                if (
-                    snapshot.kpi_id.id == kpi_id and snapshot.period_type == period_type
-                    and snapshot.company_id.id == company_id and snapshot.dimension == dimension
-                    and (not fname or snapshot[fname].id == value)
-                ):
-                    for goal in goals:
-                        pairs[goal][snapshot.date_start] = (snapshot.numerator, snapshot.denominator)
-        return pairs
 
     def _window_value(self, pairs, periods):
         """The goal's value over ``periods``, or None without any snapshot:
