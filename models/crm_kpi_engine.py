@@ -440,7 +440,7 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _stale_delta(self, context):
-        return timedelta(days=context.company.kpi_stale_days)
+        return timedelta(days=context.company._kpi_setting("kpi_stale_days"))
 
     @api.model
     def _kpi_lead_abandonment(self, definition, context):
@@ -564,7 +564,7 @@ class CrmKpiEngine(models.AbstractModel):
         """SQL of the customers active at the start of ``day``: a
         subscription in progress at that moment (started before it and not
         closed before it), or a purchase in the activity window before it."""
-        window_start = day - timedelta(days=context.company.kpi_activity_window_days)
+        window_start = day - timedelta(days=context.company._kpi_setting("kpi_activity_window_days"))
         return SQL(
             """
             SELECT customer_id FROM kpi_events WHERE day >= %(window_start)s AND day < %(day)s
@@ -1634,7 +1634,7 @@ class CrmKpiEngine(models.AbstractModel):
         company = context.company
         year = self._trailing(context, relativedelta(years=1))
         margin_pct = company.kpi_gross_margin
-        if company.kpi_clv_method == "subscription":
+        if company._kpi_setting("kpi_clv_method") == "subscription":
             bridge = self._mrr_at_end(definition, context)
             month = self._trailing(context, relativedelta(months=1))
             counts = self._customer_counts(definition, month)[0]
@@ -1644,7 +1644,7 @@ class CrmKpiEngine(models.AbstractModel):
         else:
             purchases = self._trailing_purchases(definition, year)
             lifetime = self._customer_lifetime_years(definition, context)
-            if company.kpi_clv_method == "purchase":
+            if company._kpi_setting("kpi_clv_method") == "purchase":
                 value = metrics.clv_purchase(
                     revenue=purchases["revenue"],
                     purchases=purchases["purchases"],
@@ -1765,7 +1765,7 @@ class CrmKpiEngine(models.AbstractModel):
             rates=self._currency_factors_sql(context),
             ids=list(customer_ids),
             day=context.date_to,
-            window=context.company.kpi_activity_window_days,
+            window=context.company._kpi_setting("kpi_activity_window_days"),
         )
 
     @api.model
@@ -1827,7 +1827,7 @@ class CrmKpiEngine(models.AbstractModel):
         ).search([("code", "=", "clv")], limit=1)
         company = context.company
         inputs = {"lifetime": None, "cac": None, "monthly_churn": None}
-        if company.kpi_clv_method == "subscription":
+        if company._kpi_setting("kpi_clv_method") == "subscription":
             month = self._trailing(context, relativedelta(months=1))
             counts = self._customer_counts(definition, month)[0]
             inputs["monthly_churn"] = metrics.churn(
@@ -1835,7 +1835,7 @@ class CrmKpiEngine(models.AbstractModel):
             ).value
             return inputs
         inputs["lifetime"] = self._customer_lifetime_years(definition, context)
-        if company.kpi_clv_method == "margin_minus_cac":
+        if company._kpi_setting("kpi_clv_method") == "margin_minus_cac":
             year = self._trailing(context, relativedelta(years=1))
             costs = self._costs(definition, year, "acquisition")
             new = self._customer_counts(definition, year)

@@ -5,7 +5,8 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, ConcurrencyError, UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..engine.metrics import KpiValue
@@ -21,6 +22,14 @@ PERIOD_TYPE_SELECTION = [
     ("year", "Year"),
 ]
 assert tuple(key for key, _label in PERIOD_TYPE_SELECTION) == PERIOD_TYPES
+
+# Transaction conflicts: never a failed KPI, they propagate so that Odoo
+# retries the whole request (or the scheduled action) in a new transaction.
+TRANSACTION_CONFLICTS = (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError)
+
+# First key of the advisory locks that serialize runs of one company and
+# period type (the second key); any constant unlikely to be used by others.
+RUN_LOCK_KEY = 0x4B5049  # "KPI"
 
 DIMENSION_SELECTION = [
     ("company", "Company"),
@@ -135,7 +144,9 @@ class CrmKpiSnapshot(models.Model):
 
         Rows of a (KPI, period, company) are updated in place; rows that no
         longer apply are removed. A KPI that fails is logged and skipped; the
-        others are written. Returns the snapshot records written.
+        others are written. A transaction conflict is no failure: it
+        propagates, for Odoo to retry the call. Runs of the same company and
+        period type wait for each other. Returns the snapshot records written.
         """
         snapshots, _errors = self._compute_snapshots(
             period_type, date_from, date_to, kpi_codes, company_ids
@@ -154,6 +165,7 @@ class CrmKpiSnapshot(models.Model):
         snapshot_ids, errors = [], []
         today = fields.Date.context_today(self)
         for company in companies:
+            self._lock_run(company, period_type)
             run = engine._open_run(company, periods, definitions.mapped("code"))
             for period in periods:
                 context = engine._make_context(company, period, run)
@@ -164,6 +176,8 @@ class CrmKpiSnapshot(models.Model):
                             snapshot_ids += self._store(
                                 definition, company, period, rows, is_final=period.date_end <= today
                             )
+                    except TRANSACTION_CONFLICTS:
+                        raise
                     except Exception as error:  # noqa: BLE001 -- isolate one KPI's failure
                         _logger.exception(
                             "KPI %s failed for %s, %s", definition.code, company.name, period.label
@@ -172,6 +186,18 @@ class CrmKpiSnapshot(models.Model):
             engine._close_run(run)
         self.invalidate_model()
         return self.browse(snapshot_ids), errors
+
+    @api.model
+    def _lock_run(self, company, period_type):
+        """Serialize the runs of one company and period type: a second
+        caller waits here until the first one's transaction ends, then
+        writes the same rows (its upsert of rows committed meanwhile raises
+        a serialization failure, which Odoo retries in a new transaction)."""
+        self.env.cr.execute(SQL(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            RUN_LOCK_KEY,
+            company.id * len(PERIOD_TYPES) + PERIOD_TYPES.index(period_type),
+        ))
 
     # ------------------------------------------------------------------
     # Scheduled action

@@ -1,6 +1,5 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 # Context key set while the ledger is being written, so that the nested
@@ -38,20 +37,23 @@ class CrmLead(models.Model):
         compute="_compute_kpi_cycle_days",
         help="Won opportunities: days from creation to the won date.",
     )
+    # Not stored: a stored flag would be recomputed on every write of a
+    # lead's UTM, stage, activities or state (Odoo's lead assignment and mass
+    # writes), and staleness changes with time alone. Both are evaluated by
+    # the same SQL condition as the engine's KPIs, for display and in search.
     kpi_is_marketing = fields.Boolean(
         string="Marketing-Sourced",
-        compute="_compute_kpi_is_marketing",
-        store=True,
+        compute="_compute_kpi_flags",
+        search="_search_kpi_is_marketing",
         help="Tagged with a UTM campaign, medium or source that the company "
         "counts as marketing (company settings).",
     )
     kpi_is_stale = fields.Boolean(
         string="Stale",
-        compute="_compute_kpi_is_stale",
-        store=True,
+        compute="_compute_kpi_flags",
+        search="_search_kpi_is_stale",
         help="Still open, with no planned activity and no stage change for "
-        "the company's stale delay (refreshed daily; the same rule as the "
-        "lead abandonment KPI).",
+        "the company's stale delay (the same rule as the lead abandonment KPI).",
     )
     kpi_is_first_deal = fields.Boolean(
         string="First Deal of the Customer",
@@ -96,37 +98,75 @@ class CrmLead(models.Model):
             else:
                 lead.kpi_cycle_days = 0.0
 
-    @api.depends(
-        "campaign_id",
-        "medium_id",
-        "source_id",
-        "company_id.kpi_marketing_campaigns",
-        "company_id.kpi_marketing_medium_ids",
-        "company_id.kpi_marketing_source_ids",
-    )
-    def _compute_kpi_is_marketing(self):
-        for lead in self:
-            company = lead._kpi_company()
-            lead.kpi_is_marketing = bool(
-                (company.kpi_marketing_campaigns and lead.campaign_id)
-                or (lead.medium_id and lead.medium_id in company.kpi_marketing_medium_ids)
-                or (lead.source_id and lead.source_id in company.kpi_marketing_source_ids)
-            )
+    @api.model
+    def _kpi_flag_condition(self, flag):
+        """SQL condition on ``l`` (crm_lead): the lead has the flag (``marketing``
+        or ``stale``) under the settings of the company it belongs to. One
+        branch per company; leads without a company follow the company that
+        counts them (the engine's rule)."""
+        engine = self.env["crm.kpi.engine"]
+        branches = []
+        for company in self.env["res.company"].sudo().search([], order="id"):
+            context = engine._record_context(company)
+            if flag == "marketing":
+                condition = engine._marketing_condition("l", context)
+            else:
+                condition = SQL("(l.active AND %s)", engine._lead_stale_condition(context))
+            branches.append(SQL(
+                "(%s AND %s)", engine._company_clause(SQL("l.company_id"), context), condition
+            ))
+        return SQL("(%s)", SQL(" OR ").join(branches)) if branches else SQL("FALSE")
+
+    def _kpi_flag_domain(self, flag, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        self.env["crm.lead"].flush_model()
+        self.env["mail.activity"].flush_model(["res_model", "res_id"])
+        condition = self._kpi_flag_condition(flag)
+        flagged = Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "%s IN (SELECT l.id FROM crm_lead l WHERE %s)",
+                SQL.identifier(alias, "id"),
+                condition,
+            ),
+            predicate=lambda lead: lead[f"kpi_is_{flag}"],
+        )
+        wanted = {bool(item) for item in value}
+        if operator == "not in":
+            wanted = {True, False} - wanted
+        if wanted == {True, False}:
+            return Domain.TRUE
+        if not wanted:
+            return Domain.FALSE
+        return flagged if True in wanted else ~flagged
+
+    def _search_kpi_is_marketing(self, operator, value):
+        return self._kpi_flag_domain("marketing", operator, value)
+
+    def _search_kpi_is_stale(self, operator, value):
+        return self._kpi_flag_domain("stale", operator, value)
 
     @api.depends(
-        "active", "won_status", "date_last_stage_update", "activity_ids", "company_id.kpi_stale_days"
+        "active", "won_status", "stage_id", "date_last_stage_update", "activity_ids",
+        "campaign_id", "medium_id", "source_id", "company_id",
+        "company_id.kpi_stale_days", "company_id.kpi_marketing_campaigns",
+        "company_id.kpi_marketing_medium_ids", "company_id.kpi_marketing_source_ids",
     )
-    def _compute_kpi_is_stale(self):
-        now = fields.Datetime.now()
+    def _compute_kpi_flags(self):
+        lead_ids = [lead_id for lead_id in self._origin.ids if lead_id]
+        flagged = {"marketing": set(), "stale": set()}
+        if lead_ids:
+            self.env["crm.lead"].flush_model()
+            self.env["mail.activity"].flush_model(["res_model", "res_id"])
+            for flag, ids in flagged.items():
+                ids.update(row[0] for row in self.env.execute_query(SQL(
+                    "SELECT l.id FROM crm_lead l WHERE l.id = ANY(%s) AND %s",
+                    lead_ids,
+                    self._kpi_flag_condition(flag),
+                )))
         for lead in self:
-            since = lead.date_last_stage_update or lead.create_date or now
-            stale_since = now - timedelta(days=lead._kpi_company().kpi_stale_days)
-            lead.kpi_is_stale = bool(
-                lead.active
-                and lead.won_status == "pending"
-                and since < stale_since
-                and not lead.activity_ids
-            )
+            lead.kpi_is_marketing = lead._origin.id in flagged["marketing"]
+            lead.kpi_is_stale = lead._origin.id in flagged["stale"]
 
     @api.depends("won_status", "partner_id", "date_closed")
     def _compute_kpi_is_first_deal(self):
@@ -176,26 +216,3 @@ class CrmLead(models.Model):
         stays = self.env["crm.kpi.stage.stay"]
         stays._close_stays(self, now)
         stays._open_stays(self, now)
-
-    @api.model
-    def _kpi_refresh_lead_flags(self, company):
-        """Refresh the stale and marketing flags of the company's leads with
-        one set-based UPDATE (called daily by the scheduled action: staleness
-        depends on time passing, and company settings may have changed)."""
-        self.env.flush_all()
-        engine = self.env["crm.kpi.engine"]
-        context = engine._record_context(company)
-        stale = SQL("(l.active AND %s)", engine._lead_stale_condition(context))
-        marketing = engine._marketing_condition("l", context)
-        self.env.cr.execute(SQL(
-            """
-            UPDATE crm_lead l SET kpi_is_stale = %(stale)s, kpi_is_marketing = %(marketing)s
-             WHERE %(company)s
-               AND (l.kpi_is_stale IS DISTINCT FROM %(stale)s
-                    OR l.kpi_is_marketing IS DISTINCT FROM %(marketing)s)
-            """,
-            stale=stale,
-            marketing=marketing,
-            company=engine._company_clause(SQL("l.company_id"), context),
-        ))
-        self.invalidate_model(["kpi_is_stale", "kpi_is_marketing"])

@@ -12,6 +12,9 @@ DEFAULT_MARKETING_MEDIUMS = (
 )
 DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
 
+# Settings that fall back to their default when a company has none.
+KPI_SETTINGS_WITH_DEFAULT = ("kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method")
+
 
 def _refs(env, xml_ids):
     records = [env.ref(xml_id, raise_if_not_found=False) for xml_id in xml_ids]
@@ -40,7 +43,8 @@ class ResCompany(models.Model):
         ],
         string="CLV Method",
         default="purchase",
-        required=True,
+        help="Empty on a company created before crm_kpi was loaded: the "
+        "purchase method applies.",
     )
     kpi_gross_margin = fields.Float(
         string="Gross Margin (%)",
@@ -79,6 +83,20 @@ class ResCompany(models.Model):
         "CHECK (kpi_gross_margin >= 0 AND kpi_gross_margin <= 100)",
         "The gross margin is a percentage between 0 and 100.",
     )
+
+    def _kpi_setting(self, name):
+        """The company's KPI setting ``name``, or its default when empty.
+
+        No KPI column of ``res.company`` is NOT NULL (Odoo and other add-ons
+        create companies with code that does not know crm_kpi, e.g. in their
+        own tests, while the column exists), so a company may hold no value:
+        the field's default applies then. Only settings whose empty value is
+        never meaningful fall back (a gross margin of 0 % is a real one)."""
+        self.ensure_one()
+        value = self[name]
+        if not value and name in KPI_SETTINGS_WITH_DEFAULT:
+            return self._fields[name].default(self)
+        return value
 
     @api.model
     def _kpi_set_marketing_defaults(self):

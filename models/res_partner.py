@@ -159,7 +159,7 @@ class ResPartner(models.Model):
         context = engine._record_context(company)
         inputs = engine._clv_company_inputs(context)
         customer_ids = set(customers.values())
-        if company.kpi_clv_method == "subscription":
+        if company._kpi_setting("kpi_clv_method") == "subscription":
             mrr = engine._customer_mrr(context, customer_ids)
             for partner in self:
                 value = metrics.clv_subscription(
@@ -172,7 +172,7 @@ class ResPartner(models.Model):
         trailing = engine._customer_trailing_revenue(context, customer_ids)
         for partner in self:
             revenue, purchases = trailing.get(customers.get(partner.id), (0.0, 0))
-            if company.kpi_clv_method == "purchase":
+            if company._kpi_setting("kpi_clv_method") == "purchase":
                 value = metrics.clv_purchase(
                     revenue=revenue, purchases=purchases, customers=1,
                     lifetime_years=inputs["lifetime"],
@@ -340,26 +340,22 @@ class ResPartner(models.Model):
     @api.model
     def _cron_refresh_kpi_fields(self, batch_size=1000):
         """Daily: refresh the stored KPI fields that depend on time passing or
-        on other models — customer facts of every commercial partner and the
-        stale / marketing flags of leads — company by company, in batches of
-        commercial partners, committing after each unit of work."""
+        on other models (the customer facts of every commercial partner),
+        company by company, in batches of commercial partners, committing
+        after each unit of work."""
         companies = self.env["res.company"].search([])
         customer_ids = [row[0] for row in self.env.execute_query(SQL(
             "SELECT id FROM res_partner WHERE id = commercial_partner_id ORDER BY id"
         ))]
         units = []
         for company in companies:
-            units.append((company, None))
             units.extend((company, chunk) for chunk in split_every(batch_size, customer_ids))
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(units))
         for company, chunk in units:
             try:
                 with self.env.cr.savepoint():
-                    if chunk is None:
-                        self.env["crm.lead"]._kpi_refresh_lead_flags(company)
-                    else:
-                        self.browse(chunk)._kpi_refresh_customer_fields(company)
+                    self.browse(chunk)._kpi_refresh_customer_fields(company)
             except Exception:  # noqa: BLE001 -- isolate one unit's failure
                 _logger.exception("KPI field refresh failed for %s", company.name)
             if cron._commit_progress(1) <= 0:

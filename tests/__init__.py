@@ -13,3 +13,4 @@ from . import test_goals
 from . import test_kpi_fields
 from . import test_xlsx
 from . import test_i18n
+from . import test_coexistence

@@ -308,18 +308,29 @@ class TestKpiFields(KpiCase):
         self._set_dates(leads, date_last_stage_update=dt(2026, 1, 1))
         self._set_dates(recent, date_last_stage_update=dt(2026, 3, 1))
         busy.activity_schedule("mail.mail_activity_data_todo", user_id=self.env.user.id)
-        self._refresh("2026-03-10 12:00:00")
-        # old: stale; busy: has an activity; recent: moved 9 days ago; lost: closed
-        self.assertEqual(leads.mapped("kpi_is_stale"), [True, False, False, False])
-        self.assertEqual(
-            self.env["crm.lead"].with_context(active_test=False).search(
-                [("id", "in", leads.ids), ("kpi_is_stale", "=", True)]
-            ),
-            old,
-        )
-        # planning an activity clears the flag at once (stored, depends)
-        old.activity_schedule("mail.mail_activity_data_todo", user_id=self.env.user.id)
-        self.assertFalse(old.kpi_is_stale)
+        with freeze_time("2026-03-10 12:00:00"):
+            leads.invalidate_recordset(["kpi_is_stale"])
+            # old: stale; busy: has an activity; recent: moved 9 days ago; lost: closed
+            self.assertEqual(leads.mapped("kpi_is_stale"), [True, False, False, False])
+            self.assertEqual(
+                self.env["crm.lead"].with_context(active_test=False).search(
+                    [("id", "in", leads.ids), ("kpi_is_stale", "=", True)]
+                ),
+                old,
+            )
+            self.assertEqual(
+                self.env["crm.lead"].with_context(active_test=False).search(
+                    [("id", "in", leads.ids), ("kpi_is_stale", "!=", True)]
+                ),
+                busy | recent | lost,
+            )
+            # planning an activity clears the flag at once, without a refresh
+            old.activity_schedule("mail.mail_activity_data_todo", user_id=self.env.user.id)
+            self.assertFalse(old.kpi_is_stale)
+        # a month later, "recent" (no stage change since 03-01) is stale too
+        with freeze_time("2026-04-10 12:00:00"):
+            leads.invalidate_recordset(["kpi_is_stale"])
+            self.assertEqual(leads.mapped("kpi_is_stale"), [False, False, True, False])
 
     # ------------------------------------------------------------------
     # Subscriptions
