@@ -18,6 +18,12 @@ where ODOO_COMMAND is the python + odoo-bin + addons path to use.
    benchmark run and that the engine and the hand-written SQL give the
    same win rate, churn and CAC.
 
+5. With ``--odoo-suites``: Odoo's own test suites of crm, sale_crm,
+   subscription_oca and survey, run by ``tools/odoo_suites.py`` (at_install
+   and post_install tests once the whole registry is loaded) on a database
+   with crm_kpi's dependencies and sale_crm installed, once without crm_kpi
+   and once with it. A test that fails only with crm_kpi fails the run.
+
 Each database is named uniquely and dropped afterwards (``--keep-db`` keeps
 them for inspection). The exit status is non-zero when anything failed.
 """
@@ -179,9 +185,65 @@ def run_bench_smoke(odoo_cmd, tally, db, logdir, empty_db=None):
     tally.add(passed=int(ok), failed=int(not ok))
 
 
+SUITE_MODULES = ("crm", "sale_crm", "subscription_oca", "survey")
+SUITE_BASE = ("crm", "sale_crm", "sale_management", "subscription_oca", "survey", "report_xlsx")
+SUITE_FAILURE_RE = re.compile(r" ERROR \S+ (\S+): (?:FAIL|ERROR): (?:Subtest )?(\S+)")
+
+
+def run_suites_once(odoo_cmd, db, logdir, with_kpi):
+    """Install the base modules (and crm_kpi), run the suites; return
+    (set of failing tests, number of tests, seconds) or None on a crash."""
+    started = time.monotonic()
+    modules = ",".join((*SUITE_BASE, "crm_kpi") if with_kpi else SUITE_BASE)
+    install = [*odoo_cmd, "-d", db, "-i", modules, "--with-demo", "--stop-after-init",
+               "--max-cron-threads=0", f"--http-port={free_port()}", "--log-level=warn",
+               f"--logfile={logdir / (db + '.install.log')}"]
+    if subprocess.call(install, stdin=subprocess.DEVNULL):
+        print(f"installing {modules} in {db} failed", flush=True)
+        return None
+    log_path = logdir / f"{db}.log"
+    python, odoo_bin, *options = odoo_cmd
+    tags = ",".join(f"/{module}" for module in SUITE_MODULES)
+    cmd = [python, str(ROOT / "tools" / "odoo_suites.py"), odoo_bin, *options, "-d", db,
+           "--test-enable", f"--test-tags={tags}", "--stop-after-init", "--max-cron-threads=0",
+           f"--http-port={free_port()}", "--log-level=test", f"--logfile={log_path}"]
+    subprocess.call(cmd, stdin=subprocess.DEVNULL)
+    lines = Path(log_path).read_text(errors="replace").splitlines() if log_path.exists() else []
+    match = next((m for line in reversed(lines) if (m := RESULT_RE.search(line))), None)
+    run = int(match.group(3)) if match else 0
+    if not match and not any("post-tests in" in line for line in lines):
+        print(f"the suites did not report on {db}", flush=True)
+        return None
+    failures = {f"{m.group(1)}:{m.group(2)}" for line in lines if (m := SUITE_FAILURE_RE.search(line))}
+    return failures, run, time.monotonic() - started
+
+
+def run_odoo_suites(odoo_cmd, tally, stamp, logdir, databases):
+    section("Odoo's own suites with and without crm_kpi (" + ", ".join(SUITE_MODULES) + ")")
+    results = {}
+    for with_kpi in (False, True):
+        databases.append(f"crm_kpi_suites_{'with' if with_kpi else 'without'}_{stamp}")
+        results[with_kpi] = run_suites_once(odoo_cmd, databases[-1], logdir, with_kpi)
+        if results[with_kpi]:
+            failures, run, seconds = results[with_kpi]
+            print(f"{'with' if with_kpi else 'without'} crm_kpi: {run} tests, "
+                  f"{len(failures)} failing, {seconds:.0f} s", flush=True)
+    if not results[False] or not results[True]:
+        tally.add(failed=1)
+        return
+    only_with = sorted(results[True][0] - results[False][0])
+    for test in only_with:
+        print(f"  fails only with crm_kpi: {test}")
+    ok = not only_with and results[True][1] >= results[False][1]
+    if results[True][1] < results[False][1]:
+        print("  fewer tests ran with crm_kpi", flush=True)
+    print("Odoo's own suites:", "ok" if ok else "FAILED", flush=True)
+    tally.add(passed=int(ok), failed=int(not ok))
+
+
 def main():
     if "--" not in sys.argv:
-        sys.exit("usage: run_tests.py [--engine-only] [--keep-db] [--tags TAGS] -- ODOO_COMMAND...")
+        sys.exit("usage: run_tests.py [--engine-only] [--keep-db] [--tags TAGS] [--odoo-suites] -- ODOO_COMMAND...")
     split = sys.argv.index("--")
     odoo_cmd = sys.argv[split + 1:]
     parser = argparse.ArgumentParser()
@@ -191,6 +253,9 @@ def main():
     parser.add_argument("--tags", default="/crm_kpi", help="Odoo --test-tags (default /crm_kpi)")
     parser.add_argument("--skip-bench", action="store_true", help="no benchmark smoke run")
     parser.add_argument("--skip-i18n", action="store_true", help="no translation check")
+    parser.add_argument("--odoo-suites", action="store_true",
+                        help="also run Odoo's own suites of crm, sale_crm, subscription_oca and "
+                        "survey with and without crm_kpi and compare")
     args = parser.parse_args(sys.argv[1:split])
 
     started = time.monotonic()
@@ -213,6 +278,8 @@ def main():
             if not args.skip_bench:
                 databases.append(f"crm_kpi_test_bench_{stamp}")
                 run_bench_smoke(odoo_cmd, tally, databases[-1], logdir, empty_db)
+            if args.odoo_suites:
+                run_odoo_suites(odoo_cmd, tally, stamp, logdir, databases)
         finally:
             for db in databases:
                 if args.keep_db:
