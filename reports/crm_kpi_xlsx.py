@@ -369,6 +369,14 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         worksheet.set_footer("&L&A&R&P / &N")
         return worksheet
 
+    @staticmethod
+    def _write_strings(worksheet, row, col, values, cell_format):
+        """Write ``values`` on one row as text, never as formulas or numbers:
+        names, descriptions and labels are what users typed (a KPI renamed
+        ``=HYPERLINK(...)`` stays that text in every user's export)."""
+        for offset, value in enumerate(values):
+            worksheet.write_string(row, col + offset, value or "", cell_format)
+
     def _write_titles(self, worksheet, formats, title, subtitle):
         worksheet.write_string(0, 0, title, formats.title)
         worksheet.write_string(1, 0, subtitle, formats.subtitle)
@@ -403,7 +411,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         headers = [_("KPI"), _("Code"), _("Unit")]
         headers += [period.label for period in columns]
         headers += [label for _period, label in delta_columns]
-        worksheet.write_row(HEADER_ROW, 0, headers, formats.header)
+        self._write_strings(worksheet, HEADER_ROW, 0, headers, formats.header)
 
         unit_labels = self._selection_labels("crm.kpi.definition", "unit")
         row = HEADER_ROW
@@ -490,7 +498,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         self._write_titles(
             worksheet, formats, _("%(company)s: trends", company=pack.company.name), pack.description
         )
-        worksheet.write_row(HEADER_ROW, 0, [_("KPI")] + [p.label for p in pack.columns], formats.header)
+        self._write_strings(worksheet, HEADER_ROW, 0, [_("KPI")] + [p.label for p in pack.columns], formats.header)
         row = HEADER_ROW
         charts = []
         for definition in definitions:
@@ -586,7 +594,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 currency=currency.name,
             ),
         )
-        worksheet.write_row(HEADER_ROW, 0, [_("Movement")] + [p.label for p in columns], formats.header)
+        self._write_strings(worksheet, HEADER_ROW, 0, [_("Movement")] + [p.label for p in columns], formats.header)
         money = formats.value(formats.currency_format, "none")
         row = HEADER_ROW
         type_labels = self._selection_labels("crm.kpi.subscription.movement", "movement_type")
@@ -641,7 +649,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         self._write_titles(
             worksheet, formats, _("%(company)s: goals", company=pack.company.name), pack.description
         )
-        worksheet.write_row(HEADER_ROW, 0, [descriptions[name]["string"] for name in columns], formats.header)
+        self._write_strings(worksheet, HEADER_ROW, 0, [descriptions[name]["string"] for name in columns], formats.header)
         row = HEADER_ROW
         for goal in goals:
             row += 1
@@ -691,7 +699,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         for col, width in enumerate((22, 38, 16, 80, 12, 20, 20, 14, 14)):
             worksheet.set_column(col, col, width)
         self._write_titles(worksheet, formats, _("KPI definitions"), pack.description)
-        worksheet.write_row(
+        self._write_strings(worksheet, 
             HEADER_ROW,
             0,
             [
@@ -713,7 +721,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             unit = labels["unit"].get(definition.unit, "")
             if definition.unit == "currency":
                 unit = pack.company.currency_id.name
-            worksheet.write_row(
+            self._write_strings(worksheet, 
                 row,
                 0,
                 [

