@@ -31,6 +31,9 @@ TRANSACTION_CONFLICTS = (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError)
 # period type (the second key); any constant unlikely to be used by others.
 RUN_LOCK_KEY = 0x4B5049  # "KPI"
 
+# System parameter holding the refresh run in progress ("<day>|<start>").
+REFRESH_RUN_PARAM = "crm_kpi.refresh_run"
+
 DIMENSION_SELECTION = [
     ("company", "Company"),
     ("team", "Sales Team"),
@@ -207,25 +210,21 @@ class CrmKpiSnapshot(models.Model):
         """Refresh the open period of every type for every company, and
         close (recompute as final) the periods that ended since the last run.
 
-        One unit of work is one company and one period; progress is
-        committed after each unit, so a long run resumes where it stopped.
+        One unit of work is one company and one period, written and committed
+        as a whole (a crash rolls back the unit in progress, never half of
+        it). A run that stops before its end (time budget of the scheduled
+        action, crash, restart) is resumed by the next call of the same day:
+        the units whose company rows were computed since the run started are
+        not computed again.
         """
         today = fields.Date.context_today(self)
-        closed = {
-            (company.id, period_type, date_start)
-            for company, period_type, date_start in self._read_group(
-                [("is_final", "=", True), ("dimension", "=", "company")],
-                ["company_id", "period_type", "date_start:day"],
-            )
-        }
-        units = []
-        for company in self.env["res.company"].search([]):
-            for period_type in PERIOD_TYPES:
-                current = period_of(period_type, today)
-                previous = current.previous()
-                if (company.id, period_type, previous.date_start) not in closed:
-                    units.append((company, previous))
-                units.append((company, current))
+        started_at = self._refresh_run_start(today)
+        done = self._refresh_units_done(started_at)
+        units = [
+            (company, period)
+            for company, period in self._refresh_units(today)
+            if (company.id, period.period_type, period.date_start) not in done
+        ]
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(units))
         for company, period in units:
@@ -237,7 +236,58 @@ class CrmKpiSnapshot(models.Model):
                     "KPI refresh of %s, %s: %d KPI(s) failed", company.name, period.label, len(errors)
                 )
             if cron._commit_progress(1) <= 0:
-                break
+                return
+        self.env["ir.config_parameter"].sudo().set_param(REFRESH_RUN_PARAM, False)
+        cron._commit_progress()
+
+    @api.model
+    def _refresh_units(self, today):
+        """The (company, period) units of a refresh on ``today``: the current
+        period of every type, preceded by the previous one until it is final."""
+        closed = {
+            (company.id, period_type, date_start)
+            for company, period_type, date_start in self.sudo()._read_group(
+                [("is_final", "=", True), ("dimension", "=", "company")],
+                ["company_id", "period_type", "date_start:day"],
+            )
+        }
+        units = []
+        for company in self.env["res.company"].sudo().search([]):
+            for period_type in PERIOD_TYPES:
+                current = period_of(period_type, today)
+                previous = current.previous()
+                if (company.id, period_type, previous.date_start) not in closed:
+                    units.append((company, previous))
+                units.append((company, current))
+        return units
+
+    @api.model
+    def _refresh_run_start(self, today):
+        """When the refresh run of ``today`` started: the one left unfinished
+        earlier today, or a new one starting now (kept in a system parameter
+        until the run ends; an unfinished run of an earlier day is dropped)."""
+        params = self.env["ir.config_parameter"].sudo()
+        day, _sep, started = (params.get_param(REFRESH_RUN_PARAM) or "").partition("|")
+        if day == fields.Date.to_string(today) and started:
+            return fields.Datetime.to_datetime(started)
+        started_at = fields.Datetime.now()
+        params.set_param(
+            REFRESH_RUN_PARAM,
+            f"{fields.Date.to_string(today)}|{fields.Datetime.to_string(started_at)}",
+        )
+        return started_at
+
+    @api.model
+    def _refresh_units_done(self, started_at):
+        """The units (company id, period type, first day) whose company rows
+        were computed at or after ``started_at``."""
+        return {
+            (company.id, period_type, date_start)
+            for company, period_type, date_start in self.sudo()._read_group(
+                [("computed_at", ">=", started_at), ("dimension", "=", "company")],
+                ["company_id", "period_type", "date_start:day"],
+            )
+        }
 
     @api.model
     def _demo_compute_history(self, months=24):
