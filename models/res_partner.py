@@ -6,6 +6,7 @@ from odoo.tools import SQL, split_every
 
 from ..engine import metrics
 from .crm_kpi_feedback import NPS_CATEGORIES
+from .crm_kpi_snapshot import TRANSACTION_CONFLICTS
 
 _logger = logging.getLogger(__name__)
 
@@ -356,6 +357,8 @@ class ResPartner(models.Model):
             try:
                 with self.env.cr.savepoint():
                     self.browse(chunk)._kpi_refresh_customer_fields(company)
+            except TRANSACTION_CONFLICTS:
+                raise
             except Exception:  # noqa: BLE001 -- isolate one unit's failure
                 _logger.exception("KPI field refresh failed for %s", company.name)
             if cron._commit_progress(1) <= 0:
