@@ -33,21 +33,35 @@ def win_rate(env, company, period):
             "value": 100.0 * won / closed if closed else None}
 
 
-# Purchases (orders, posted invoices, subscription starts and reactivations)
-# and subscription intervals of one company: shared by churn and CAC.
+# Purchase events of one company, shared by churn and CAC: ``p`` a purchase
+# (first purchase), ``o`` a one-off purchase (keeps a customer active for the
+# activity window). One-off: confirmed orders that no subscription generated
+# or started, posted invoices of no order and no subscription; purchases
+# also: orders that started a subscription, subscription starts not created
+# by a confirmed order. Plus the subscription intervals (in progress).
 _EVENTS = """
     ev AS (
         SELECT p.commercial_partner_id AS c,
-               ((so.date_order AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS d
+               ((so.date_order AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS d,
+               TRUE AS p,
+               NOT EXISTS (SELECT 1 FROM sale_subscription s WHERE s.sale_order_id = so.id) AS o
           FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
          WHERE so.state = 'sale' AND so.company_id = %(company)s
+           AND so.order_subscription_id IS NULL
         UNION ALL
-        SELECT commercial_partner_id, invoice_date FROM account_move
-         WHERE move_type = 'out_invoice' AND state = 'posted' AND invoice_date IS NOT NULL
-           AND company_id = %(company)s
+        SELECT am.commercial_partner_id, am.invoice_date, TRUE, TRUE FROM account_move am
+         WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
+           AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
+           AND am.subscription_id IS NULL
+           AND am.id NOT IN (SELECT l.move_id FROM account_move_line l
+                               JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id)
         UNION ALL
-        SELECT partner_id, date FROM crm_kpi_subscription_movement
-         WHERE movement_type IN ('start', 'reactivation') AND company_id = %(company)s
+        SELECT m.partner_id, m.date, TRUE, FALSE
+          FROM crm_kpi_subscription_movement m
+          JOIN sale_subscription s ON s.id = m.subscription_id
+         WHERE m.movement_type = 'start' AND m.company_id = %(company)s
+           AND NOT EXISTS (SELECT 1 FROM sale_order so
+                            WHERE so.id = s.sale_order_id AND so.state = 'sale')
     ),
     iv AS (
         SELECT c, df, dt FROM (
@@ -71,7 +85,7 @@ def churn(env, company, period):
         flags AS (
             SELECT c, bool_or(d >= %(ws)s AND d < %(ds)s) AS s,
                       bool_or(d >= %(we)s AND d < %(de)s) AS e
-              FROM ev WHERE d >= %(ws)s AND d < %(de)s GROUP BY c
+              FROM ev WHERE o AND d >= %(ws)s AND d < %(de)s GROUP BY c
             UNION ALL
             SELECT c, bool_or(df < %(ds)s AND (dt IS NULL OR dt >= %(ds)s)),
                       bool_or(df < %(de)s AND (dt IS NULL OR dt >= %(de)s))
@@ -111,7 +125,7 @@ def cac(env, company, period):
                JOIN rate own ON own.currency_id = %(company_currency)s
               WHERE cost.company_id = %(company)s AND cost.category = 'acquisition'
                 AND cost.date >= %(ds)s AND cost.date < %(de)s),
-            (SELECT COUNT(*) FROM (SELECT c, MIN(d) AS f FROM ev GROUP BY c) first
+            (SELECT COUNT(*) FROM (SELECT c, MIN(d) AS f FROM ev WHERE p GROUP BY c) first
               WHERE f >= %(ds)s AND f < %(de)s)
         """,
         {"tz": tz, "company": company.id, "ds": period.date_start, "de": period.date_end,

@@ -465,41 +465,84 @@ class CrmKpiEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _purchase_events_sql(self, context):
-        """SQL of one row per purchase: ``customer_id`` (commercial partner),
-        ``day`` (company-local date), ``currency_id``, ``amount`` (untaxed, in
-        the document currency; 0 for invoices, whose revenue is already in
-        their order), ``team_id`` (the document's sales team) and ``kind``
-        (``order``, ``invoice``, ``start`` or ``reactivation``).
+        """SQL of one row per customer event that carries a purchase or
+        revenue: ``customer_id`` (commercial partner), ``day`` (company-local
+        date), ``currency_id``, ``amount`` (untaxed, in the document
+        currency), ``team_id`` (the document's sales team), ``kind``,
+        ``is_purchase`` (a purchase: first purchase, upsell, CLV frequency)
+        and ``is_one_off`` (a one-off purchase: it keeps the customer active
+        for the activity window).
 
-        Purchases are confirmed sale orders (order date), posted customer
-        invoices (invoice date) and subscription starts and reactivations
-        (from the movement ledger: ``date_start`` itself is reset by a
-        reactivation). A subscription created by a sale order brings its
-        revenue through its order only, so revenue is never doubled.
+        =====================  ========  ========  ================================
+        kind                   purchase  one-off   amount
+        =====================  ========  ========  ================================
+        ``order``              yes       yes       the order's untaxed amount
+        ``subscription_order`` yes       no        the order's untaxed amount
+        ``invoice``            yes       yes       the invoice's untaxed amount
+        ``start``              yes       no        the subscription's recurring
+                                                   price (0 if its order counts)
+        ``reactivation``       no        no        0
+        ``refund``             no        no        minus the credit note's
+        =====================  ========  ========  ================================
+
+        - ``order``: a confirmed sale order that no subscription generated
+          and that started no subscription; ``subscription_order``: one whose
+          recurring lines started a subscription (that subscription's
+          purchase, which its in-progress interval keeps active, not the
+          window). Orders a subscription generates are not events.
+        - ``invoice``: a posted customer invoice of no order (no line linked
+          to an order line) and no subscription. Invoices of orders are the
+          same purchase as their order, recurring invoices of subscriptions
+          no purchase: neither is an event.
+        - ``start`` / ``reactivation``: from the movement ledger
+          (``date_start`` itself is reset by a reactivation). The start of a
+          subscription created by a confirmed order is not an event: its
+          order is.
+        - ``refund``: a posted credit note of no subscription and of no
+          order a subscription generated, in the period it is posted.
         """
         if "events" in context.run:
             return SQL("SELECT * FROM %s", SQL.identifier(context.run["events"]))
         return SQL(
             """
             SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
-                   so.currency_id, so.amount_untaxed AS amount, so.team_id, 'order' AS kind
+                   so.currency_id, so.amount_untaxed AS amount, so.team_id,
+                   CASE WHEN started.sale_order_id IS NULL THEN 'order'
+                        ELSE 'subscription_order' END AS kind,
+                   TRUE AS is_purchase, started.sale_order_id IS NULL AS is_one_off
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
-             WHERE so.state = 'sale' AND %(so_company)s
+              LEFT JOIN (SELECT DISTINCT sale_order_id FROM sale_subscription
+                          WHERE sale_order_id IS NOT NULL) started
+                     ON started.sale_order_id = so.id
+             WHERE so.state = 'sale' AND so.order_subscription_id IS NULL AND %(so_company)s
             UNION ALL
-            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id, 0.0, am.team_id,
-                   'invoice'
+            SELECT am.commercial_partner_id, am.invoice_date, am.currency_id,
+                   CASE WHEN am.move_type = 'out_refund' THEN -am.amount_untaxed
+                        ELSE am.amount_untaxed END,
+                   am.team_id,
+                   CASE WHEN am.move_type = 'out_refund' THEN 'refund' ELSE 'invoice' END,
+                   am.move_type = 'out_invoice', am.move_type = 'out_invoice'
               FROM account_move am
-             WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
+             WHERE am.move_type IN ('out_invoice', 'out_refund') AND am.state = 'posted'
                AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
+               AND am.subscription_id IS NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM account_move_line aml
+                     JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = aml.id
+                     JOIN sale_order_line sol ON sol.id = rel.order_line_id
+                     JOIN sale_order so ON so.id = sol.order_id
+                    WHERE aml.move_id = am.id
+                      AND (am.move_type = 'out_invoice' OR so.order_subscription_id IS NOT NULL))
             UNION ALL
             SELECT m.partner_id, m.date, m.currency_id,
-                   CASE WHEN m.movement_type = 'start' AND s.sale_order_id IS NULL
-                        THEN s.recurring_total ELSE 0.0 END,
-                   m.team_id, m.movement_type
+                   CASE WHEN m.movement_type = 'start' THEN s.recurring_total ELSE 0.0 END,
+                   m.team_id, m.movement_type, m.movement_type = 'start', FALSE
               FROM crm_kpi_subscription_movement m
               JOIN sale_subscription s ON s.id = m.subscription_id
+              LEFT JOIN sale_order origin ON origin.id = s.sale_order_id
              WHERE m.movement_type IN ('start', 'reactivation') AND m.company_id = %(company)s
+               AND (m.movement_type = 'reactivation' OR origin.state IS DISTINCT FROM 'sale')
             """,
             so_day=self._local_date(SQL("so.date_order"), context),
             so_company=SQL("so.company_id = %s", context.company.id),
@@ -537,6 +580,7 @@ class CrmKpiEngine(models.AbstractModel):
             """
             SELECT DISTINCT ON (customer_id) customer_id, day AS first_day, team_id
               FROM (%s) e
+             WHERE e.is_purchase
              ORDER BY customer_id, day, team_id IS NULL, team_id
             """,
             events,
@@ -563,11 +607,13 @@ class CrmKpiEngine(models.AbstractModel):
     def _active_customers_sql(self, context, day):
         """SQL of the customers active at the start of ``day``: a
         subscription in progress at that moment (started before it and not
-        closed before it), or a purchase in the activity window before it."""
+        closed before it), or a one-off purchase in the activity window
+        before it."""
         window_start = day - timedelta(days=context.company._kpi_setting("kpi_activity_window_days"))
         return SQL(
             """
-            SELECT customer_id FROM kpi_events WHERE day >= %(window_start)s AND day < %(day)s
+            SELECT customer_id FROM kpi_events
+             WHERE is_one_off AND day >= %(window_start)s AND day < %(day)s
             UNION
             SELECT customer_id FROM kpi_sub_intervals
              WHERE date_from < %(day)s AND (date_to IS NULL OR date_to >= %(day)s)
@@ -592,7 +638,7 @@ class CrmKpiEngine(models.AbstractModel):
             kpi_active_end AS (%(active_end)s),
             kpi_bought AS (
                 SELECT DISTINCT customer_id FROM kpi_events
-                 WHERE day >= %(date_from)s AND day < %(date_to)s
+                 WHERE is_purchase AND day >= %(date_from)s AND day < %(date_to)s
             ),
             kpi_upgraded AS (
                 SELECT DISTINCT m.partner_id AS customer_id FROM crm_kpi_subscription_movement m
@@ -1569,17 +1615,19 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _trailing_purchases(self, definition, context):
-        """Revenue (company currency), purchases and distinct customers of
-        the window. Purchases are orders and subscription starts; invoices
-        and reactivations are activity, not purchases."""
-        purchases_where = SQL(
-            "FROM (%s) ev WHERE ev.day >= %s AND ev.day < %s AND ev.kind IN ('order', 'start')",
+        """Revenue (company currency), purchases and distinct purchasing
+        customers of the window. Revenue is that of every event (credit
+        notes deducted); purchases are the events that are one (see
+        :meth:`_purchase_events_sql`): not reactivations, recurring
+        documents of subscriptions or invoices of orders."""
+        events_where = SQL(
+            "FROM (%s) ev WHERE ev.day >= %s AND ev.day < %s",
             self._purchase_events_sql(context),
             context.date_from,
             context.date_to,
         )
         revenue = self._in_company_currency(
-            self._grouped(definition, {}, {"revenue": SQL("SUM(ev.amount)")}, purchases_where,
+            self._grouped(definition, {}, {"revenue": SQL("SUM(ev.amount)")}, events_where,
                           currency=SQL("ev.currency_id")),
             ["revenue"],
             context,
@@ -1587,8 +1635,11 @@ class CrmKpiEngine(models.AbstractModel):
         counts = self._grouped(
             definition,
             {},
-            {"purchases": SQL("COUNT(*)"), "customers": SQL("COUNT(DISTINCT ev.customer_id)")},
-            purchases_where,
+            {
+                "purchases": SQL("COUNT(*) FILTER (WHERE ev.is_purchase)"),
+                "customers": SQL("COUNT(DISTINCT ev.customer_id) FILTER (WHERE ev.is_purchase)"),
+            },
+            events_where,
         )
         return self._merge(revenue, counts)[0]
 
@@ -1604,7 +1655,8 @@ class CrmKpiEngine(models.AbstractModel):
             kpi_active_end AS (%(active_end)s),
             kpi_span AS (
                 SELECT customer_id, MIN(day) AS first_day, MAX(day) AS last_day FROM (
-                    SELECT customer_id, day FROM kpi_events WHERE day < %(date_to)s
+                    SELECT customer_id, day FROM kpi_events
+                     WHERE kind <> 'refund' AND day < %(date_to)s
                     UNION ALL
                     SELECT customer_id, date_to FROM kpi_sub_intervals
                      WHERE date_to IS NOT NULL AND date_to < %(date_to)s
@@ -1723,13 +1775,14 @@ class CrmKpiEngine(models.AbstractModel):
     def _customer_record_facts_sql(self, context, customer_ids):
         """SQL of one row per customer among ``customer_ids`` (commercial
         partners) with a purchase before the end of the window:
-        ``customer_id``, ``first_day`` and ``last_day`` (first and last
-        purchase), ``purchases`` (orders and subscription starts),
-        ``revenue`` (company currency at the window's last day),
+        ``customer_id``, ``first_day`` and ``last_day`` (first purchase, last
+        purchase or reactivation), ``purchases`` (see :meth:`_purchase_events_sql`),
+        ``revenue`` (company currency at the window's last day, credit
+        notes deducted),
         ``is_active`` (active at the end of the window) and, for inactive
         ones, ``churn_date``: the first day they were no longer active (the
-        day after their last purchase left the activity window, or after
-        their last subscription close, whichever is later)."""
+        day after their last one-off purchase left the activity window, or
+        after their last subscription close, whichever is later)."""
         return SQL(
             """
             WITH kpi_events AS (
@@ -1746,18 +1799,21 @@ class CrmKpiEngine(models.AbstractModel):
                 SELECT customer_id, MAX(date_to) AS last_close FROM kpi_sub_intervals
                  WHERE date_to < %(day)s GROUP BY customer_id
             )
-            SELECT ev.customer_id, MIN(ev.day) AS first_day, MAX(ev.day) AS last_day,
-                   COUNT(*) FILTER (WHERE ev.kind IN ('order', 'start')) AS purchases,
+            SELECT ev.customer_id, MIN(ev.day) FILTER (WHERE ev.is_purchase) AS first_day,
+                   MAX(ev.day) FILTER (WHERE ev.kind <> 'refund') AS last_day,
+                   COUNT(*) FILTER (WHERE ev.is_purchase) AS purchases,
                    COALESCE(SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)), 0.0) AS revenue,
                    (a.customer_id IS NOT NULL) AS is_active,
                    CASE WHEN a.customer_id IS NULL
-                        THEN GREATEST(MAX(ev.day) + %(window)s + 1, MAX(c.last_close) + 1)
+                        THEN GREATEST(MAX(ev.day) FILTER (WHERE ev.is_one_off) + %(window)s + 1,
+                                      MAX(c.last_close) + 1)
                    END AS churn_date
               FROM kpi_events ev
               LEFT JOIN kpi_rates r ON r.currency_id = ev.currency_id
               LEFT JOIN kpi_active a ON a.customer_id = ev.customer_id
               LEFT JOIN kpi_closes c ON c.customer_id = ev.customer_id
              GROUP BY ev.customer_id, a.customer_id
+            HAVING bool_or(ev.is_purchase)
             """,
             events=self._purchase_events_sql(context),
             intervals=self._subscription_intervals_sql(context),
@@ -1776,10 +1832,11 @@ class CrmKpiEngine(models.AbstractModel):
         year = self._trailing(context, relativedelta(years=1))
         rows = self.env.execute_query(SQL(
             """
-            SELECT ev.customer_id, SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)), COUNT(*)
+            SELECT ev.customer_id, SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)),
+                   COUNT(*) FILTER (WHERE ev.is_purchase)
               FROM (%(events)s) ev
               LEFT JOIN (%(rates)s) r ON r.currency_id = ev.currency_id
-             WHERE ev.customer_id = ANY(%(ids)s) AND ev.kind IN ('order', 'start')
+             WHERE ev.customer_id = ANY(%(ids)s)
                AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
              GROUP BY ev.customer_id
             """,
