@@ -37,13 +37,11 @@ class ResPartner(models.Model):
 
     # Stored per company (company-dependent), refreshed by the daily
     # scheduled action: they depend on time passing and on other models.
-    # Not copied: a duplicated contact has bought nothing yet.
     kpi_customer_since = fields.Date(
         string="Customer Since",
         company_dependent=True,
         index=False,
         readonly=True,
-        copy=False,
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Date of the first purchase (confirmed order, posted invoice or "
         "subscription start) of the commercial entity, in this company.",
@@ -53,7 +51,6 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
-        copy=False,
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_customer_status = fields.Selection(
@@ -62,7 +59,6 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
-        copy=False,
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Prospect: never bought. Active: a subscription in progress or a "
         "purchase within the company's activity window. Churned: a former "
@@ -73,7 +69,6 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
-        copy=False,
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="First day the churned customer was no longer active.",
     )
@@ -82,7 +77,6 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
-        copy=False,
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         digits=(16, 2),
         help="Untaxed confirmed orders and subscription starts not created by "
@@ -93,7 +87,6 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
-        copy=False,
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Confirmed orders and subscription starts.",
     )

@@ -166,20 +166,6 @@ class TestFieldRights(KpiCase):
         self.assertIn("action_kpi_view_movements", self._arch("res.partner", self.kpi_user))
         self.assertEqual(self.customer.with_user(self.kpi_user).kpi_movement_count, 2)
 
-    def test_duplicated_partner_copies_no_kpi_facts(self):
-        editor = new_test_user(
-            self.env, "fr_contact_editor", groups="base.group_user,base.group_partner_manager",
-            company_id=self.company.id, company_ids=[self.company.id],
-        )
-        copy = self.customer.with_user(editor).copy()
-        copy = copy.sudo().with_company(self.company)
-        self.assertEqual(copy.name, "FR Customer (copy)")
-        self.assertEqual(
-            (copy.kpi_customer_status, copy.kpi_lifetime_revenue, copy.kpi_purchase_count,
-             copy.kpi_customer_since),
-            ("prospect", 0.0, 0, False),
-        )
-
     # ------------------------------------------------------------------
     # Subscription KPI fields
     # ------------------------------------------------------------------
