@@ -19,6 +19,7 @@
         "security/crm_kpi_groups.xml",
         "security/ir.model.access.csv",
         "security/crm_kpi_security.xml",
+        "security/crm_kpi_ledger_security.xml",
         "data/crm_kpi_definition_data.xml",
         "data/res_company_data.xml",
         "views/crm_kpi_definition_views.xml",

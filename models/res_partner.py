@@ -31,6 +31,11 @@ CUSTOMER_FACT_COLUMNS = {
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # Commercial figures: the kpi_* fields are readable (and searchable) by
+    # KPI Users and salespeople only (the movement count by KPI Users, like
+    # the ledger it counts), so the partner form still opens for any internal
+    # user; the engine and the crons read them in SQL or as superuser.
+
     # Stored per company (company-dependent), refreshed by the daily
     # scheduled action: they depend on time passing and on other models.
     kpi_customer_since = fields.Date(
@@ -38,11 +43,16 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Date of the first purchase (confirmed order, posted invoice or "
         "subscription start) of the commercial entity, in this company.",
     )
     kpi_last_purchase = fields.Date(
-        string="Last Purchase", company_dependent=True, index=False, readonly=True
+        string="Last Purchase",
+        company_dependent=True,
+        index=False,
+        readonly=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_customer_status = fields.Selection(
         CUSTOMER_STATUSES,
@@ -50,6 +60,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Prospect: never bought. Active: a subscription in progress or a "
         "purchase within the company's activity window. Churned: a former "
         "customer who is no longer active. Refreshed daily.",
@@ -59,6 +70,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="First day the churned customer was no longer active.",
     )
     kpi_lifetime_revenue = fields.Float(
@@ -66,6 +78,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         digits=(16, 2),
         help="Untaxed confirmed orders and subscription starts not created by "
         "an order, in the company currency at today's rate. Refreshed daily.",
@@ -75,16 +88,21 @@ class ResPartner(models.Model):
         company_dependent=True,
         index=False,
         readonly=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Confirmed orders and subscription starts.",
     )
     # Computed on the fly, in batch, for the current company.
     kpi_currency_id = fields.Many2one(
-        "res.currency", string="KPI Currency", compute="_compute_kpi_currency_id"
+        "res.currency",
+        string="KPI Currency",
+        compute="_compute_kpi_currency_id",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_mrr = fields.Monetary(
         string="Current MRR",
         currency_field="kpi_currency_id",
         compute="_compute_kpi_mrr",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Monthly recurring revenue of the subscriptions in progress, in "
         "the company currency.",
     )
@@ -92,31 +110,52 @@ class ResPartner(models.Model):
         string="Lifetime Value",
         currency_field="kpi_currency_id",
         compute="_compute_kpi_clv",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="The company's CLV method applied to this customer's last 12 "
         "months (revenue, purchases, MRR), with the company-wide lifetime, "
         "CAC and churn rate.",
     )
     kpi_nps_score = fields.Integer(
-        string="Latest NPS", compute="_compute_kpi_feedback"
+        string="Latest NPS",
+        compute="_compute_kpi_feedback",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_nps_category = fields.Selection(
         NPS_CATEGORIES,
         string="NPS Category",
         compute="_compute_kpi_feedback",
         search="_search_kpi_nps_category",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
-    kpi_ces_score = fields.Integer(string="Latest CES", compute="_compute_kpi_feedback")
+    kpi_ces_score = fields.Integer(
+        string="Latest CES",
+        compute="_compute_kpi_feedback",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
+    )
     kpi_source_id = fields.Many2one(
-        "utm.source", string="Acquisition Source", compute="_compute_kpi_acquisition"
+        "utm.source",
+        string="Acquisition Source",
+        compute="_compute_kpi_acquisition",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_medium_id = fields.Many2one(
-        "utm.medium", string="Acquisition Medium", compute="_compute_kpi_acquisition"
+        "utm.medium",
+        string="Acquisition Medium",
+        compute="_compute_kpi_acquisition",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_campaign_id = fields.Many2one(
-        "utm.campaign", string="Acquisition Campaign", compute="_compute_kpi_acquisition"
+        "utm.campaign",
+        string="Acquisition Campaign",
+        compute="_compute_kpi_acquisition",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
+    # Counted with the reader's rights on the movement ledger, which only
+    # KPI Users may read.
     kpi_movement_count = fields.Integer(
-        string="Subscription Movements", compute="_compute_kpi_movement_count"
+        string="Subscription Movements",
+        compute="_compute_kpi_movement_count",
+        groups="crm_kpi.crm_kpi_group_user",
     )
 
     # ------------------------------------------------------------
@@ -219,6 +258,9 @@ class ResPartner(models.Model):
             partner.kpi_ces_score = latest.get((customer_id, "ces"), (0, False))[0]
 
     def _search_kpi_nps_category(self, operator, value):
+        # Odoo checks the field's groups when it turns a condition into SQL,
+        # not before calling a search method: refuse here like a stored field.
+        self._check_field_access(self._fields["kpi_nps_category"], "read")
         if operator != "in":
             return NotImplemented
         self.env["crm.kpi.feedback"].flush_model()

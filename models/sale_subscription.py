@@ -31,16 +31,20 @@ def _kpi_monthly_factor(rule_type, interval):
 class SaleSubscription(models.Model):
     _inherit = "sale.subscription"
 
+    # Commercial figures: readable (and searchable) by KPI Users and
+    # salespeople only; the movement ledger reads them as superuser.
     kpi_mrr = fields.Monetary(
         string="MRR",
         compute="_compute_kpi_mrr",
         store=True,
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Monthly recurring revenue: the recurring price normalised to a "
         "month from the template's recurrence, in the subscription's currency.",
     )
     kpi_arr = fields.Monetary(
         string="ARR",
         compute="_compute_kpi_arr",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Annual recurring revenue: 12 × MRR.",
     )
     kpi_movement_ids = fields.One2many(
@@ -53,30 +57,37 @@ class SaleSubscription(models.Model):
     kpi_tenure_months = fields.Float(
         string="Tenure (months)",
         compute="_compute_kpi_movement_figures",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Time spent in progress, from each start or reactivation to the "
         "next close (or today), in average months of 30.4375 days.",
     )
     kpi_renewal_count = fields.Integer(
-        string="Renewals", compute="_compute_kpi_movement_figures"
+        string="Renewals",
+        compute="_compute_kpi_movement_figures",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_churn_date = fields.Date(
         string="Churn Date",
         compute="_compute_kpi_movement_figures",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="Date of the close of a subscription that is closed now.",
     )
     kpi_close_reason_id = fields.Many2one(
         "sale.subscription.close.reason",
         string="Churn Reason",
         compute="_compute_kpi_movement_figures",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
     )
     kpi_expansion_mrr = fields.Monetary(
         string="Expansion MRR",
         compute="_compute_kpi_movement_figures",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="MRR added by upgrades to date.",
     )
     kpi_contraction_mrr = fields.Monetary(
         string="Contraction MRR",
         compute="_compute_kpi_movement_figures",
+        groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         help="MRR removed by downgrades to date.",
     )
 
@@ -186,7 +197,9 @@ class SaleSubscription(models.Model):
     # ------------------------------------------------------------
 
     def _kpi_state(self):
-        """What the movement ledger compares before and after a change."""
+        """What the movement ledger compares before and after a change (read
+        as superuser: the MRR is a restricted field, and whoever may change a
+        subscription moves its MRR)."""
         return {
             subscription.id: KpiState(
                 subscription.stage_id.type,
@@ -194,7 +207,7 @@ class SaleSubscription(models.Model):
                 subscription.is_paused,
                 subscription.date,
             )
-            for subscription in self
+            for subscription in self.sudo()
         }
 
     def _kpi_last_movement_types(self):

@@ -1,6 +1,7 @@
 from . import test_definition
 from . import test_ledgers
 from . import test_security
+from . import test_field_rights
 from . import test_kpi_pipeline
 from . import test_snapshot
 from . import test_kpi_customers

@@ -150,7 +150,11 @@ class TestStageStayLedger(LedgerCase):
         salesperson = new_test_user(
             self.env, "ledger_sales", groups="sales_team.group_sale_salesman"
         )
-        kpi_user = new_test_user(self.env, "ledger_kpi", groups="crm_kpi.crm_kpi_group_user")
+        # a KPI User reads the stays of the leads they read: here all leads
+        kpi_user = new_test_user(
+            self.env, "ledger_kpi",
+            groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman_all_leads",
+        )
         manager = new_test_user(self.env, "ledger_mgr", groups="crm_kpi.crm_kpi_group_manager")
         lead = self._create_leads(1, user_id=salesperson.id).with_user(salesperson)
         lead.stage_id = self.stage_b  # the ledger is written as superuser
