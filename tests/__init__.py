@@ -14,3 +14,4 @@ from . import test_kpi_fields
 from . import test_xlsx
 from . import test_i18n
 from . import test_coexistence
+from . import test_limits
