@@ -145,6 +145,19 @@ class TestLimits(KpiCase):
                 "day", date(2026, 2, 20), date(2026, 3, 16), kpi_codes=["win_rate"]
             )
 
+    def test_export_counts_before_building_periods(self):
+        """The XLSX refuses the whole calendar in days (3,652,059 periods)
+        without building them."""
+        Report = self.env["report.crm_kpi.report_kpi_board_pack"].with_user(self.manager)
+        options = {
+            "date_from": "0001-01-01", "date_to": "9999-12-31", "period_type": "day",
+            "company_id": self.company.id, "scope": "company", "kpi_ids": self.win_rate.ids,
+        }
+        with patch("odoo.addons.crm_kpi.reports.crm_kpi_xlsx.periods_between",
+                   side_effect=AssertionError("periods built")), \
+                self.assertRaisesRegex(UserError, "3652059 periods.*at most 400"):
+            Report._prepare_pack_from_options(options)
+
     # ------------------------------------------------------------------
     # Goals
     # ------------------------------------------------------------------
