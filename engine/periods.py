@@ -13,6 +13,9 @@ from dateutil.relativedelta import relativedelta
 
 PERIOD_TYPES = ("day", "week", "month", "quarter", "year")
 
+# Most periods one computation, one goal window or one workbook may span.
+MAX_PERIODS = 400
+
 _LENGTHS = {
     "day": relativedelta(days=1),
     "week": relativedelta(weeks=1),
@@ -172,6 +175,68 @@ def periods_between(
     while periods[-1].date_end <= date_to:
         periods.append(periods[-1].next())
     return periods
+
+
+def _index_of(period_type: str, d: date) -> int:
+    """Return the rank of the period holding ``d`` in an endless sequence of
+    periods of ``period_type``: consecutive periods have consecutive ranks."""
+    if period_type == "day":
+        return d.toordinal()
+    if period_type == "week":
+        return (d.toordinal() - d.weekday()) // 7
+    if period_type == "month":
+        return d.year * 12 + d.month - 1
+    if period_type == "quarter":
+        return d.year * 4 + (d.month - 1) // 3
+    return d.year
+
+
+def _check_range(period_type: str, date_from: date, date_to: date) -> None:
+    _check_period_type(period_type)
+    if date_to < date_from:
+        raise ValueError(
+            f"The end date {date_to} is before the start date {date_from}."
+        )
+
+
+def count_periods(
+    period_type: str, date_from: date, date_to: date | None = None
+) -> int:
+    """Return how many periods :func:`periods_between` would return, without
+    building them (constant time, whatever the range)."""
+    if date_to is None:
+        date_to = date_from
+    _check_range(period_type, date_from, date_to)
+    return _index_of(period_type, date_to) - _index_of(period_type, date_from) + 1
+
+
+def split_range(
+    period_type: str, date_from: date, date_to: date | None, max_periods: int
+) -> list[tuple[date, date]]:
+    """Split the closed range ``[date_from, date_to]`` into consecutive closed
+    ranges meeting at most ``max_periods`` periods each.
+
+    Together the ranges meet the same periods as the whole one, each period
+    in exactly one range; the first range starts on ``date_from``, the next
+    ones on the first day of a period, the last one ends on ``date_to``.
+    """
+    if date_to is None:
+        date_to = date_from
+    _check_range(period_type, date_from, date_to)
+    if max_periods < 1:
+        raise ValueError(f"At least one period per range is needed, not {max_periods}.")
+    chunk_length = _LENGTHS[period_type] * max_periods
+    ranges, start = [], date_from
+    while True:
+        try:
+            after = _start_of(period_type, start) + chunk_length
+        except (OverflowError, ValueError):  # beyond date.max, so beyond date_to
+            after = None
+        if after is None or after > date_to:
+            ranges.append((start, date_to))
+            return ranges
+        ranges.append((start, after - timedelta(days=1)))
+        start = after
 
 
 def local_date(utc_datetime: datetime, tz_name: str | None) -> date:

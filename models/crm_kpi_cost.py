@@ -1,3 +1,5 @@
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -59,6 +61,15 @@ class CrmKpiCost(models.Model):
     @api.constrains("amount")
     def _check_amount(self):
         for cost in self:
+            if not math.isfinite(cost.amount):
+                raise ValidationError(
+                    self.env._(
+                        "The amount of a cost must be a finite number, not %(amount)s "
+                        "(on %(date)s).",
+                        amount=cost.amount,
+                        date=cost.date,
+                    )
+                )
             if cost.amount < 0:
                 raise ValidationError(
                     self.env._(

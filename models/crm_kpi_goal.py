@@ -1,4 +1,5 @@
 import logging
+import math
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -7,8 +8,9 @@ from odoo.tools import split_every
 
 from ..engine import goals as goal_engine
 from ..engine.metrics import KpiValue
-from ..engine.periods import period_of, periods_between
+from ..engine.periods import MAX_PERIODS, count_periods, period_of, periods_between
 from ..engine.rollup import rollup
+from .crm_kpi_input_mixin import check_numbers
 from .crm_kpi_snapshot import DIMENSION_FIELDS, PERIOD_TYPE_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -269,6 +271,45 @@ class CrmKpiGoal(models.Model):
                     )
                 )
 
+    @api.constrains("period_type", "date_start", "deadline")
+    def _check_window(self):
+        """At most MAX_PERIODS periods from the start to the deadline: the
+        goal is evaluated from that many snapshots (and its history from
+        eight times as many)."""
+        labels = dict(self._fields["period_type"]._description_selection(self.env))
+        for goal in self:
+            if goal.deadline <= goal.date_start:
+                continue  # _check_dates
+            count = count_periods(goal.period_type, goal.date_start, goal.deadline)
+            if count > MAX_PERIODS:
+                raise ValidationError(
+                    self.env._(
+                        "Goal %(goal)s spans %(count)s periods (%(type)s) from %(start)s to "
+                        "%(deadline)s; at most %(max)s: choose a nearer deadline or a longer "
+                        "period type.",
+                        goal=goal.name,
+                        count=count,
+                        type=labels[goal.period_type],
+                        start=goal.date_start,
+                        deadline=goal.deadline,
+                        max=MAX_PERIODS,
+                    )
+                )
+
+    @api.constrains("baseline_value", "target_value")
+    def _check_finite(self):
+        for goal in self:
+            for fname in ("baseline_value", "target_value"):
+                if not math.isfinite(goal[fname]):
+                    raise ValidationError(
+                        self.env._(
+                            "Goal %(goal)s: %(field)s must be a finite number, not %(value)s.",
+                            goal=goal.name,
+                            field=self._fields[fname]._description_string(self.env),
+                            value=goal[fname],
+                        )
+                    )
+
     @api.constrains("baseline_value", "target_value", "kpi_id", "status", "baseline_from_history")
     def _check_target(self):
         for goal in self:
@@ -346,11 +387,11 @@ class CrmKpiGoal(models.Model):
     @api.constrains("at_risk_margin", "off_track_margin")
     def _check_margins(self):
         for goal in self:
-            if not 0 <= goal.at_risk_margin <= goal.off_track_margin:
+            if not 0 <= goal.at_risk_margin <= goal.off_track_margin <= 100:
                 raise ValidationError(
                     self.env._(
                         "Goal %(goal)s: the margins must satisfy 0 ≤ at-risk margin "
-                        "(%(at_risk)s) ≤ off-track margin (%(off_track)s).",
+                        "(%(at_risk)s) ≤ off-track margin (%(off_track)s) ≤ 100.",
                         goal=goal.name,
                         at_risk=goal.at_risk_margin,
                         off_track=goal.off_track_margin,
@@ -382,10 +423,15 @@ class CrmKpiGoal(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            check_numbers(self, vals)
             # A baseline given explicitly (0 included) is kept; an absent one is captured.
             baseline = vals.get("baseline_value")
             vals.setdefault("baseline_from_history", baseline is None or baseline is False)
         return super().create(vals_list)
+
+    def write(self, vals):
+        check_numbers(self, vals)
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Actions
@@ -477,6 +523,8 @@ class CrmKpiGoal(models.Model):
         today = today or fields.Date.context_today(self)
         evaluations = {self: evaluation} if evaluation is not None else self._evaluate(today)
         for goal in self:
+            if goal not in evaluations:
+                continue  # not evaluable, e.g. a window beyond MAX_PERIODS from before the limit
             status = evaluations[goal]["status"]
             vals = {}
             if goal.status != status:
@@ -612,6 +660,7 @@ class CrmKpiGoal(models.Model):
         goals = self.filtered(
             lambda g: g.kpi_id and g.company_id and g.period_type and g.date_start
             and g.deadline and g.deadline > g.date_start
+            and count_periods(g.period_type, g.date_start, g.deadline) <= MAX_PERIODS
             and (g.scope == "company" or g.team_id or g.user_id)
         )
         pairs_of = goals._snapshot_pairs()

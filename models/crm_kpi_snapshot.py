@@ -6,11 +6,18 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ConcurrencyError, UserError
+from odoo.models import parse_read_group_spec
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..engine.metrics import KpiValue
-from ..engine.periods import PERIOD_TYPES, period_of, periods_between
+from ..engine.periods import (
+    MAX_PERIODS,
+    PERIOD_TYPES,
+    count_periods,
+    period_of,
+    periods_between,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -33,6 +40,8 @@ RUN_LOCK_KEY = 0x4B5049  # "KPI"
 
 # System parameter holding the refresh run in progress ("<day>|<start>").
 REFRESH_RUN_PARAM = "crm_kpi.refresh_run"
+# System parameter overriding MAX_PERIODS, the most periods of one computation.
+MAX_PERIODS_PARAM = "crm_kpi.max_periods"
 
 DIMENSION_SELECTION = [
     ("company", "Company"),
@@ -118,18 +127,25 @@ class CrmKpiSnapshot(models.Model):
     # Pivot / graph: ratios are rolled up, never averaged
     # ------------------------------------------------------------------
     def _read_group_select(self, aggregate_spec, query):
-        if aggregate_spec.split(":")[0] == "value":
-            table = self._table
+        """``value:sum`` (the measure of pivot and graph views) is the
+        roll-up of the group's rows; any other spec, valid or not, is Odoo's
+        (which refuses an unknown field or aggregate with a ValueError)."""
+        if aggregate_spec != "__count" and parse_read_group_spec(aggregate_spec) == (
+            "value", None, "sum"
+        ):
+            def column(fname):
+                return self._field_to_sql(self._table, fname, query)
+
             # A group mixing several KPIs has no meaningful value.
             return SQL(
                 "CASE WHEN COUNT(DISTINCT %(kpi)s) > 1 THEN NULL"
                 " WHEN BOOL_AND(%(agg)s = 'sum') THEN SUM(%(num)s)"
                 " ELSE SUM(%(num)s) / NULLIF(SUM(%(den)s), 0) * MAX(%(factor)s) END",
-                kpi=SQL.identifier(table, "kpi_id"),
-                agg=SQL.identifier(table, "aggregation"),
-                num=SQL.identifier(table, "numerator"),
-                den=SQL.identifier(table, "denominator"),
-                factor=SQL.identifier(table, "factor"),
+                kpi=column("kpi_id"),
+                agg=column("aggregation"),
+                num=column("numerator"),
+                den=column("denominator"),
+                factor=column("factor"),
             )
         return super()._read_group_select(aggregate_spec, query)
 
@@ -150,6 +166,10 @@ class CrmKpiSnapshot(models.Model):
         others are written. A transaction conflict is no failure: it
         propagates, for Odoo to retry the call. Runs of the same company and
         period type wait for each other. Returns the snapshot records written.
+
+        At most ``crm_kpi.max_periods`` periods (system parameter, default
+        MAX_PERIODS) per call: a longer range is refused before anything is
+        computed, to be split (``engine.periods.split_range``) by the caller.
         """
         snapshots, _errors = self._compute_snapshots(
             period_type, date_from, date_to, kpi_codes, company_ids
@@ -389,18 +409,48 @@ class CrmKpiSnapshot(models.Model):
         if not (self.env.su or self.env.user.has_group("crm_kpi.crm_kpi_group_manager")):
             raise AccessError(self.env._("Only KPI Managers can compute KPI snapshots."))
 
+    @api.model
+    def _max_periods(self):
+        """The most periods one computation may span: the system parameter
+        ``crm_kpi.max_periods`` when it is a positive integer, else MAX_PERIODS."""
+        value = self.env["ir.config_parameter"].sudo().get_param(MAX_PERIODS_PARAM)
+        try:
+            limit = int(value)
+        except (TypeError, ValueError):
+            return MAX_PERIODS
+        return limit if limit > 0 else MAX_PERIODS
+
+    def _to_date(self, value):
+        """``value`` (a date, a datetime or an ISO date string) as a date,
+        None when empty; a UserError naming it for anything else."""
+        if not value:
+            return None
+        if isinstance(value, date):
+            return fields.Date.to_date(value)
+        if isinstance(value, str):
+            try:
+                return fields.Date.to_date(value)
+            except ValueError:
+                pass
+        raise UserError(
+            self.env._(
+                "%(value)s is not a date: give a date or a string like 2026-01-31.",
+                value=repr(value),
+            )
+        )
+
     def _get_periods(self, period_type, date_from, date_to):
-        if period_type not in PERIOD_TYPES:
+        if not isinstance(period_type, str) or period_type not in PERIOD_TYPES:
             raise UserError(
                 self.env._(
                     "Unknown period type %(type)s; use one of: %(types)s.",
-                    type=period_type,
+                    type=repr(period_type),
                     types=", ".join(PERIOD_TYPES),
                 )
             )
-        date_from = fields.Date.to_date(date_from)
-        date_to = fields.Date.to_date(date_to) if date_to else None
-        if not isinstance(date_from, date):
+        date_from = self._to_date(date_from)
+        date_to = self._to_date(date_to)
+        if date_from is None:
             raise UserError(self.env._("A start date is required to compute KPI snapshots."))
         if date_to and date_to < date_from:
             raise UserError(
@@ -410,9 +460,45 @@ class CrmKpiSnapshot(models.Model):
                     start=date_from,
                 )
             )
-        return periods_between(period_type, date_from, date_to)
+        count = count_periods(period_type, date_from, date_to)
+        limit = self._max_periods()
+        if count > limit:
+            raise UserError(
+                self.env._(
+                    "%(count)s periods (%(type)s, from %(start)s to %(end)s) are too many for "
+                    "one computation: at most %(max)s. Split the range into ranges of at most "
+                    "%(max)s periods (the back-fill wizard does it), or choose a longer period "
+                    "type; the limit is the system parameter %(param)s.",
+                    count=count,
+                    type=period_type,
+                    start=date_from,
+                    end=date_to or date_from,
+                    max=limit,
+                    param=MAX_PERIODS_PARAM,
+                )
+            )
+        try:
+            return periods_between(period_type, date_from, date_to)
+        except (OverflowError, ValueError) as error:  # a period ending after 9999-12-31
+            raise UserError(
+                self.env._(
+                    "The range from %(start)s to %(end)s cannot be computed: %(error)s",
+                    start=date_from,
+                    end=date_to or date_from,
+                    error=error,
+                )
+            ) from error
 
     def _get_definitions(self, kpi_codes):
+        if kpi_codes and (
+            not isinstance(kpi_codes, (list, tuple))
+            or not all(isinstance(code, str) for code in kpi_codes)
+        ):
+            raise UserError(
+                self.env._(
+                    "The KPI codes must be a list of strings, not %(value)s.", value=repr(kpi_codes)
+                )
+            )
         Definition = self.env["crm.kpi.definition"].sudo()
         definitions = Definition.search([])
         if kpi_codes:
@@ -428,6 +514,19 @@ class CrmKpiSnapshot(models.Model):
         return definitions.filtered(lambda d: d.is_available and engine._has_gatherer(d.code))
 
     def _get_companies(self, company_ids):
+        if company_ids and (
+            not isinstance(company_ids, (list, tuple))
+            or not all(
+                isinstance(cid, int) and not isinstance(cid, bool) and 0 < cid < 2**31
+                for cid in company_ids
+            )
+        ):
+            raise UserError(
+                self.env._(
+                    "The companies must be a list of company ids, not %(value)s.",
+                    value=repr(company_ids),
+                )
+            )
         if not company_ids:
             return self.env.user.company_ids
         companies = self.env["res.company"].browse(company_ids).exists()

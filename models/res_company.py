@@ -1,4 +1,9 @@
+import math
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .crm_kpi_input_mixin import check_numbers
 
 # UTM records that make a lead "marketing-sourced" by default (KPI_SPEC §1:
 # every campaign, and the mediums Email, Website, Social, Banner, Newsletter).
@@ -14,6 +19,12 @@ DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
 
 # Settings that fall back to their default when a company has none.
 KPI_SETTINGS_WITH_DEFAULT = ("kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method")
+# The numeric KPI settings and their bounds (both included).
+KPI_SETTING_BOUNDS = {
+    "kpi_activity_window_days": (1, 3650),
+    "kpi_stale_days": (1, 3650),
+    "kpi_gross_margin": (0, 100),
+}
 
 
 def _refs(env, xml_ids):
@@ -83,6 +94,50 @@ class ResCompany(models.Model):
         "CHECK (kpi_gross_margin >= 0 AND kpi_gross_margin <= 100)",
         "The gross margin is a percentage between 0 and 100.",
     )
+
+    @api.constrains(*KPI_SETTING_BOUNDS)
+    def _check_kpi_setting_bounds(self):
+        for company in self:
+            for fname in KPI_SETTING_BOUNDS:
+                value = company[fname]
+                if not value and fname in KPI_SETTINGS_WITH_DEFAULT:
+                    continue  # empty column of an older company: the default applies
+                company._kpi_check_setting_bound(fname, value)
+
+    @api.model
+    def _kpi_check_setting_bound(self, fname, value):
+        """Raise a ValidationError naming the setting ``fname`` and ``value``
+        when the value lies outside KPI_SETTING_BOUNDS (empty counts as 0)."""
+        low, high = KPI_SETTING_BOUNDS[fname]
+        number = value or 0
+        if not (math.isfinite(number) and low <= number <= high):
+            raise ValidationError(
+                self.env._(
+                    "%(field)s must lie between %(min)s and %(max)s, not %(value)s.",
+                    field=self._fields[fname]._description_string(self.env),
+                    min=low,
+                    max=high,
+                    value=value,
+                )
+            )
+
+    @api.model
+    def _kpi_check_setting_vals(self, vals):
+        """Check the KPI settings in the values of a create or a write,
+        before Odoo converts them (7.5 days would become 7, NaN an error)."""
+        check_numbers(self, vals, KPI_SETTING_BOUNDS)
+        for fname in KPI_SETTING_BOUNDS.keys() & vals.keys():
+            self._kpi_check_setting_bound(fname, vals[fname])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._kpi_check_setting_vals(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._kpi_check_setting_vals(vals)
+        return super().write(vals)
 
     def _kpi_setting(self, name):
         """The company's KPI setting ``name``, or its default when empty.

@@ -1,4 +1,8 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .crm_kpi_input_mixin import check_numbers
+from .res_company import KPI_SETTING_BOUNDS
+
 
 
 class ResConfigSettings(models.TransientModel):
@@ -19,3 +23,16 @@ class ResConfigSettings(models.TransientModel):
     kpi_marketing_source_ids = fields.Many2many(
         related="company_id.kpi_marketing_source_ids", readonly=False
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The numbers before Odoo converts them (7.5 days would become 7, NaN
+        # an error); their bounds when the company is written (only the
+        # changed values are).
+        for vals in vals_list:
+            check_numbers(self, vals, KPI_SETTING_BOUNDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_numbers(self, vals, KPI_SETTING_BOUNDS)
+        return super().write(vals)

@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.periods import split_range
 from ..models.crm_kpi_snapshot import PERIOD_TYPE_SELECTION
 
 
@@ -37,14 +38,25 @@ class CrmKpiBackfillWizard(models.TransientModel):
                 raise ValidationError(self.env._("The end of the range must not be before its start."))
 
     def action_compute(self):
+        """Compute the range in consecutive calls of at most the periods one
+        computation allows (``crm.kpi.snapshot._max_periods``), in the same
+        transaction: every chunk is written whole, and an error in one
+        rolls back the whole back-fill."""
         self.ensure_one()
-        snapshots, errors = self.env["crm.kpi.snapshot"]._compute_snapshots(
-            self.period_type,
-            self.date_from,
-            self.date_to,
-            kpi_codes=self.kpi_ids.mapped("code") or None,
-            company_ids=self.company_ids.ids or None,
-        )
+        Snapshot = self.env["crm.kpi.snapshot"]
+        snapshots, errors = Snapshot, []
+        for date_from, date_to in split_range(
+            self.period_type, self.date_from, self.date_to, Snapshot._max_periods()
+        ):
+            chunk_snapshots, chunk_errors = Snapshot._compute_snapshots(
+                self.period_type,
+                date_from,
+                date_to,
+                kpi_codes=self.kpi_ids.mapped("code") or None,
+                company_ids=self.company_ids.ids or None,
+            )
+            snapshots |= chunk_snapshots
+            errors += chunk_errors
         if errors:
             failed = sorted({code for code, *_rest in errors})
             message = self.env._(

@@ -2,7 +2,15 @@ import unittest
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from ..periods import PERIOD_TYPES, Period, local_date, period_of, periods_between
+from ..periods import (
+    PERIOD_TYPES,
+    Period,
+    count_periods,
+    local_date,
+    period_of,
+    periods_between,
+    split_range,
+)
 
 
 class TestPeriodOf(unittest.TestCase):
@@ -234,6 +242,102 @@ class TestPeriodsBetween(unittest.TestCase):
             periods_between("month", date(2026, 11, 22), date(2026, 11, 21))
         with self.assertRaisesRegex(ValueError, "Unknown period type 'hour'"):
             periods_between("hour", date(2026, 11, 22))
+
+
+class TestCountPeriods(unittest.TestCase):
+    def test_hand_counted(self):
+        # 1976-01-01 to 2026-01-01: 50 years of 365 days and 13 leap days (1976..2024), + 1.
+        self.assertEqual(count_periods("day", date(1976, 1, 1), date(2026, 1, 1)), 18264)
+        # Sunday 2026-11-22 (W47) and Monday 2026-11-23 (W48): two weeks for two days.
+        self.assertEqual(count_periods("week", date(2026, 11, 22), date(2026, 11, 23)), 2)
+        self.assertEqual(count_periods("month", date(2026, 1, 31), date(2026, 3, 1)), 3)
+        self.assertEqual(count_periods("quarter", date(2025, 11, 1), date(2026, 4, 1)), 3)
+        self.assertEqual(count_periods("year", date(2026, 12, 31), date(2027, 1, 1)), 2)
+        # No end: one period. 2026 to 2999 in days: 974 years of 365 days and
+        # 236 leap days (243 years divisible by 4, less 2100, ..., 2900 but 2400).
+        self.assertEqual(count_periods("month", date(2026, 11, 22)), 1)
+        self.assertEqual(count_periods("day", date(2026, 1, 1), date(2999, 12, 31)), 355746)
+
+    def test_same_as_periods_between(self):
+        starts = (date(2020, 12, 20), date(2024, 2, 29), date(2025, 12, 31), date(2026, 1, 4))
+        ends = (date(2026, 1, 4), date(2026, 3, 31), date(2027, 1, 1), date(2028, 12, 31))
+        for period_type in PERIOD_TYPES:
+            for start in starts:
+                for end in ends:
+                    with self.subTest(period_type=period_type, start=start, end=end):
+                        self.assertEqual(
+                            count_periods(period_type, start, end),
+                            len(periods_between(period_type, start, end)),
+                        )
+
+    def test_far_dates_in_constant_time(self):
+        # The whole calendar Python knows, in days, without building a period.
+        self.assertEqual(count_periods("day", date.min, date.max), date.max.toordinal())
+        self.assertEqual(count_periods("year", date.min, date.max), 9999)
+
+    def test_errors(self):
+        with self.assertRaisesRegex(ValueError, "before the start date"):
+            count_periods("month", date(2026, 11, 22), date(2026, 11, 21))
+        with self.assertRaisesRegex(ValueError, "Unknown period type 'hour'"):
+            count_periods("hour", date(2026, 11, 22))
+
+
+class TestSplitRange(unittest.TestCase):
+    def test_two_years_of_days(self):
+        # 2024-01-01 to 2025-12-31: 731 days (2024 is a leap year) in 400 + 331.
+        ranges = split_range("day", date(2024, 1, 1), date(2025, 12, 31), 400)
+        self.assertEqual(
+            ranges,
+            [
+                (date(2024, 1, 1), date(2025, 2, 3)),
+                (date(2025, 2, 4), date(2025, 12, 31)),
+            ],
+        )
+        self.assertEqual([count_periods("day", *r) for r in ranges], [400, 331])
+
+    def test_ranges_partition_the_periods(self):
+        # Mid-period bounds: the first range starts on date_from, the last ends on date_to.
+        cases = [
+            ("day", date(2026, 1, 15), date(2026, 2, 10), 10),
+            ("week", date(2020, 12, 20), date(2021, 3, 3), 4),
+            ("month", date(2025, 11, 20), date(2027, 2, 2), 5),
+            ("quarter", date(2025, 2, 14), date(2026, 12, 31), 3),
+            ("year", date(2019, 7, 1), date(2026, 7, 1), 2),
+        ]
+        for period_type, start, end, size in cases:
+            with self.subTest(period_type=period_type):
+                ranges = split_range(period_type, start, end, size)
+                self.assertEqual(ranges[0][0], start)
+                self.assertEqual(ranges[-1][1], end)
+                chunks = [periods_between(period_type, *r) for r in ranges]
+                self.assertTrue(all(1 <= len(chunk) <= size for chunk in chunks))
+                self.assertTrue(all(len(chunk) == size for chunk in chunks[:-1]))
+                self.assertEqual(
+                    [p for chunk in chunks for p in chunk],
+                    periods_between(period_type, start, end),
+                )
+                for (_start, before_end), (after_start, _end) in pairwise(ranges):
+                    self.assertEqual(before_end + timedelta(days=1), after_start)
+
+    def test_short_range_and_end_of_calendar(self):
+        self.assertEqual(
+            split_range("month", date(2026, 3, 5), None, 400), [(date(2026, 3, 5),) * 2]
+        )
+        # Chunks reaching past 9999-12-31 end on the last date instead of overflowing.
+        self.assertEqual(
+            split_range("year", date(9990, 1, 1), date.max, 4),
+            [
+                (date(9990, 1, 1), date(9993, 12, 31)),
+                (date(9994, 1, 1), date(9997, 12, 31)),
+                (date(9998, 1, 1), date.max),
+            ],
+        )
+
+    def test_errors(self):
+        with self.assertRaisesRegex(ValueError, "At least one period"):
+            split_range("day", date(2026, 1, 1), date(2026, 1, 2), 0)
+        with self.assertRaisesRegex(ValueError, "before the start date"):
+            split_range("day", date(2026, 1, 2), date(2026, 1, 1), 10)
 
 
 class TestTimezones(unittest.TestCase):
