@@ -1,7 +1,7 @@
 import math
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 COST_CATEGORIES = [
     ("acquisition", "Acquisition"),
@@ -78,6 +78,17 @@ class CrmKpiCost(models.Model):
                         date=cost.date,
                     )
                 )
+
+    @api.constrains("currency_id", "date", "company_id")
+    def _check_currency_rate(self):
+        """A cost in another currency than its company's needs a rate on or
+        before its date: the KPIs never convert it at a later rate or 1:1."""
+        engine = self.env["crm.kpi.engine"].sudo()
+        for cost in self.filtered(lambda c: c.currency_id and c.company_id and c.date):
+            try:
+                engine._check_rates(cost.currency_id, cost.company_id, cost.date)
+            except UserError as error:
+                raise ValidationError(error.args[0]) from None
 
     def _kpi_precheck(self):
         self._check_amount()

@@ -51,7 +51,7 @@ class CrmKpiDashboard(models.AbstractModel):
                 [("kpi_id", "in", definitions.ids)],
                 [("date_start", "in", [p.date_start for p in trend] + [last_year.date_start])],
             ]),
-            ["kpi_id", "date_start", "value", "has_value", "numerator", "denominator"],
+            ["kpi_id", "date_start", "value", "has_value", "numerator", "denominator", "failure"],
         )
         by_key = {(s.kpi_id.id, s.date_start): s for s in snapshots}
         currency = self.env.company.currency_id
@@ -136,6 +136,8 @@ class CrmKpiDashboard(models.AbstractModel):
         """Why a KPI has no value, in words a user can act on."""
         if not snapshot:
             return self.env._("Not computed yet for this period: run Configuration → Compute KPIs.")
+        if snapshot.failure:
+            return snapshot.failure
         reasons = {
             "cac": self.env._("No new customer in this period."),
             "cac_payback": self.env._("No revenue from new customers in this period."),

@@ -18,10 +18,18 @@ from datetime import date, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date
 
 from ..engine import metrics
 from ..engine.periods import Period
+
+
+class KpiDataError(UserError):
+    """Data a KPI cannot be computed from (a currency without a rate): the
+    KPI of that period is stored as failed with this message as its reason,
+    instead of a wrong number."""
+
 
 # Dimensions of lead-based KPIs and the crm_lead columns that carry them.
 LEAD_DIMENSIONS = {
@@ -313,6 +321,14 @@ class CrmKpiEngine(models.AbstractModel):
         rate of the period's last day, and add up the currencies."""
         company = context.company
         currency_ids = {row["currency_id"] for row in rows if row.get("currency_id")}
+        self._check_rates(
+            self.env["res.currency"].browse({
+                row["currency_id"] for row in rows
+                if row.get("currency_id") and any(row[name] for name in money)
+            }),
+            company,
+            context.period.last_day,
+        )
         currencies = self.env["res.currency"].browse(currency_ids) | company.currency_id
         rates = currencies._get_rates(company, context.period.last_day)
         company_rate = rates[company.currency_id.id]
@@ -325,6 +341,32 @@ class CrmKpiEngine(models.AbstractModel):
                 row[name] = float(row[name] or 0) * factor
             converted.append(row)
         return self._merge(converted, defaults=dict.fromkeys(money, 0.0))
+
+    @api.model
+    def _check_rates(self, currencies, company, day):
+        """Raise :class:`KpiDataError` when one of ``currencies`` (other than
+        the company's) has no rate on or before ``day`` for the company (its
+        own or a shared one): Odoo would then convert at a later rate or 1:1."""
+        others = currencies - company.currency_id
+        if not others:
+            return
+        with_rate = {
+            currency_id for (currency_id,) in self.env.execute_query(SQL(
+                """SELECT DISTINCT currency_id FROM res_currency_rate
+                    WHERE currency_id = ANY(%s) AND name <= %s
+                      AND (company_id IS NULL OR company_id = %s)""",
+                others.ids, day, company.root_id.id,
+            ))
+        }
+        missing = others.filtered(lambda currency: currency.id not in with_rate)
+        if missing:
+            raise KpiDataError(self.env._(
+                "No exchange rate of %(currencies)s on or before %(day)s for %(company)s: "
+                "add one (Accounting → Configuration → Currencies) and compute the KPI again.",
+                currencies=", ".join(missing.sorted("name").mapped("name")),
+                day=format_date(self.env, day),
+                company=company.name,
+            ))
 
     @api.model
     def _rows(self, grouped, to_value):

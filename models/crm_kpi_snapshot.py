@@ -18,6 +18,7 @@ from ..engine.periods import (
     period_of,
     periods_between,
 )
+from .crm_kpi_engine import KpiDataError
 
 _logger = logging.getLogger(__name__)
 
@@ -116,6 +117,11 @@ class CrmKpiSnapshot(models.Model):
         string="Final", help="The period has ended and its values were closed."
     )
     computed_at = fields.Datetime(required=True)
+    failure = fields.Char(
+        readonly=True,
+        help="Why the KPI could not be computed for this period (e.g. a currency "
+        "without an exchange rate); it then has no value.",
+    )
 
     _snapshot_key = models.UniqueIndex(
         "(kpi_id, period_type, date_start, company_id, dimension,"
@@ -201,6 +207,16 @@ class CrmKpiSnapshot(models.Model):
                             )
                     except TRANSACTION_CONFLICTS:
                         raise
+                    except KpiDataError as error:
+                        reason = error.args[0]
+                        _logger.warning(
+                            "KPI %s not computed for %s, %s: %s",
+                            definition.code, company.name, period.label, reason,
+                        )
+                        errors.append((definition.code, company.id, period.label, reason))
+                        snapshot_ids += self._store(
+                            definition, company, period, [], is_final=False, failure=reason
+                        )
                     except Exception as error:  # noqa: BLE001 -- isolate one KPI's failure
                         _logger.exception(
                             "KPI %s failed for %s, %s", definition.code, company.name, period.label
@@ -538,28 +554,33 @@ class CrmKpiSnapshot(models.Model):
             )
         return companies
 
-    def _store(self, definition, company, period, rows, is_final):
+    def _store(self, definition, company, period, rows, is_final, failure=None):
         """Upsert ``rows`` (dicts with dimension values, numerator and
         denominator) as the snapshots of one KPI, period and company; delete
         the rows of that KPI, period and company that were not produced.
+        With a ``failure`` (the reason it could not be computed), the KPI's
+        only row is a company row without value that carries it.
 
         One INSERT ... ON CONFLICT and one DELETE, whatever the number of rows.
         """
         now = fields.Datetime.now()
         values = []
+        if failure:
+            rows = [{"dimension": "company", "kpi_value": KpiValue(0.0, 0.0, None)}]
         for row in rows:
             kpi_value = self._value_of(definition, row)
             values.append(
                 SQL(
                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     definition.id, definition.code, definition.aggregation, definition.factor,
                     period.period_type, period.date_start, period.date_end,
                     row.get("dimension", "company"), company.id,
                     row.get("team_id"), row.get("user_id"), row.get("source_id"),
                     row.get("medium_id"), row.get("campaign_id"), row.get("stage_id"),
                     kpi_value.numerator, kpi_value.denominator, kpi_value.value,
-                    kpi_value.value is not None, is_final, now, self.env.uid, now, self.env.uid, now,
+                    kpi_value.value is not None, is_final, failure, now,
+                    self.env.uid, now, self.env.uid, now,
                 )
             )
         ids = []
@@ -574,7 +595,7 @@ class CrmKpiSnapshot(models.Model):
                     period_type, date_start, date_end, dimension, company_id,
                     team_id, user_id, source_id, medium_id, campaign_id, stage_id,
                     numerator, denominator, value, has_value,
-                    is_final, computed_at, create_uid, create_date, write_uid, write_date
+                    is_final, failure, computed_at, create_uid, create_date, write_uid, write_date
                 ) VALUES %s
                 ON CONFLICT (kpi_id, period_type, date_start, company_id, dimension,
                     COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(source_id, 0),
@@ -589,6 +610,7 @@ class CrmKpiSnapshot(models.Model):
                     value = EXCLUDED.value,
                     has_value = EXCLUDED.has_value,
                     is_final = EXCLUDED.is_final,
+                    failure = EXCLUDED.failure,
                     computed_at = EXCLUDED.computed_at,
                     write_uid = EXCLUDED.write_uid,
                     write_date = EXCLUDED.write_date

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo.exceptions import ValidationError
 from odoo.fields import Command
 from odoo.tests import freeze_time, tagged
 
@@ -221,3 +222,88 @@ class TestRealFlows(KpiCase):
         self.assertKpi(
             self.row(self.compute("net_new_revenue", "month", date(2024, 6, 1))), 0, 1, 0
         )
+
+
+@tagged("post_install", "-at_install")
+class TestMoneyWithoutRate(KpiCase):
+    """A currency ("KPX", made here so that no shared rate exists) with its
+    first rate on 2026-03-01: 2 KPX per company currency unit.
+
+      K1 order 2026-02-10, 300 KPX (February has no rate on or before 02-28)
+      K2 order 2026-03-10, 100 KPX → 50 in company currency
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kpx = cls.env["res.currency"].create({"name": "KPX", "symbol": "K¤"})
+        cls.env["res.currency.rate"].create({
+            "currency_id": cls.kpx.id, "company_id": cls.company.id,
+            "name": "2026-03-01", "rate": 2.0,
+        })
+        cls.pricelist = cls.env["product.pricelist"].create({
+            "name": "KPI KPX", "currency_id": cls.kpx.id, "company_id": cls.company.id,
+        })
+        product = cls.env["product.product"].create({"name": "KPI KPX product", "type": "service"})
+        cls.k1, cls.k2 = cls.env["res.partner"].create([
+            {"name": "KPI K1", "is_company": True}, {"name": "KPI K2", "is_company": True},
+        ])
+        for partner, when, amount in ((cls.k1, dt(2026, 2, 10), 300), (cls.k2, dt(2026, 3, 10), 100)):
+            order = cls.env["sale.order"].create({
+                "partner_id": partner.id, "company_id": cls.company.id,
+                "pricelist_id": cls.pricelist.id,
+                "order_line": [Command.create({
+                    "product_id": product.id, "product_uom_qty": 1, "price_unit": amount,
+                    "tax_ids": [Command.clear()],
+                })],
+            })
+            order.action_confirm()
+            cls._set_dates(order, date_order=when)
+
+    def test_kpi_of_a_period_without_rate_fails_with_its_reason(self):
+        with self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "WARNING") as logs:
+            snapshot = self.row(self.compute("net_new_revenue", "month", date(2026, 2, 1)))
+        self.assertIn("KPX", logs.output[0])
+        self.assertFalse(snapshot.has_value, "no number rather than 300 converted 1:1")
+        self.assertIn("KPX", snapshot.failure)
+        self.assertFalse(snapshot.is_final, "computed again by the next refresh")
+        # the dashboard card shows the reason
+        reason = self.env["crm.kpi.dashboard"]._empty_reason(snapshot.kpi_id, snapshot)
+        self.assertEqual(reason, snapshot.failure)
+        # the compute wizard names it
+        wizard = self.env["crm.kpi.backfill.wizard"].create({
+            "period_type": "month", "date_from": "2026-02-01", "date_to": "2026-02-28",
+            "kpi_ids": [Command.set(snapshot.kpi_id.ids)], "company_ids": [Command.set(self.company.ids)],
+        })
+        with self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "WARNING"):
+            message = wizard.action_compute()["params"]["message"]
+        self.assertIn("net_new_revenue", message)
+        self.assertIn(snapshot.failure, message)
+
+    def test_kpi_of_a_period_with_rate(self):
+        # March: K2 100 KPX / 2 = 50; the failure of February is not carried over
+        snapshot = self.row(self.compute("net_new_revenue", "month", date(2026, 3, 1)))
+        self.assertKpi(snapshot, 50, 1, 50)
+        self.assertFalse(snapshot.failure)
+
+    def test_recomputed_once_the_rate_exists(self):
+        with self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "WARNING"):
+            self.compute("net_new_revenue", "month", date(2026, 2, 1))
+        self.env["res.currency.rate"].create({
+            "currency_id": self.kpx.id, "company_id": self.company.id,
+            "name": "2026-02-01", "rate": 3.0,
+        })
+        # 300 KPX / 3 = 100, in the same row, without failure
+        snapshot = self.row(self.compute("net_new_revenue", "month", date(2026, 2, 1)))
+        self.assertKpi(snapshot, 100, 1, 100)
+        self.assertFalse(snapshot.failure)
+
+    def test_cost_in_a_currency_without_rate_is_refused(self):
+        Cost = self.env["crm.kpi.cost"]
+        with self.assertRaisesRegex(ValidationError, "KPX"):
+            Cost.create({"date": "2026-02-15", "amount": 10, "currency_id": self.kpx.id,
+                         "category": "acquisition", "company_id": self.company.id})
+        cost = Cost.create({"date": "2026-03-15", "amount": 10, "currency_id": self.kpx.id,
+                            "category": "acquisition", "company_id": self.company.id})
+        with self.assertRaisesRegex(ValidationError, "KPX"):
+            cost.date = "2026-02-20"

@@ -57,17 +57,21 @@ class CrmKpiBackfillWizard(models.TransientModel):
             )
             snapshots |= chunk_snapshots
             errors += chunk_errors
+        computed = len(snapshots.filtered(lambda snapshot: not snapshot.failure))
         if errors:
             failed = sorted({code for code, *_rest in errors})
+            reasons = sorted(set(snapshots.filtered("failure").mapped("failure")))
             message = self.env._(
                 "%(count)s KPI values computed; these KPIs failed and were skipped: "
                 "%(codes)s (see the server log).",
-                count=len(snapshots),
+                count=computed,
                 codes=", ".join(failed),
             )
+            if reasons:
+                message = "\n".join([message, *reasons[:5]])
             kind = "warning"
         else:
-            message = self.env._("%(count)s KPI values computed.", count=len(snapshots))
+            message = self.env._("%(count)s KPI values computed.", count=computed)
             kind = "success"
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
         return {
