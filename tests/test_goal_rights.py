@@ -99,6 +99,18 @@ class TestGoalRights(KpiCase):
         goal.unlink()
         self.assertFalse(goal.exists())
 
+    def test_cron_updates_the_goals_of_kpi_users(self):
+        """The daily evaluation (as superuser) writes the status a KPI User may not."""
+        goal = self._mine()
+        with freeze_time("2026-01-10 10:00:00"):
+            goal.action_start()
+        self.assertEqual(goal.status, "on_track")
+        with freeze_time("2026-03-01 03:00:00"), self.enter_registry_test_mode():
+            self.env.ref("crm_kpi.ir_cron_crm_kpi_goal_update").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual((goal.status, goal.last_notified_status), ("off_track", "off_track"))
+        self.assertEqual(goal.activity_ids.user_id, self.user_1)
+
     def test_salesperson_cannot_create_goals_for_colleagues(self):
         # a quota for a colleague would set the colleague's quota snapshots
         with self._refused(AccessError, "your own salesperson goals"):
