@@ -2,7 +2,7 @@
     "name": "CRM KPIs",
     "summary": "Acquisition cost, lifetime value, churn, retention, win rate and "
     "other CRM KPIs per period, with SMART goals and XLSX exports",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-kpi/crm_kpi",
     "author": "crm_kpi contributors",

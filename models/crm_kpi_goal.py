@@ -2,7 +2,7 @@ import logging
 import math
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import split_every
 
@@ -38,6 +38,11 @@ HISTORY_WINDOWS = 8
 UTM_FILTERS = (("source_id", "source"), ("medium_id", "medium"), ("campaign_id", "campaign"))
 # How wide each scope is, for the parent check: a parent is strictly wider.
 SCOPE_WIDTH = {"user": 0, "team": 1, "company": 2}
+# Fields that say whose goal it is: only KPI Managers change them once started.
+OWNER_FIELDS = ("scope", "company_id", "team_id", "user_id")
+# Context key set by create() and write() for KPI Users: _check_owner_rights
+# then checks the values written (constraints run before the record rules).
+OWNER_CHECK_KEY = "crm_kpi_goal_check_owner"
 
 
 class CrmKpiGoal(models.Model):
@@ -398,6 +403,54 @@ class CrmKpiGoal(models.Model):
                     )
                 )
 
+    @api.constrains("scope", "company_id", "team_id", "user_id", "responsible_id")
+    def _check_owner_rights(self):
+        """A KPI User owns only their own salesperson goals (as salesperson
+        and responsible) and the goals of the sales teams they lead; a KPI
+        Manager any goal. Checked on what a KPI User creates or writes
+        (``create`` and ``write`` set OWNER_CHECK_KEY), before the record
+        rules, which say the same but not why."""
+        if not self.env.context.get(OWNER_CHECK_KEY):
+            return
+        user = self.env.user
+        expected = {"company": (False, False), "team": (True, False), "user": (False, True)}
+        for goal in self:
+            if (bool(goal.team_id), bool(goal.user_id)) != expected[goal.scope]:
+                continue  # _check_scope explains it
+            if goal.scope == "user" and goal.user_id == user and goal.responsible_id == user:
+                continue
+            if goal.scope == "team" and goal.team_id.user_id == user:
+                continue
+            raise AccessError(
+                self.env._(
+                    "Goal %(goal)s: you can only create and edit your own salesperson goals "
+                    "(with you as salesperson and responsible) and the goals of the sales "
+                    "teams you lead. Company goals, and goals for other salespeople or "
+                    "teams, are set by KPI Managers.",
+                    goal=goal.name,
+                )
+            )
+
+    @api.constrains("parent_id", "scope", "team_id", "user_id", "responsible_id")
+    def _check_parent_access(self):
+        """The goal's owner (see ``_goal_owner``) must be able to read the
+        goal it contributes to. Named to run before ``_check_parent_id``,
+        which reads the parent."""
+        for goal in self.filtered("parent_id"):
+            owner = goal._goal_owner()
+            parent = goal.parent_id.with_user(owner).with_context(
+                allowed_company_ids=owner.company_ids.ids
+            )
+            if not parent.has_access("read"):
+                raise ValidationError(
+                    self.env._(
+                        "Goal %(goal)s cannot contribute to the goal chosen: %(owner)s, "
+                        "whose goal it is, cannot read that goal.",
+                        goal=goal.name,
+                        owner=owner.name,
+                    )
+                )
+
     @api.constrains("parent_id", "scope")
     def _check_parent_id(self):
         if self._has_cycle():
@@ -422,23 +475,53 @@ class CrmKpiGoal(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        manager = self._is_kpi_manager()
         for vals in vals_list:
             check_numbers(self, vals)
+            if not manager:
+                self._check_manager_only_fields(vals)
             # A baseline given explicitly (0 included) is kept; an absent one is captured.
             baseline = vals.get("baseline_value")
             vals.setdefault("baseline_from_history", baseline is None or baseline is False)
-        return super().create(vals_list)
+        if manager:
+            return super().create(vals_list)
+        goals = super(CrmKpiGoal, self.with_context(**{OWNER_CHECK_KEY: True})).create(vals_list)
+        # also catches a status passed as a context default
+        if any(goal.status != "draft" or goal.last_notified_status for goal in goals):
+            raise AccessError(
+                self.env._("Only KPI Managers can create a goal that is already started.")
+            )
+        return goals.with_env(self.env)
 
     def write(self, vals):
         check_numbers(self, vals)
-        return super().write(vals)
+        if self._is_kpi_manager():
+            return super().write(vals)
+        self._check_manager_only_fields(vals)
+        moved = [fname for fname in OWNER_FIELDS if fname in vals]
+        for goal in self.filtered(lambda g: g.status != "draft"):
+            changed = [fname for fname in moved if goal._value_differs(fname, vals[fname])]
+            if changed:
+                labels = ", ".join(goal._fields[fname].get_description(self.env)["string"]
+                                   for fname in changed)
+                raise AccessError(
+                    self.env._(
+                        "Goal %(goal)s is started: only a KPI Manager can change its "
+                        "%(fields)s. Ask one to reset it to draft first.",
+                        goal=goal.name,
+                        fields=labels,
+                    )
+                )
+        return super(CrmKpiGoal, self.with_context(**{OWNER_CHECK_KEY: True})).write(vals)
 
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_start(self):
         """Start draft goals: capture the baseline when it comes from the
-        history, then evaluate their status."""
+        history, then evaluate their status. Whoever may edit a goal may
+        start it; the status itself is written as superuser."""
+        self.check_access("write")
         drafts = self.filtered(lambda g: g.status == "draft")
         for goal in drafts.filtered("baseline_from_history"):
             baseline = goal._history_baseline()
@@ -454,15 +537,20 @@ class CrmKpiGoal(models.Model):
                 )
             goal.baseline_value = baseline
         # Leave draft first, so that the constraints check the baseline.
-        drafts.write({"status": "on_track"})
+        drafts.sudo().write({"status": "on_track"})
         drafts._update_status()
         return True
 
     def action_draft(self):
+        """Reset goals to draft: KPI Managers only, as it lets the scope,
+        the salesperson or the team of a started goal change."""
+        if not self._is_kpi_manager():
+            raise AccessError(self.env._("Only KPI Managers can reset a goal to draft."))
         self.write({"status": "draft", "last_notified_status": False})
         return True
 
     def action_update_status(self):
+        self.check_access("write")
         self.filtered(lambda g: g.status != "draft")._update_status()
         return True
 
@@ -516,6 +604,53 @@ class CrmKpiGoal(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+    def _is_kpi_manager(self):
+        """Whether the current user may edit any goal and its status: KPI
+        Managers, and superuser mode (crons, ``sudo()``)."""
+        return self.env.su or self.env.user.has_group("crm_kpi.crm_kpi_group_manager")
+
+    @api.model
+    def _get_manager_only_fields(self):
+        """Fields only KPI Managers (and superuser mode) write: the status
+        and the values computed by the add-on. Intended to be inherited."""
+        computed = {
+            fname for fname, field in self._fields.items()
+            if field.compute and field.readonly and "crm_kpi" in field._modules
+        }
+        return computed | {"status", "last_notified_status"}
+
+    @api.model
+    def _check_manager_only_fields(self, vals):
+        forbidden = sorted(set(vals) & self._get_manager_only_fields())
+        if forbidden:
+            labels = ", ".join(
+                self._fields[fname].get_description(self.env)["string"] for fname in forbidden
+            )
+            raise AccessError(
+                self.env._(
+                    "Only KPI Managers can set %(fields)s of a goal: the status is set "
+                    "by starting the goal and by its evaluation.",
+                    fields=labels,
+                )
+            )
+
+    def _value_differs(self, fname, value):
+        """Whether writing ``value`` (as in ``write``) would change ``fname``."""
+        self.ensure_one()
+        field = self._fields[fname]
+        return field.convert_to_record(field.convert_to_cache(value, self), self) != self[fname]
+
+    def _goal_owner(self):
+        """The user whose goal it is: the salesperson of a salesperson goal,
+        the leader of a team goal (else its responsible), the responsible
+        of a company goal."""
+        self.ensure_one()
+        if self.scope == "user" and self.user_id:
+            return self.user_id
+        if self.scope == "team" and self.team_id.user_id:
+            return self.team_id.user_id
+        return self.responsible_id
+
     def _update_status(self, today=None, evaluation=None):
         """Store the evaluated status; schedule one activity for the
         responsible when the status turns at risk or off track (not again
@@ -535,7 +670,8 @@ class CrmKpiGoal(models.Model):
             elif status not in ALERT_STATUSES and goal.last_notified_status:
                 vals["last_notified_status"] = False
             if vals:
-                goal.write(vals)
+                # status fields are manager-only: the evaluation writes them as superuser
+                goal.sudo().write(vals)
 
     def _notify_status(self, status):
         self.ensure_one()
