@@ -48,25 +48,36 @@ def _customers(env, company):
 
 
 def _purchase_days(env, company, partner, tz):
-    """Days of the purchases of one customer (one search per document kind)."""
-    days = []
+    """Days of the purchases of one customer (one search per document kind):
+    ``(one_off, purchases)``. One-off purchases keep a customer active for
+    the activity window: confirmed orders that no subscription generated or
+    started, posted invoices of no order and no subscription. Purchases also
+    count orders that started a subscription and subscription starts not
+    created by a confirmed order."""
+    one_off, purchases = [], []
     for order in env["sale.order"].search([
         ("partner_id", "child_of", partner.id), ("state", "=", "sale"),
-        ("company_id", "=", company.id),
+        ("company_id", "=", company.id), ("order_subscription_id", "=", False),
     ]):
-        days.append(_local_date(order.date_order, tz))
+        day = _local_date(order.date_order, tz)
+        purchases.append(day)
+        if not order.subscription_ids:
+            one_off.append(day)
     for move in env["account.move"].search([
         ("commercial_partner_id", "=", partner.id), ("move_type", "=", "out_invoice"),
         ("state", "=", "posted"), ("company_id", "=", company.id),
+        ("subscription_id", "=", False),
     ]):
-        if move.invoice_date:
-            days.append(move.invoice_date)
+        if move.invoice_date and not move.invoice_line_ids.sale_line_ids:
+            one_off.append(move.invoice_date)
+            purchases.append(move.invoice_date)
     for movement in env["crm.kpi.subscription.movement"].search([
         ("partner_id", "=", partner.id), ("company_id", "=", company.id),
-        ("movement_type", "in", ("start", "reactivation")),
+        ("movement_type", "=", "start"),
     ]):
-        days.append(movement.date)
-    return days
+        if movement.subscription_id.sale_order_id.state != "sale":
+            purchases.append(movement.date)
+    return one_off, purchases
 
 
 def _in_subscription(env, company, partner, day):
@@ -84,9 +95,9 @@ def _in_subscription(env, company, partner, day):
     return False
 
 
-def _is_active(env, company, partner, days, day):
+def _is_active(env, company, partner, one_off, day):
     window = timedelta(days=company.kpi_activity_window_days)
-    if any(day - window <= d < day for d in days):
+    if any(day - window <= d < day for d in one_off):
         return True
     return _in_subscription(env, company, partner, day)
 
@@ -95,10 +106,10 @@ def churn(env, company, period):
     tz, _f, _t = _bounds(env, company, period)
     lost = active = 0
     for partner in _customers(env, company):
-        days = _purchase_days(env, company, partner, tz)
-        if _is_active(env, company, partner, days, period.date_start):
+        one_off, _purchases = _purchase_days(env, company, partner, tz)
+        if _is_active(env, company, partner, one_off, period.date_start):
             active += 1
-            if not _is_active(env, company, partner, days, period.date_end):
+            if not _is_active(env, company, partner, one_off, period.date_end):
                 lost += 1
     return {"numerator": lost, "denominator": active,
             "value": 100.0 * lost / active if active else None}
@@ -116,8 +127,8 @@ def cac(env, company, period):
                                            round=False)
     new = 0
     for partner in _customers(env, company):
-        days = _purchase_days(env, company, partner, tz)
-        if days and period.date_start <= min(days) < period.date_end:
+        _one_off, purchases = _purchase_days(env, company, partner, tz)
+        if purchases and period.date_start <= min(purchases) < period.date_end:
             new += 1
     return {"numerator": costs, "denominator": new, "value": costs / new if new else None}
 

@@ -71,10 +71,15 @@ class TestXlsx(KpiCase):
         p1, p2 = cls.env["res.partner"].create(
             [{"name": "KPI Board P1", "is_company": True}, {"name": "KPI Board P2", "is_company": True}]
         )
+        # orders in the company currency (a USD order would need a USD rate)
+        pricelist = cls.env["product.pricelist"].create({
+            "name": "KPI Board EUR", "currency_id": cls.eur.id, "company_id": cls.company.id,
+        })
         for partner, when, amount in ((p1, dt(2026, 1, 10), 1000), (p2, dt(2026, 3, 15), 500)):
             order = cls.env["sale.order"].create({
                 "partner_id": partner.id,
                 "company_id": cls.company.id,
+                "pricelist_id": pricelist.id,
                 "team_id": A.id,
                 "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1,
                                        "price_unit": amount, "tax_ids": False})],
