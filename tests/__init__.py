@@ -18,3 +18,4 @@ from . import test_coexistence
 from . import test_cron_refresh
 from . import test_concurrency
 from . import test_kpi_real_flows
+from . import test_kpi_splits
