@@ -71,7 +71,7 @@ class KpiContext:
     """Whether records without a company are counted for this company."""
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Results shared by the KPIs of one company and period (e.g. the
-    customer counts behind churn, retention, upsell, CAC and retention cost),
+    customer counts behind churn, retention, upsell and retention cost),
     shared with the trailing windows derived from this context."""
     run: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Temporary tables of one company's run (see
@@ -122,7 +122,7 @@ class CrmKpiEngine(models.AbstractModel):
         specs = []
         # A table pays off when it is read several times: over several
         # periods, or by more than two KPIs of one period (two customer
-        # KPIs such as churn and CAC share one read of the customer counts).
+        # KPIs such as churn and retention share one read of the customer counts).
         customer_reads = len(periods) * len(CUSTOMER_KPIS & set(codes))
         sourced_reads = len(periods) * len(SOURCED_KPIS & set(codes))
         if customer_reads > 2:

@@ -191,6 +191,25 @@ class TestKpiSplits(KpiCase):
         self.assertKpi(self.row(revenue, "team", team_id=self.env["crm.team"]), 0, 100, 0.0)
         self.assertRollUp(revenue, "team")
 
+    def test_marketing_shares_per_utm_when_allowed(self):
+        """The catalog splits the marketing shares by team only; a manager
+        who allows the UTM split gets it."""
+        for code in ("marketing_share", "marketing_revenue_share"):
+            self.env.ref(f"crm_kpi.crm_kpi_definition_{code}").with_user(self.manager).allow_utm = True
+        shares = self.compute("marketing_share")
+        # web: N1 (its campaign is marketing) of N1, N2 → 50 %; no source: 0 / N3
+        self.assertKpi(self.row(shares, "source", source_id=self.web), 1, 2, 50.0)
+        self.assertKpi(self.row(shares, "source", source_id=self.env["utm.source"]), 0, 1, 0.0)
+        # campaign Spring: 1 / 1; no campaign: 0 / 2
+        self.assertKpi(self.row(shares, "campaign", campaign_id=self.spring), 1, 1, 100.0)
+        revenue = self.compute("marketing_revenue_share")
+        # web: N1 1,200 / (1,200 + N2 400) = 75 %; medium email 1,200 / 1,200
+        self.assertKpi(self.row(revenue, "source", source_id=self.web), 1200, 1600, 75.0)
+        self.assertKpi(self.row(revenue, "medium", medium_id=self.email), 1200, 1200, 100.0)
+        for dimension in ("source", "medium", "campaign"):
+            self.assertRollUp(shares, dimension)
+            self.assertRollUp(revenue, dimension)
+
     def test_traffic_to_lead_per_utm(self):
         self._traffic()
         snapshots = self.compute("traffic_to_lead")
@@ -206,6 +225,34 @@ class TestKpiSplits(KpiCase):
         self.assertKpi(self.row(snapshots, "campaign", campaign_id=self.spring), 1, 1000, 0.1)
         for dimension in ("source", "medium", "campaign"):
             self.assertRollUp(snapshots, dimension)
+
+    def test_splits_add_no_query(self):
+        """The splits come out of the grouped queries of the company figure:
+        the same number of queries with every split as with none."""
+        codes = ["cac", "net_new_revenue", "marketing_roi", "marketing_share",
+                 "marketing_revenue_share"]
+        definitions = self.env["crm.kpi.definition"].search([("code", "in", codes)])
+        Snapshot = self.Snapshot.with_user(self.manager)
+
+        def count_queries():
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            snapshots = Snapshot.compute_snapshots(
+                "month", date(2026, 3, 1), kpi_codes=codes, company_ids=[self.company.id]
+            )
+            return self.env.cr.sql_log_count - before, snapshots
+
+        count_queries()  # warm the caches
+        split, snapshots = count_queries()
+        self.assertEqual(
+            set(snapshots.mapped("dimension")),
+            {"company", "team", "user", "source", "medium", "campaign"},
+        )
+        definitions.write({"allow_team": False, "allow_user": False, "allow_utm": False})
+        count_queries()
+        unsplit, snapshots = count_queries()
+        self.assertEqual(set(snapshots.mapped("dimension")), {"company"})
+        self.assertEqual(split, unsplit)
 
     def test_zero_and_empty(self):
         # March 2023: no cost, no customer → no value and no dimension row
