@@ -56,7 +56,7 @@ CUSTOMER_KPIS = frozenset({
     "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
 })
 SOURCED_KPIS = frozenset({
-    "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
+    "cac", "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
 })
 
 
@@ -79,7 +79,7 @@ class KpiContext:
     """Whether records without a company are counted for this company."""
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Results shared by the KPIs of one company and period (e.g. the
-    customer counts behind churn, retention, upsell, CAC and retention cost),
+    customer counts behind churn, retention, upsell and retention cost),
     shared with the trailing windows derived from this context."""
     run: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Temporary tables of one company's run (see
@@ -130,7 +130,7 @@ class CrmKpiEngine(models.AbstractModel):
         specs = []
         # A table pays off when it is read several times: over several
         # periods, or by more than two KPIs of one period (two customer
-        # KPIs such as churn and CAC share one read of the customer counts).
+        # KPIs such as churn and retention share one read of the customer counts).
         customer_reads = len(periods) * len(CUSTOMER_KPIS & set(codes))
         sourced_reads = len(periods) * len(SOURCED_KPIS & set(codes))
         if customer_reads > 2:
@@ -249,6 +249,14 @@ class CrmKpiEngine(models.AbstractModel):
         dimension; return a list of dicts with ``dimension``, the dimension
         field (e.g. ``team_id``) and the measures.
 
+        Rows of a dimension whose value is empty (no team, no UTM source...)
+        are that dimension's *none* row (``team_id`` empty), so that the rows
+        of one dimension add up to the company row.
+
+        :param definition: the KPI definition, whose allowed dimensions are
+            grouped by; ``None`` to group by all of ``dimensions`` (a query
+            shared by several KPIs, each keeping its rows with
+            :meth:`_allowed_rows`)
         :param dimensions: {dimension: SQL expression of its id}
         :param measures: {name: SQL aggregate expression}
         :param from_where: SQL starting with FROM
@@ -256,8 +264,9 @@ class CrmKpiEngine(models.AbstractModel):
             group is also split by currency and rows carry ``currency_id``
             (see :meth:`_in_company_currency`)
         """
-        allowed = self._allowed_dimensions(definition)
-        dimensions = {dim: expr for dim, expr in dimensions.items() if dim in allowed}
+        if definition is not None:
+            allowed = self._allowed_dimensions(definition)
+            dimensions = {dim: expr for dim, expr in dimensions.items() if dim in allowed}
         select = [SQL("%s AS %s", expr, SQL.identifier(name)) for name, expr in measures.items()]
         for dim, expr in dimensions.items():
             select.append(SQL("GROUPING(%s) AS %s", expr, SQL.identifier(f"g_{dim}")))
@@ -286,6 +295,13 @@ class CrmKpiEngine(models.AbstractModel):
                 out["currency_id"] = row["currency_id"]
             result.append(out)
         return result
+
+    @api.model
+    def _allowed_rows(self, definition, rows):
+        """The rows of the company and of the dimensions ``definition``
+        allows, from rows grouped for several KPIs (see :meth:`_grouped`)."""
+        allowed = self._allowed_dimensions(definition)
+        return [row for row in rows if row["dimension"] in allowed]
 
     @staticmethod
     def _row_key(row):
@@ -510,7 +526,8 @@ class CrmKpiEngine(models.AbstractModel):
         """SQL of one row per customer event that carries a purchase or
         revenue: ``customer_id`` (commercial partner), ``day`` (company-local
         date), ``currency_id``, ``amount`` (untaxed, in the document
-        currency), ``team_id`` (the document's sales team), ``kind``,
+        currency), ``team_id`` and ``user_id`` (the document's sales team
+        and salesperson), ``kind``,
         ``is_purchase`` (a purchase: first purchase, upsell, CLV frequency)
         and ``is_one_off`` (a one-off purchase: it keeps the customer active
         for the activity window).
@@ -548,7 +565,7 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL(
             """
             SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
-                   so.currency_id, so.amount_untaxed AS amount, so.team_id,
+                   so.currency_id, so.amount_untaxed AS amount, so.team_id, so.user_id,
                    CASE WHEN started.sale_order_id IS NULL THEN 'order'
                         ELSE 'subscription_order' END AS kind,
                    TRUE AS is_purchase, started.sale_order_id IS NULL AS is_one_off
@@ -562,7 +579,7 @@ class CrmKpiEngine(models.AbstractModel):
             SELECT am.commercial_partner_id, am.invoice_date, am.currency_id,
                    CASE WHEN am.move_type = 'out_refund' THEN -am.amount_untaxed
                         ELSE am.amount_untaxed END,
-                   am.team_id,
+                   am.team_id, am.invoice_user_id,
                    CASE WHEN am.move_type = 'out_refund' THEN 'refund' ELSE 'invoice' END,
                    am.move_type = 'out_invoice', am.move_type = 'out_invoice'
               FROM account_move am
@@ -579,7 +596,7 @@ class CrmKpiEngine(models.AbstractModel):
             UNION ALL
             SELECT m.partner_id, m.date, m.currency_id,
                    CASE WHEN m.movement_type = 'start' THEN s.recurring_total ELSE 0.0 END,
-                   m.team_id, m.movement_type, m.movement_type = 'start', FALSE
+                   m.team_id, m.user_id, m.movement_type, m.movement_type = 'start', FALSE
               FROM crm_kpi_subscription_movement m
               JOIN sale_subscription s ON s.id = m.subscription_id
               LEFT JOIN sale_order origin ON origin.id = s.sale_order_id
@@ -616,14 +633,15 @@ class CrmKpiEngine(models.AbstractModel):
     @api.model
     def _first_purchase_sql(self, events):
         """SQL of one row per customer: ``customer_id``, ``first_day`` (date
-        of the first purchase) and ``team_id``, the sales team of that first
-        purchase, which is the team a customer is counted for."""
+        of the first purchase), ``team_id`` and ``user_id``, the sales team
+        and the salesperson of that first purchase, which are the team and
+        the salesperson a customer is counted for."""
         return SQL(
             """
-            SELECT DISTINCT ON (customer_id) customer_id, day AS first_day, team_id
+            SELECT DISTINCT ON (customer_id) customer_id, day AS first_day, team_id, user_id
               FROM (%s) e
              WHERE e.is_purchase
-             ORDER BY customer_id, day, team_id IS NULL, team_id
+             ORDER BY customer_id, day, team_id IS NULL, team_id, user_id IS NULL, user_id
             """,
             events,
         )
@@ -771,14 +789,69 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _new_customer_revenue(self, definition, context, dimensions=None):
+    def _customer_dimensions(self, first="f", sources="src"):
+        """The dimensions of a customer: the sales team and the salesperson
+        of their first purchase (``first``, a :meth:`_first_purchase_sql`
+        row) and the UTM source, medium and campaign of their first won lead
+        (``sources``, a :meth:`_customer_sources_sql` row)."""
+        return {
+            "team": SQL.identifier(first, "team_id"),
+            "user": SQL.identifier(first, "user_id"),
+            "source": SQL.identifier(sources, "source_id"),
+            "medium": SQL.identifier(sources, "medium_id"),
+            "campaign": SQL.identifier(sources, "campaign_id"),
+        }
+
+    @api.model
+    def _new_customers(self, definition, context):
+        """Customers whose first purchase falls in the period: ``new`` and
+        ``marketing`` (the marketing-sourced ones), for the company and per
+        :meth:`_customer_dimensions`. Computed once per window (by every
+        dimension) and shared by CAC and the marketing share."""
+        rows = self._shared(
+            context,
+            ("new_customers",),
+            lambda: self._grouped(
+                None,
+                self._customer_dimensions(),
+                {
+                    "new": SQL("COUNT(*)"),
+                    "marketing": SQL("COUNT(*) FILTER (WHERE src.is_marketing)"),
+                },
+                SQL(
+                    """
+                    FROM (%(first)s) f
+                    LEFT JOIN (%(sources)s) src ON src.customer_id = f.customer_id
+                    WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
+                    """,
+                    first=self._first_purchases_sql(context),
+                    sources=self._customer_sources_sql(context),
+                    date_from=context.date_from,
+                    date_to=context.date_to,
+                ),
+            ),
+        )
+        return self._allowed_rows(definition, rows)
+
+    @api.model
+    def _new_customer_revenue(self, definition, context):
         """Revenue (company currency) of the period's purchases by customers
         whose first purchase falls in the period: ``revenue`` for all of
         them and ``marketing_revenue`` for the marketing-sourced ones, for
-        the company and per customer team."""
+        the company and per :meth:`_customer_dimensions`. Computed once per
+        window (by every dimension) and shared by net new revenue, the
+        marketing revenue share and the marketing ROI."""
+        return self._allowed_rows(definition, self._shared(
+            context,
+            ("new_customer_revenue",),
+            lambda: self._new_customer_revenue_query(context),
+        ))
+
+    @api.model
+    def _new_customer_revenue_query(self, context):
         rows = self._grouped(
-            definition,
-            {"team": SQL("x.team_id")} if dimensions is None else dimensions,
+            None,
+            self._customer_dimensions("x", "x"),
             {
                 "revenue": SQL("SUM(x.amount)"),
                 "marketing_revenue": SQL("SUM(x.amount) FILTER (WHERE x.is_marketing)"),
@@ -789,14 +862,15 @@ class CrmKpiEngine(models.AbstractModel):
                     -- both materialized: joining the new customers to an
                     -- inlined event union would rescan it per customer
                     WITH kpi_new AS MATERIALIZED (
-                        SELECT f.customer_id, f.team_id FROM (%(first)s) f
+                        SELECT f.customer_id, f.team_id, f.user_id FROM (%(first)s) f
                          WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                     ),
                     kpi_period_events AS MATERIALIZED (
                         SELECT * FROM (%(events)s) e
                          WHERE e.day >= %(date_from)s AND e.day < %(date_to)s
                     )
-                    SELECT ev.amount, ev.currency_id, n.team_id, src.is_marketing
+                    SELECT ev.amount, ev.currency_id, n.team_id, n.user_id, src.is_marketing,
+                           src.source_id, src.medium_id, src.campaign_id
                       FROM kpi_period_events ev
                       JOIN kpi_new n ON n.customer_id = ev.customer_id
                       LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
@@ -818,21 +892,28 @@ class CrmKpiEngine(models.AbstractModel):
         return self._rows(rows, lambda r: metrics.net_new_revenue(r["revenue"]))
 
     @api.model
-    def _costs(self, definition, context, category):
-        """Costs of a category recorded in the period, in company currency,
-        for the company and per sales team."""
+    def _costs(self, definition, context, category, condition=None):
+        """Costs of a category recorded in the period (and meeting the SQL
+        ``condition`` on ``cost``), in company currency, for the company and
+        per sales team, UTM source, medium and campaign of the cost."""
         rows = self._grouped(
             definition,
-            {"team": SQL("cost.team_id")},
+            {
+                "team": SQL("cost.team_id"),
+                "source": SQL("cost.source_id"),
+                "medium": SQL("cost.medium_id"),
+                "campaign": SQL("cost.campaign_id"),
+            },
             {"costs": SQL("SUM(cost.amount)")},
             SQL(
                 """
                 FROM crm_kpi_cost cost
-                WHERE cost.company_id = %s AND cost.category = %s
+                WHERE cost.company_id = %s AND cost.category = %s AND %s
                   AND cost.date >= %s AND cost.date < %s
                 """,
                 context.company.id,
                 category,
+                condition or SQL("TRUE"),
                 context.date_from,
                 context.date_to,
             ),
@@ -842,9 +923,11 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _kpi_cac(self, definition, context):
+        """Acquisition costs / new customers; per UTM, the costs tagged with
+        it / the new customers whose first won lead carries it."""
         rows = self._merge(
             self._costs(definition, context, "acquisition"),
-            self._customer_counts(definition, context),
+            self._new_customers(definition, context),
             defaults={"costs": 0, "new": 0},
         )
         return self._rows(
@@ -929,11 +1012,11 @@ class CrmKpiEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _visitors_sql(self, context):
-        """SQL of (source_id, visitors) rows: the web traffic recorded in
-        ``crm.kpi.traffic`` for the period."""
+        """SQL of (source_id, medium_id, campaign_id, visitors) rows: the web
+        traffic recorded in ``crm.kpi.traffic`` for the period."""
         return SQL(
             """
-            SELECT t.source_id, t.visitors FROM crm_kpi_traffic t
+            SELECT t.source_id, t.medium_id, t.campaign_id, t.visitors FROM crm_kpi_traffic t
              WHERE t.company_id = %s AND t.date >= %s AND t.date < %s
             """,
             context.company.id,
@@ -980,39 +1063,24 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _customer_sources_sql(self, context):
-        """SQL of one row per customer that has a won lead: ``customer_id``
-        and ``is_marketing``, whether their first won lead (earliest closing
-        date) is marketing-sourced."""
+        """SQL of one row per customer that has a won lead, from their first
+        won lead (earliest closing date): ``customer_id``, ``is_marketing``
+        (whether it is marketing-sourced) and its ``source_id``,
+        ``medium_id`` and ``campaign_id``, the UTM a customer is counted for."""
         if "sources" in context.run:
             return SQL("SELECT * FROM %s", SQL.identifier(context.run["sources"]))
         return SQL(
-            "SELECT fw.customer_id, fw.is_marketing FROM (%s) fw",
+            """
+            SELECT fw.customer_id, fw.is_marketing, fw.source_id, fw.medium_id, fw.campaign_id
+              FROM (%s) fw
+            """,
             self._first_won_leads_sql(context),
         )
 
     @api.model
     def _kpi_marketing_share(self, definition, context):
-        grouped = self._grouped(
-            definition,
-            {"team": SQL("f.team_id")},
-            {
-                "marketing": SQL("COUNT(*) FILTER (WHERE src.is_marketing)"),
-                "new": SQL("COUNT(*)"),
-            },
-            SQL(
-                """
-                FROM (%(first)s) f
-                LEFT JOIN (%(sources)s) src ON src.customer_id = f.customer_id
-                WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
-                """,
-                first=self._first_purchases_sql(context),
-                sources=self._customer_sources_sql(context),
-                date_from=context.date_from,
-                date_to=context.date_to,
-            ),
-        )
         return self._rows(
-            grouped,
+            self._new_customers(definition, context),
             lambda r: metrics.marketing_share(
                 marketing_new_customers=r["marketing"], new_customers=r["new"]
             ),
@@ -1030,31 +1098,14 @@ class CrmKpiEngine(models.AbstractModel):
     @api.model
     def _kpi_marketing_roi(self, definition, context):
         """Revenue of marketing-sourced new customers against the acquisition
-        costs tagged with a marketing campaign, medium or source."""
-        costs = self._in_company_currency(
-            self._grouped(
-                definition,
-                {},
-                {"costs": SQL("SUM(cost.amount)")},
-                SQL(
-                    """
-                    FROM crm_kpi_cost cost
-                    WHERE cost.company_id = %s AND cost.category = 'acquisition' AND %s
-                      AND cost.date >= %s AND cost.date < %s
-                    """,
-                    context.company.id,
-                    self._marketing_condition("cost", context),
-                    context.date_from,
-                    context.date_to,
-                ),
-                currency=SQL("cost.currency_id"),
-            ),
-            ["costs"],
-            context,
-        )
+        costs tagged with a marketing campaign, medium or source; per UTM,
+        the revenue of the customers whose first won lead carries it against
+        the costs tagged with it."""
         rows = self._merge(
-            costs,
-            self._new_customer_revenue(definition, context, dimensions={}),
+            self._costs(
+                definition, context, "acquisition", self._marketing_condition("cost", context)
+            ),
+            self._new_customer_revenue(definition, context),
             defaults={"costs": 0, "marketing_revenue": 0},
         )
         return self._rows(
@@ -1064,15 +1115,16 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _kpi_traffic_to_lead(self, definition, context):
+        utm = ("source", "medium", "campaign")
         leads = self._grouped(
             definition,
-            {"source": SQL("l.source_id")},
+            {dim: expr for dim, expr in self._lead_dimensions().items() if dim in utm},
             {"leads": SQL("COUNT(*)")},
             self._created_leads_where(context),
         )
         visitors = self._grouped(
             definition,
-            {"source": SQL("v.source_id")},
+            {dim: expr for dim, expr in self._lead_dimensions("v").items() if dim in utm},
             {"visitors": SQL("SUM(v.visitors)")},
             SQL("FROM (%s) v", self._visitors_sql(context)),
         )

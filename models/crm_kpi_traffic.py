@@ -6,10 +6,11 @@ class CrmKpiTraffic(models.Model):
     """Website visitors counted outside Odoo (web analytics), for the
     traffic-to-lead KPI.
 
-    One record per company, day, UTM source and landing page: a figure
-    covering a longer period (a week, a month) is entered once, on the first
-    day of that period. Source and landing page are optional; an empty one is
-    a value of its own in the uniqueness key ("all sources", "all pages").
+    One record per company, day, UTM source, medium, campaign and landing
+    page: a figure covering a longer period (a week, a month) is entered
+    once, on the first day of that period. The UTM fields and the landing
+    page are optional; an empty one is a value of its own in the uniqueness
+    key ("all sources", "all pages").
     """
 
     _name = "crm.kpi.traffic"
@@ -22,6 +23,8 @@ class CrmKpiTraffic(models.Model):
     date = fields.Date(required=True, index=True, default=fields.Date.context_today)
     visitors = fields.Integer(required=True, aggregator="sum")
     source_id = fields.Many2one("utm.source", string="UTM Source", index="btree_not_null")
+    medium_id = fields.Many2one("utm.medium", string="UTM Medium", index="btree_not_null")
+    campaign_id = fields.Many2one("utm.campaign", string="UTM Campaign", index="btree_not_null")
     landing_page = fields.Char(
         help="URL or path of the page the visitors arrived on, e.g. /pricing."
     )
@@ -37,9 +40,10 @@ class CrmKpiTraffic(models.Model):
         "CHECK (visitors >= 0)", "The number of visitors cannot be negative."
     )
     _unique_key = models.UniqueIndex(
-        "(company_id, date, COALESCE(source_id, 0), COALESCE(landing_page, ''))",
-        "Web traffic is already recorded for this company, date, source and "
-        "landing page: update that line instead.",
+        "(company_id, date, COALESCE(source_id, 0), COALESCE(medium_id, 0),"
+        " COALESCE(campaign_id, 0), COALESCE(landing_page, ''))",
+        "Web traffic is already recorded for this company, date, source, medium, "
+        "campaign and landing page: update that line instead.",
     )
 
     @api.constrains("visitors")
