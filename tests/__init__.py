@@ -20,3 +20,4 @@ from . import test_cron_refresh
 from . import test_concurrency
 from . import test_kpi_real_flows
 from . import test_limits
+from . import test_demo
