@@ -12,6 +12,13 @@ CUSTOMER_CODES = (
     "retention_cost", "nps", "ces", "ces_easy_share",
 )
 
+DEMO_SUBSCRIBERS = (
+    "Northwind Traders", "Blue Harbor Studio", "Copperleaf Dental", "Greenfield Logistics",
+    "Hilltop Bakery", "Ironbridge Legal", "Juniper Analytics", "Kestrel Travel",
+    "Lakeside Clinics", "Maple Row Architects", "Nimbus Print Shop", "Orchard Schools",
+    "Pinecrest Hotels", "Quarry Lane Builders", "Riverstone Insurance",
+)
+
 
 @tagged("post_install", "-at_install")
 class TestDemoHistory(TransactionCase):
@@ -50,10 +57,7 @@ class TestDemoHistory(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.subscriber = cls.env.ref(
-            "crm_kpi.crm_kpi_partner_demo_subscriber_1", raise_if_not_found=False
-        )
-        if not cls.subscriber:
+        if not cls.env.ref("crm_kpi.crm_kpi_goal_demo_win_rate", raise_if_not_found=False):
             cls.skipTest(cls, "crm_kpi was installed without its demo data")
         cls.company = cls.env.ref("base.main_company")
         cls.today = fields.Date.context_today(cls.env["crm.kpi.snapshot"])
@@ -62,12 +66,13 @@ class TestDemoHistory(TransactionCase):
             cls.env, "kpi_demo_reader", groups="crm_kpi.crm_kpi_group_user",
             company_id=cls.company.id, company_ids=[cls.company.id],
         )
-        cls.subscriptions = cls.env["sale.subscription"].search([(
-            "partner_id", "in", [
-                cls.env.ref(f"crm_kpi.crm_kpi_partner_demo_subscriber_{i}").id
-                for i in range(1, 16)
-            ],
-        )])
+        cls.subscribers = cls.env["res.partner"].search(
+            [("name", "in", DEMO_SUBSCRIBERS), ("is_company", "=", True)]
+        )
+        cls.subscriber = cls.subscribers.filtered(lambda p: p.name == "Northwind Traders")
+        cls.subscriptions = cls.env["sale.subscription"].search(
+            [("partner_id", "in", cls.subscribers.ids)]
+        )
 
     def _cards(self, period_type, day):
         data = (
@@ -112,6 +117,7 @@ class TestDemoHistory(TransactionCase):
                 self.assertIsNotNone(cards[code]["value"], f"{code} by {period_type}")
 
     def test_subscriptions_invoiced_and_dated(self):
+        self.assertEqual(len(self.subscribers), 15)
         self.assertEqual(len(self.subscriptions), 15)
         self.assertEqual(
             set(self.subscriptions.stage_id.mapped("type")), {"in_progress", "post"}
