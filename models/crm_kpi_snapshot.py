@@ -648,7 +648,8 @@ class CrmKpiSnapshot(models.Model):
                     # subscription_oca restarts it today: it restarted that day
                     subscription.write({"date_start": day, "recurring_next_date": day})
                 elif action == "renew":
-                    at(day, subscription.write, {"date": subscription.date + relativedelta(years=1)})
+                    renewed_until = subscription.date + relativedelta(years=1)
+                    at(day, subscription.write, {"date": renewed_until})
             invoice_until(subscription, today + timedelta(days=1))
         self.env.flush_all()
         # date every change: its movements and its messages
