@@ -21,3 +21,4 @@ from . import test_concurrency
 from . import test_kpi_real_flows
 from . import test_limits
 from . import test_kpi_splits
+from . import test_demo
