@@ -1849,10 +1849,21 @@ class CrmKpiEngine(models.AbstractModel):
     @api.model
     def _currency_factors(self, context):
         """{currency_id: factor} turning an amount into the company currency
-        at the rate of the window's last day."""
-        currencies = self.env["res.currency"].with_context(active_test=False).search([])
-        rates = currencies._get_rates(context.company, context.period.last_day)
-        company_rate = rates[context.company.currency_id.id]
+        at the rate of the window's last day, for the company currency and the
+        currencies with a rate on or before that day (their own or a shared
+        one). A currency without such a rate has no factor: Odoo would
+        convert it 1:1, so amounts in it make the customer's figure unknown
+        rather than wrong (see :meth:`_check_rates` for snapshots)."""
+        company = context.company
+        day = context.period.last_day
+        with_rate = [currency_id for (currency_id,) in self.env.execute_query(SQL(
+            """SELECT DISTINCT currency_id FROM res_currency_rate
+                WHERE name <= %s AND (company_id IS NULL OR company_id = %s)""",
+            day, company.root_id.id,
+        ))]
+        currencies = self.env["res.currency"].browse(with_rate) | company.currency_id
+        rates = currencies._get_rates(company, day)
+        company_rate = rates[company.currency_id.id]
         return {currency_id: company_rate / rate for currency_id, rate in rates.items()}
 
     @api.model
@@ -1896,7 +1907,11 @@ class CrmKpiEngine(models.AbstractModel):
             SELECT ev.customer_id, MIN(ev.day) FILTER (WHERE ev.is_purchase) AS first_day,
                    MAX(ev.day) FILTER (WHERE ev.kind <> 'refund') AS last_day,
                    COUNT(*) FILTER (WHERE ev.is_purchase) AS purchases,
-                   COALESCE(SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)), 0.0) AS revenue,
+                   CASE WHEN bool_and(r.factor IS NOT NULL OR ev.currency_id IS NULL
+                                      OR ev.amount = 0)
+                        THEN COALESCE(SUM(ev.amount::float8
+                                          * COALESCE(r.factor, 1.0)), 0.0)
+                   END AS revenue,
                    (a.customer_id IS NOT NULL) AS is_active,
                    CASE WHEN a.customer_id IS NULL
                         THEN GREATEST(MAX(ev.day) FILTER (WHERE ev.is_one_off) + %(window)s + 1,
@@ -1926,7 +1941,11 @@ class CrmKpiEngine(models.AbstractModel):
         year = self._trailing(context, relativedelta(years=1))
         rows = self.env.execute_query(SQL(
             """
-            SELECT ev.customer_id, SUM(ev.amount::float8 * COALESCE(r.factor, 1.0)),
+            SELECT ev.customer_id,
+                   CASE WHEN bool_and(r.factor IS NOT NULL OR ev.currency_id IS NULL
+                                      OR ev.amount = 0)
+                        THEN SUM(ev.amount::float8 * COALESCE(r.factor, 1.0))
+                   END,
                    COUNT(*) FILTER (WHERE ev.is_purchase)
               FROM (%(events)s) ev
               LEFT JOIN (%(rates)s) r ON r.currency_id = ev.currency_id
@@ -1940,7 +1959,7 @@ class CrmKpiEngine(models.AbstractModel):
             date_from=year.date_from,
             date_to=year.date_to,
         ))
-        return {customer_id: (revenue or 0.0, count) for customer_id, revenue, count in rows}
+        return {customer_id: (revenue, count) for customer_id, revenue, count in rows}
 
     @api.model
     def _customer_mrr(self, context, customer_ids):
@@ -1961,11 +1980,16 @@ class CrmKpiEngine(models.AbstractModel):
             list(customer_ids),
         ))
         factors = self._currency_factors(context) if rows else {}
-        result = {}
+        result, unknown = {}, set()
         for customer_id, currency_id, mrr in rows:
+            if currency_id and currency_id not in factors:
+                unknown.add(customer_id)
+                continue
             result[customer_id] = result.get(customer_id, 0.0) + float(mrr) * factors.get(
                 currency_id, 1.0
             )
+        for customer_id in unknown:
+            result[customer_id] = None
         return result
 
     @api.model

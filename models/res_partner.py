@@ -81,7 +81,8 @@ class ResPartner(models.Model):
         groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
         digits=(16, 2),
         help="Untaxed confirmed orders and subscription starts not created by "
-        "an order, in the company currency at today's rate. Refreshed daily.",
+        "an order, in the company currency at today's rate. Refreshed daily. "
+        "Left at 0 when one of them is in a currency without exchange rate.",
     )
     kpi_purchase_count = fields.Integer(
         string="Purchases",
@@ -185,7 +186,7 @@ class ResPartner(models.Model):
                 engine._record_context(self.env.company), set(customers.values())
             )
         for partner in self:
-            partner.kpi_mrr = mrr.get(customers.get(partner.id), 0.0)
+            partner.kpi_mrr = mrr.get(customers.get(partner.id)) or 0.0
 
     @api.depends_context("company")
     def _compute_kpi_clv(self):
@@ -202,17 +203,19 @@ class ResPartner(models.Model):
         if company._kpi_setting("kpi_clv_method") == "subscription":
             mrr = engine._customer_mrr(context, customer_ids)
             for partner in self:
-                value = metrics.clv_subscription(
-                    mrr.get(customers.get(partner.id), 0.0),
-                    company.kpi_gross_margin,
-                    inputs["monthly_churn"],
+                customer_mrr = mrr.get(customers.get(partner.id), 0.0)
+                value = customer_mrr is not None and metrics.clv_subscription(
+                    customer_mrr, company.kpi_gross_margin, inputs["monthly_churn"],
                 ).value
                 partner.kpi_clv = value or 0.0
             return
         trailing = engine._customer_trailing_revenue(context, customer_ids)
         for partner in self:
             revenue, purchases = trailing.get(customers.get(partner.id), (0.0, 0))
-            if company._kpi_setting("kpi_clv_method") == "purchase":
+            if revenue is None:
+                # an amount in a currency without rate: unknown, not 1:1
+                value = None
+            elif company._kpi_setting("kpi_clv_method") == "purchase":
                 value = metrics.clv_purchase(
                     revenue=revenue, purchases=purchases, customers=1,
                     lifetime_years=inputs["lifetime"],
@@ -356,7 +359,8 @@ class ResPartner(models.Model):
         assignments = SQL(", ").join(
             SQL(
                 """%(col)s = CASE WHEN f.customer_id IS NULL THEN p.%(col)s - %(key)s
-                    ELSE COALESCE(p.%(col)s, '{}'::jsonb) || jsonb_build_object(%(key)s, %(value)s)
+                    ELSE (COALESCE(p.%(col)s, '{}'::jsonb) - %(key)s)
+                         || jsonb_strip_nulls(jsonb_build_object(%(key)s, %(value)s))
                     END""",
                 col=SQL.identifier(field_name),
                 key=key,

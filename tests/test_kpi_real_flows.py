@@ -280,6 +280,44 @@ class TestMoneyWithoutRate(KpiCase):
         self.assertIn("net_new_revenue", message)
         self.assertIn(snapshot.failure, message)
 
+    def test_customer_fields_without_rate_are_unknown_not_one_to_one(self):
+        """The record fields use today's rate. KPY has no rate at all.
+
+          K1 300 KPX at today's rate 2 → 150; K2 100 KPX → 50
+          K3 120 KPY and 80 KPX (→ 40): unknown, not 120 + 40 = 160 (KPY 1:1)
+        """
+        kpy = self.env["res.currency"].create({"name": "KPY", "symbol": "Y¤"})
+        kpy_pricelist = self.env["product.pricelist"].create({
+            "name": "KPI KPY", "currency_id": kpy.id, "company_id": self.company.id,
+        })
+        product = self.env["product.product"].create({"name": "KPI KPY product", "type": "service"})
+        k3 = self.env["res.partner"].create({"name": "KPI K3", "is_company": True})
+        for pricelist, amount in ((kpy_pricelist, 120), (self.pricelist, 80)):
+            order = self.env["sale.order"].create({
+                "partner_id": k3.id, "company_id": self.company.id,
+                "pricelist_id": pricelist.id,
+                "order_line": [Command.create({
+                    "product_id": product.id, "product_uom_qty": 1, "price_unit": amount,
+                    "tax_ids": [Command.clear()],
+                })],
+            })
+            order.action_confirm()
+            self._set_dates(order, date_order=dt(2026, 3, 20))
+        partners = (self.k1 | self.k2 | k3).with_company(self.company)
+        partners._kpi_refresh_customer_fields(self.company)
+        self.assertAlmostEqual(self.k1.with_company(self.company).kpi_lifetime_revenue, 150.0)
+        self.assertAlmostEqual(self.k2.with_company(self.company).kpi_lifetime_revenue, 50.0)
+        k3 = k3.with_company(self.company)
+        self.assertEqual(k3.kpi_purchase_count, 2, "the purchases still count")
+        self.assertEqual(k3.kpi_customer_status, "active")
+        self.assertFalse(k3.kpi_lifetime_revenue, "no number rather than 160 with KPY 1:1")
+        # the factors of the record context leave KPY out, the others in
+        engine = self.env["crm.kpi.engine"]
+        factors = engine._currency_factors(engine._record_context(self.company))
+        self.assertNotIn(kpy.id, factors)
+        self.assertAlmostEqual(factors[self.kpx.id], 0.5)
+        self.assertEqual(factors[self.company.currency_id.id], 1.0)
+
     def test_kpi_of_a_period_with_rate(self):
         # March: K2 100 KPX / 2 = 50; the failure of February is not carried over
         snapshot = self.row(self.compute("net_new_revenue", "month", date(2026, 3, 1)))
