@@ -6,11 +6,14 @@ without demo data (``tools/kpi bench SIZE`` does all of it)::
     python bench/generate.py --size S [--seed 42] [--today 2026-11-22] \\
         -- --addons-path=... -d crm_kpi_bench_s
 
-Base records (companies, currencies, salespeople, teams, UTM records,
-products, pricelists, subscription templates) are created through the ORM.
-Bulk rows (partners, leads and their stage stays, sale orders and lines,
-subscriptions, their lines and movements, costs, feedback, web traffic,
-logins, currency rates) are computed in Python from a seeded
+Base records (companies and their charts of accounts, currencies,
+salespeople, teams, UTM records, products, pricelists, subscription
+templates in subscription_oca's ``invoice`` and ``sale_and_invoice`` modes)
+are created through the ORM. Bulk rows (partners, leads and their stage
+stays, sale orders and lines, subscriptions, their lines and movements,
+customer invoices of part of the orders, direct invoices, credit notes, the
+recurring invoices and orders subscription_oca generates, costs, feedback,
+web traffic, logins, currency rates) are computed in Python from a seeded
 ``random.Random`` and written with COPY into a staging table, then moved
 with one ``INSERT … SELECT`` per table. Columns the generator does not set
 are copied from a *template record* of the same model created through the
@@ -18,10 +21,15 @@ ORM (and deleted at the end), so every NOT NULL column and default holds
 what Odoo itself would hold. Stored computed fields are written
 consistently (won status, probability, active, closing date and stage of
 leads; commercial partner; order amounts equal to their lines; MRR of
-subscriptions equal to their lines and to their last movement).
+subscriptions equal to their lines and to their last movement). Invoices,
+credit notes and the documents of subscriptions are copies of samples that
+Odoo's and subscription_oca's own flows made (``_create_invoices``,
+``_reverse_moves``, ``generate_invoice``, which also renders and e-mails the
+invoice: wkhtmltopdf must be installed): see :meth:`Generator.documents`.
 """
 
 import argparse
+import bisect
 import io
 import logging
 import math
@@ -148,6 +156,13 @@ class Generator:
         self.companies = [company1, company2]
         self.usd, self.eur = usd, eur
         env.user.company_ids = [(4, company2.id)]
+        # Invoices need a chart of accounts and a sales journal per company.
+        self.sale_journal = {}
+        for company in self.companies:
+            env["account.chart.template"].try_loading(
+                "generic_coa", company=company, install_demo=False)
+            self.sale_journal[company.id] = env["account.journal"].search(
+                [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
 
         salesman = env.ref("sales_team.group_sale_salesman")
         kpi_user = env.ref("crm_kpi.crm_kpi_group_user")
@@ -208,6 +223,11 @@ class Generator:
                          for i, p in enumerate((120.0, 450.0, 980.0, 2400.0))]
         self.sub_base = product("Bench platform fee", 90.0, subscribable=True)
         self.sub_seat = product("Bench seat", 25.0, subscribable=True)
+        # subscription_oca's invoice lines take the product's income account
+        for company in self.companies:
+            income = self.sale_journal[company.id].default_account_id
+            for record in (*self.products, self.sub_base, self.sub_seat):
+                record.with_company(company).property_account_income_id = income
         self.pricelists = {}
         for company in self.companies:
             for currency in (usd, eur):
@@ -216,14 +236,25 @@ class Generator:
                     "currency_id": currency.id, "company_id": company.id,
                 })
         Template = env["sale.subscription.template"]
+        # subscription_oca posts (and sends) an invoice each period in the
+        # "invoice" mode; in "sale_and_invoice" it confirms an order and
+        # posts its invoice.
         self.sub_templates = [
             (Template.create({"name": "Bench monthly", "code": "MON", "recurring_interval": 1,
-                              "recurring_rule_type": "months"}), 1.0),
+                              "recurring_rule_type": "months",
+                              "invoicing_mode": "invoice"}), 1.0),
             (Template.create({"name": "Bench quarterly", "code": "QTR", "recurring_interval": 3,
-                              "recurring_rule_type": "months"}), 1.0 / 3),
+                              "recurring_rule_type": "months",
+                              "invoicing_mode": "sale_and_invoice"}), 1.0 / 3),
             (Template.create({"name": "Bench yearly", "code": "YR", "recurring_interval": 1,
-                              "recurring_rule_type": "years"}), 1.0 / 12),
+                              "recurring_rule_type": "years",
+                              "invoicing_mode": "invoice"}), 1.0 / 12),
         ]
+        self.sub_interval = {
+            template.id: relativedelta(**{template.recurring_rule_type:
+                                          template.recurring_interval})
+            for template, _factor in self.sub_templates
+        }
         stages = env["sale.subscription.stage"].search([])
         self.sub_stage = {st.type: st for st in stages}
         self.close_reasons = env["sale.subscription.close.reason"].search([]).ids
@@ -435,6 +466,15 @@ class Generator:
         )
 
     # -- sale orders -----------------------------------------------------------
+    ORDER_LINE_COLUMNS = [
+        "id", "order_id", "sequence", "company_id", "currency_id", "order_partner_id",
+        "salesman_id", "product_id", "product_uom_id", "name", "product_uom_qty", "price_unit",
+        "discount", "price_subtotal", "price_total", "price_tax", "price_reduce_taxexcl",
+        "price_reduce_taxinc", "technical_price_unit", "state", "invoice_status",
+        "qty_to_invoice", "qty_invoiced", "qty_delivered", "untaxed_amount_to_invoice",
+        "untaxed_amount_invoiced", "create_date", "write_date", "create_uid", "write_uid",
+    ]
+
     def orders(self):
         env, rng = self.env, self.rng
         company1 = self.companies[0]
@@ -464,6 +504,10 @@ class Generator:
                           company, team, rng.choice(members), (None, None, None), None))
         order_rows, line_rows = [], []
         self.order_customers = set()
+        # what the invoicing step needs: (order id, partner, date, company,
+        # currency, rate, team, user, utm, [(line id, product, qty, price, subtotal)])
+        self.order_plans = []
+        line_id = reserve_ids(self.cr, "sale_order_line", 3 * n)
         for i, (partner, when, company, team, user, utm, lead_id) in enumerate(plans):
             oid = first + i
             currency = company.currency_id
@@ -476,7 +520,7 @@ class Generator:
                 rate = self.eur_per_usd(when.date())
             else:
                 rate = 1 / self.eur_per_usd(when.date())
-            untaxed = 0.0
+            untaxed, lines = 0.0, []
             for k in range(rng.choice((1, 1, 2, 3))):
                 product = rng.choice(self.products)
                 qty = float(rng.randrange(1, 10))
@@ -484,12 +528,16 @@ class Generator:
                 discount = rng.choice((0.0, 0.0, 5.0, 10.0))
                 subtotal = round(qty * price * (1 - discount / 100.0), 2)
                 untaxed += subtotal
+                lines.append((line_id, product, qty, price, discount, subtotal))
                 line_rows.append((
-                    oid, 10 + k, company.id, currency.id, partner, user.id, product.id,
+                    line_id, oid, 10 + k, company.id, currency.id, partner, user.id, product.id,
                     product.uom_id.id, product.display_name, qty, price, discount, subtotal,
                     subtotal, 0.0, round(subtotal / qty, 2), round(subtotal / qty, 2), price,
                     "sale", "to invoice", qty, 0.0, 0.0, subtotal, 0.0, when, when, 1, 1,
                 ))
+                line_id += 1
+            self.order_plans.append((oid, partner, when, company, currency, rate, team, user,
+                                     utm, lines))
             self.order_customers.add(self.commercial_of(partner))
             order_rows.append((
                 oid, f"S{oid:07d}", "sale", partner, partner, partner, company.id, pricelist.id,
@@ -507,13 +555,7 @@ class Generator:
         ))
         self.log("sale_order_line", bulk_insert(
             self.cr, "sale_order_line",
-            ["order_id", "sequence", "company_id", "currency_id", "order_partner_id",
-             "salesman_id", "product_id", "product_uom_id", "name", "product_uom_qty",
-             "price_unit", "discount", "price_subtotal", "price_total", "price_tax",
-             "price_reduce_taxexcl", "price_reduce_taxinc", "technical_price_unit", "state",
-             "invoice_status", "qty_to_invoice", "qty_invoiced", "qty_delivered",
-             "untaxed_amount_to_invoice", "untaxed_amount_invoiced", "create_date",
-             "write_date", "create_uid", "write_uid"],
+            self.ORDER_LINE_COLUMNS,
             line_rows, line_template,
         ))
         self.cr.execute(
@@ -540,6 +582,9 @@ class Generator:
         first = reserve_ids(self.cr, "sale_subscription", n)
         customers = sorted(self.order_customers) or list(self.customer_companies)
         sub_rows, line_rows, moves = [], [], []
+        # what the invoicing step needs: (id, name, company, currency, partner,
+        # team, user, template, [(day, recurring total)], base price, seat price)
+        self.subscription_plans = []
         in_progress, post = self.sub_stage["in_progress"], self.sub_stage["post"]
         end_of_history = self.today
         for i in range(n):
@@ -612,9 +657,14 @@ class Generator:
             last_day = events[-1][0]
             created = datetime.combine(start, datetime.min.time()) + timedelta(hours=9)
             written = datetime.combine(last_day, datetime.min.time()) + timedelta(hours=9)
+            delta = self.sub_interval[tmpl.id]
             next_invoice = current_start
             while next_invoice <= self.today:
-                next_invoice = next_invoice + timedelta(days=round(30.4375 / factor))
+                next_invoice = next_invoice + delta
+            self.subscription_plans.append((
+                sid, f"{tmpl.code}/{i + 1:05d}", company, currency, partner, team, user, tmpl,
+                self._billing(events, delta, factor), base_price, seat_price,
+            ))
             sub_rows.append((
                 sid, f"{i + 1:05d}", f"{tmpl.code}/{i + 1:05d}", company.id, partner, partner,
                 partner, tmpl.id, self.pricelists[company.id, currency.id].id, user.id, team.id,
@@ -659,6 +709,355 @@ class Generator:
              "is_backfilled", "create_date", "write_date", "create_uid", "write_uid"],
             moves,
         ))
+
+    def _billing(self, events, delta, factor):
+        """The days subscription_oca invoices a subscription of these
+        movements and the recurring total of each: from each start or
+        reactivation, one every recurring interval while it is in progress
+        and not paused, up to today."""
+        states, running, paused, mrr = [], False, False, 0.0
+        for day, kind, _before, after, _reason in events:
+            if kind in ("start", "reactivation"):
+                running, paused = True, False
+            elif kind == "close":
+                running, paused = False, False
+            elif kind in ("pause", "resume"):
+                paused = kind == "pause"
+            mrr = after
+            states.append((day, running, paused, mrr))
+        days = [state[0] for state in states]
+        anchors = [day for day, kind, *_rest in events if kind in ("start", "reactivation")]
+        billing = []
+        for anchor, next_anchor in zip(anchors, [*anchors[1:], None]):
+            due = anchor
+            while due <= self.today and (next_anchor is None or due < next_anchor):
+                _day, running, paused, mrr = states[bisect.bisect_right(days, due) - 1]
+                if not running:
+                    break
+                if not paused:
+                    billing.append((due, round(mrr / factor, 2)))
+                due = due + delta
+        return billing
+
+    # -- invoices, credit notes and the documents of subscriptions -------------
+    MOVE_COLUMNS = [
+        "id", "name", "move_type", "state", "date", "invoice_date", "invoice_date_due",
+        "partner_id", "commercial_partner_id", "partner_shipping_id",
+        "invoice_partner_display_name", "company_id", "currency_id", "invoice_currency_rate",
+        "amount_untaxed", "amount_tax", "amount_total", "amount_residual",
+        "amount_untaxed_signed", "amount_untaxed_in_currency_signed", "amount_tax_signed",
+        "amount_total_signed", "amount_total_in_currency_signed", "amount_residual_signed",
+        "payment_state", "payment_reference", "invoice_origin", "ref", "invoice_user_id",
+        "team_id", "subscription_id", "reversed_entry_id", "source_id", "medium_id",
+        "campaign_id", "sequence_prefix", "sequence_number", "access_token",
+        "message_main_attachment_id", "sending_data", "create_date", "write_date",
+        "create_uid", "write_uid",
+    ]
+    MOVE_LINE_COLUMNS = [
+        "id", "move_id", "move_name", "ref", "date", "invoice_date", "parent_state",
+        "partner_id", "currency_id", "product_id", "product_uom_id", "name", "quantity",
+        "price_unit", "discount", "price_subtotal", "price_total", "balance", "debit",
+        "credit", "amount_currency", "amount_residual", "amount_residual_currency",
+        "date_maturity", "sequence", "reconciled", "full_reconcile_id", "matching_number",
+        "create_date", "write_date", "create_uid",
+        "write_uid",
+    ]
+
+    def documents(self):
+        """Customer invoices of part of the orders, direct invoices of no
+        order, credit notes, and the recurring invoices and orders
+        subscription_oca generates for the subscriptions.
+
+        For each company one sample of each document is made through the ORM
+        and the flows of Odoo and subscription_oca (see :meth:`_samples`).
+        The bulk documents are copies of those samples (``bulk_insert`` with
+        the sample as template record) with their own partner, dates,
+        amounts and links, written the way Odoo writes them: every move
+        balanced (income lines against one receivable line, amounts in the
+        company currency at the day's rate), signs and signed totals as Odoo
+        computes them, invoice lines linked to the order lines they invoice
+        (``sale_order_line_invoice_rel``, credit notes of an order invoice
+        too), the invoiced quantities and statuses of those orders updated,
+        generated orders confirmed and locked. The samples are deleted at
+        the end (:meth:`finish`)."""
+        rng = self.rng
+        self.sample_records = []
+        self.samples = {company.id: self._samples(company) for company in self.companies}
+        moves = {}  # template move id -> move rows
+        lines = {}  # template line id -> line rows
+        rels = []  # (order line id, invoice line id)
+        n_moves = self.size.orders * 2 + sum(len(p[8]) for p in self.subscription_plans) + 100
+        self._next_move = reserve_ids(self.cr, "account_move", n_moves)
+        self._move_limit = self._next_move + n_moves
+        self._next_line = reserve_ids(self.cr, "account_move_line", 4 * n_moves)
+
+        def move(template, move_type, partner, day, company, currency, team, user, items,
+                 kind, **extra):
+            mid = self.new_move_id()
+            row, line_rows = self._move_rows(mid, move_type, partner, day, company, currency,
+                                             team, user, items, kind, **extra)
+            moves.setdefault(template[0], []).append(row)
+            for (line, product_line), item in zip(line_rows, [*items, None]):
+                lines.setdefault(template[2] if item is None else template[1], []).append(line)
+                if item is not None and item[-1]:
+                    rels.append((item[-1], line[0]))
+            return mid, row[1]
+
+        # 1. invoices of 60 % of the orders, some with a credit note of a line
+        invoiced, refunded = [], []
+        for oid, partner, when, company, currency, _rate, team, user, utm, o_lines in (
+                self.order_plans):
+            if rng.random() >= 0.6:
+                continue
+            day = min(when.date() + timedelta(days=rng.randrange(21)), self.today)
+            items = [(product, qty, price, discount, subtotal, line_id)
+                     for line_id, product, qty, price, discount, subtotal in o_lines]
+            mid, name = move(self.samples[company.id]["invoice"], "out_invoice", partner, day,
+                             company, currency, team, user, items, "INV",
+                             invoice_origin=f"S{oid:07d}", utm=utm)
+            invoiced.append(oid)
+            refund_day = day + timedelta(days=rng.randrange(1, 41))
+            if rng.random() < 0.08 and refund_day <= self.today:
+                move(self.samples[company.id]["refund"], "out_refund", partner, refund_day,
+                     company, currency, team, user, items[:1], "RINV", reversed_entry_id=mid,
+                     ref=f"Reversal of: {name}", utm=utm)
+                refunded.append(items[0][-1])
+        # 2. direct invoices of no order, a tenth of them partly credited
+        start_dt = datetime.combine(self.start, datetime.min.time())
+        for _k in range(max(5, self.size.orders // 8)):
+            company = self.companies[0] if rng.random() < 0.7 else self.companies[1]
+            currency = company.currency_id
+            team, members = rng.choice(self.teams[company.id])
+            user = rng.choice(members)
+            customer = rng.choice(self.customer_companies)
+            partner = rng.choice([customer, *self.contacts_of.get(customer, [])])
+            day = self.rand_datetime(start_dt, self.now).date()
+            items = []
+            for _i in range(rng.choice((1, 1, 2))):
+                product = rng.choice(self.products)
+                qty = float(rng.randrange(1, 6))
+                price = round(product.list_price * (1.0 if currency == self.usd else 0.92), 2)
+                items.append((product, qty, price, 0.0, round(qty * price, 2), None))
+            mid, name = move(self.samples[company.id]["invoice"], "out_invoice", partner, day,
+                             company, currency, team, user, items, "INV")
+            refund_day = day + timedelta(days=rng.randrange(1, 41))
+            if rng.random() < 0.1 and refund_day <= self.today:
+                product = items[0][0]
+                amount = round(items[0][4] * rng.uniform(0.3, 1.0), 2)
+                move(self.samples[company.id]["refund"], "out_refund", partner, refund_day,
+                     company, currency, team, user, [(product, 1.0, amount, 0.0, amount, None)],
+                     "RINV", reversed_entry_id=mid, ref=f"Reversal of: {name}")
+        # 3. what subscription_oca generates each period
+        order_rows, order_lines, generated_lines = {}, {}, []
+        n_orders = sum(len(p[8]) for p in self.subscription_plans
+                       if p[7].invoicing_mode == "sale_and_invoice")
+        next_order = reserve_ids(self.cr, "sale_order", n_orders)
+        next_order_line = reserve_ids(self.cr, "sale_order_line", 2 * n_orders)
+        for (sid, sub_name, company, currency, partner, team, user, tmpl, billing, base_price,
+             seat_price) in self.subscription_plans:
+            sample = self.samples[company.id]
+            for day, total in billing:
+                seats = max(1, round((total - base_price) / seat_price))
+                items = [(self.sub_base, 1.0, base_price, 0.0, base_price, None),
+                         (self.sub_seat, float(seats), seat_price, 0.0,
+                          round(seats * seat_price, 2), None)]
+                if tmpl.invoicing_mode == "invoice":
+                    move(sample["subscription_invoice"], "out_invoice", partner, day, company,
+                         currency, team, user, items, "SUB", subscription_id=sid,
+                         invoice_origin=sub_name)
+                    continue
+                oid, next_order = next_order, next_order + 1
+                when = min(datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
+                           self.now - timedelta(minutes=5))
+                rate = self._rate(company, currency, day)
+                amount = round(sum(item[4] for item in items), 2)
+                order_rows.setdefault(sample["subscription_order"][0], []).append((
+                    oid, f"S{oid:07d}", "sale", True, partner, partner, partner, company.id,
+                    self.pricelists[company.id, currency.id].id, currency.id, rate, user.id,
+                    team.id, when, when, when, amount, 0.0, amount, "invoiced", sid, sub_name,
+                    1, 1,
+                ))
+                linked = []
+                for k, (product, qty, price, _d, subtotal, _l) in enumerate(items):
+                    lid, next_order_line = next_order_line, next_order_line + 1
+                    order_lines.setdefault(sample["subscription_order"][1], []).append((
+                        lid, oid, 10 + k, company.id, currency.id, partner, user.id,
+                        product.id, product.uom_id.id, product.display_name, qty, price, 0.0,
+                        subtotal, subtotal, 0.0, subtotal / qty, subtotal / qty, price,
+                        "sale", "invoiced", 0.0, qty, 0.0, 0.0, subtotal, when, when, 1, 1,
+                    ))
+                    linked.append((product, qty, price, 0.0, subtotal, lid))
+                move(sample["subscription_order_invoice"], "out_invoice", partner, day, company,
+                     currency, team, user, linked, "SUB",
+                     subscription_id=sid if sample["order_invoice_has_subscription"] else None,
+                     invoice_origin=f"S{oid:07d}, {sub_name}")
+                generated_lines.extend(lid for *_r, lid in linked)
+        for template_id, rows in order_rows.items():
+            self.log("sale_order (of subscriptions)", bulk_insert(
+                self.cr, "sale_order",
+                ["id", "name", "state", "locked", "partner_id", "partner_invoice_id",
+                 "partner_shipping_id", "company_id", "pricelist_id", "currency_id",
+                 "currency_rate", "user_id", "team_id", "date_order", "create_date",
+                 "write_date", "amount_untaxed", "amount_tax", "amount_total", "invoice_status",
+                 "order_subscription_id", "origin", "create_uid", "write_uid"],
+                rows, template_id,
+            ))
+        for template_id, rows in order_lines.items():
+            self.log("sale_order_line (of subscriptions)", bulk_insert(
+                self.cr, "sale_order_line",
+                self.ORDER_LINE_COLUMNS,
+                rows, template_id,
+            ))
+        for template_id, rows in moves.items():
+            self.log("account_move", bulk_insert(
+                self.cr, "account_move", self.MOVE_COLUMNS, rows, template_id))
+        for template_id, rows in lines.items():
+            self.log("account_move_line", bulk_insert(
+                self.cr, "account_move_line", self.MOVE_LINE_COLUMNS, rows, template_id))
+        self.log("sale_order_line_invoice_rel", bulk_insert(
+            self.cr, "sale_order_line_invoice_rel", ["order_line_id", "invoice_line_id"], rels))
+        # what invoicing changes on the orders: invoiced quantities and
+        # statuses (a credit note of a line makes it to invoice again)
+        self.cr.execute(
+            """UPDATE sale_order_line
+                  SET qty_invoiced = product_uom_qty, qty_to_invoice = 0,
+                      invoice_status = 'invoiced', untaxed_amount_invoiced = price_subtotal,
+                      untaxed_amount_to_invoice = 0
+                WHERE order_id = ANY(%s)""", [invoiced])
+        self.cr.execute(
+            """UPDATE sale_order_line
+                  SET qty_invoiced = 0, qty_to_invoice = product_uom_qty,
+                      invoice_status = 'to invoice', untaxed_amount_invoiced = 0,
+                      untaxed_amount_to_invoice = price_subtotal
+                WHERE id = ANY(%s)""", [refunded])
+        self.cr.execute(
+            """UPDATE sale_order so
+                  SET invoice_status = CASE WHEN EXISTS (
+                          SELECT 1 FROM sale_order_line l WHERE l.order_id = so.id
+                             AND l.invoice_status = 'to invoice')
+                      THEN 'to invoice' ELSE 'invoiced' END
+                WHERE so.id = ANY(%s)""", [invoiced])
+
+    def new_move_id(self):
+        mid = self._next_move
+        if mid >= self._move_limit:
+            raise RuntimeError("more moves than reserved")
+        self._next_move += 1
+        return mid
+
+    def _rate(self, company, currency, day):
+        """Units of ``currency`` for one unit of the company currency on ``day``."""
+        if currency == company.currency_id:
+            return 1.0
+        if currency == self.eur:
+            return self.eur_per_usd(day)
+        return 1 / self.eur_per_usd(day)
+
+    def _move_rows(self, mid, move_type, partner, day, company, currency, team, user, items,
+                   kind, subscription_id=None, reversed_entry_id=None, invoice_origin=None,
+                   ref=None, utm=(None, None, None)):
+        """The row of one posted customer invoice or credit note and of its
+        journal items: one income line per item (product, quantity, price,
+        discount, subtotal, order line) and the receivable line balancing
+        them. Returns (move row, [(line row, is a product line)])."""
+        sign = 1 if move_type == "out_invoice" else -1
+        rate = self._rate(company, currency, day)
+        name = f"B{kind}/{day.year}/{mid:08d}"
+        stamp = min(datetime.combine(day, datetime.min.time()) + timedelta(hours=11), self.now)
+        commercial = self.commercial_of(partner)
+        _email, _phone, pname, company_name, is_company = self.partner_info[partner]
+        display = pname if is_company else f"{company_name}, {pname}"
+        amount = round(sum(item[4] for item in items), 2)
+        line_rows, balance_sum = [], 0.0
+        for seq, (product, qty, price, discount, subtotal, _order_line) in enumerate(items):
+            balance = -sign * round(subtotal / rate, 2)
+            balance_sum += balance
+            line_rows.append(((
+                self._next_line, mid, name, ref, day, day, "posted", commercial, currency.id,
+                product.id, product.uom_id.id, product.display_name, qty, price, discount,
+                subtotal, subtotal, balance, max(balance, 0.0), max(-balance, 0.0),
+                -sign * subtotal, 0.0, 0.0, None, 10 + seq, False, None, None, stamp, stamp,
+                1, 1,
+            ), True))
+            self._next_line += 1
+        receivable = round(-balance_sum, 2)
+        line_rows.append(((
+            self._next_line, mid, name, ref, day, day, "posted", commercial, currency.id,
+            None, None, name, 1.0, 0.0, 0.0, 0.0, 0.0, receivable, max(receivable, 0.0),
+            max(-receivable, 0.0), sign * amount, receivable, sign * amount, day, 10000,
+            False, None, None, stamp, stamp, 1, 1,
+        ), False))
+        self._next_line += 1
+        total = abs(receivable)
+        row = (
+            mid, name, move_type, "posted", day, day, day, partner, commercial, partner, display,
+            company.id, currency.id, rate, amount, 0.0, amount, amount, sign * total,
+            sign * amount, 0.0, sign * total, sign * amount, sign * total, "not_paid", name,
+            invoice_origin, ref, user.id, team.id, subscription_id, reversed_entry_id, *utm,
+            f"B{kind}/{day.year}/", mid, None, None, None, stamp, stamp, 1, 1,
+        )
+        return row, line_rows
+
+    def _samples(self, company):
+        """One of each document through the flows of Odoo and subscription_oca,
+        for ``company``: an order confirmed, invoiced (``_create_invoices``)
+        and posted, its credit note (``_reverse_moves``), and a subscription
+        of each invoicing mode started and invoiced by ``generate_invoice``
+        (``invoice``: posts, renders and e-mails the invoice;
+        ``sale_and_invoice``: confirms and locks an order and posts its
+        invoice). Returns the template ids: {kind: (move, product line,
+        receivable line)}, the generated order and its line."""
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
+        partner_id = next(p for p in self.customer_companies if self.partner_info[p][0])
+        pricelist = self.pricelists[company.id, company.currency_id.id]
+        order = env["sale.order"].create({
+            "partner_id": partner_id, "company_id": company.id, "pricelist_id": pricelist.id,
+            "order_line": [(0, 0, {"product_id": self.products[0].id, "product_uom_qty": 1,
+                                   "tax_ids": [(6, 0, [])]})],
+        })
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.invoice_date = self.today
+        invoice.action_post()
+        refund = invoice._reverse_moves([{"invoice_date": self.today}])
+        refund.action_post()
+        subscriptions = {}
+        for template, _factor in self.sub_templates:
+            mode = template.invoicing_mode
+            if mode in subscriptions:
+                continue
+            subscription = env["sale.subscription"].create({
+                "partner_id": partner_id, "company_id": company.id,
+                "template_id": template.id, "pricelist_id": pricelist.id,
+                "sale_subscription_line_ids": [(0, 0, {
+                    "product_id": self.sub_seat.id, "product_uom_qty": 1,
+                    "price_unit": self.sub_seat.list_price, "tax_ids": [(6, 0, [])],
+                })],
+            })
+            subscription.action_start_subscription()
+            subscription.generate_invoice()
+            subscriptions[mode] = subscription
+        generated = subscriptions["sale_and_invoice"].sale_order_ids
+        generated_invoice = generated.invoice_ids
+
+        def template(move):
+            assert move.state == "posted" and len(move) == 1, move
+            return (move.id,
+                    move.line_ids.filtered(lambda line: line.display_type == "product")[:1].id,
+                    move.line_ids.filtered(lambda line: line.display_type == "payment_term").id)
+
+        self.sample_records.extend([
+            invoice, refund, subscriptions["invoice"].invoice_ids, generated_invoice,
+            generated, order, *subscriptions.values(),
+        ])
+        return {
+            "invoice": template(invoice),
+            "refund": template(refund),
+            "subscription_invoice": template(subscriptions["invoice"].invoice_ids),
+            "subscription_order_invoice": template(generated_invoice),
+            "subscription_order": (generated.id, generated.order_line[:1].id),
+            "order_invoice_has_subscription": bool(generated_invoice.subscription_id),
+        }
 
     # -- KPI inputs: costs, feedback, traffic, logins ----------------------------
     def months(self):
@@ -748,7 +1147,7 @@ class Generator:
     # -- the whole run -------------------------------------------------------
     def run(self):
         steps = [self.setup_base, self.rates, self.partners, self.leads, self.orders,
-                 self.subscriptions, self.inputs, self.finish]
+                 self.subscriptions, self.documents, self.inputs, self.finish]
         for step in steps:
             started = time.perf_counter()
             step()
@@ -756,8 +1155,33 @@ class Generator:
         return self.counts
 
     def finish(self):
-        """Delete the template records, refresh the planner's statistics."""
+        """Delete the template records and the sample documents (in SQL: posted
+        invoices cannot be deleted through the ORM), refresh the planner's
+        statistics."""
         env = self.env
+        env.flush_all()
+        samples = {}
+        for record in self.sample_records:
+            samples.setdefault(record._name, set()).update(record.ids)
+        movements = sorted(samples.get("sale.subscription", ()))
+        self.cr.execute("DELETE FROM crm_kpi_subscription_movement WHERE subscription_id = ANY(%s)",
+                        [movements])
+        moves = sorted(samples.get("account.move", ()))
+        # the sample credit note is reconciled with its invoice
+        self.cr.execute(
+            """DELETE FROM account_partial_reconcile
+                WHERE debit_move_id IN (SELECT id FROM account_move_line WHERE move_id = ANY(%s))
+                   OR credit_move_id IN (SELECT id FROM account_move_line WHERE move_id = ANY(%s))
+            RETURNING full_reconcile_id""", [moves, moves])
+        full_reconciles = [row[0] for row in self.cr.fetchall() if row[0]]
+        for model in ("account.move", "sale.order", "sale.subscription"):
+            ids = sorted(samples.get(model, ()))
+            self.cr.execute("DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s)",
+                            [model, ids])
+            self.cr.execute("DELETE FROM ir_attachment WHERE res_model = %s AND res_id = ANY(%s)",
+                            [model, ids])
+            self.cr.execute(f"DELETE FROM {env[model]._table} WHERE id = ANY(%s)", [ids])
+        self.cr.execute("DELETE FROM account_full_reconcile WHERE id = ANY(%s)", [full_reconciles])
         env.invalidate_all()
         for record in reversed(self.templates):
             if record._name == "sale.order":
