@@ -161,3 +161,13 @@ class TestDemoHistory(TransactionCase):
         Stay.search([("lead_id", "in", leads.ids)]).unlink()
         self.assertEqual(Stay._kpi_backfill_stage_stays(leads.ids), len(live))
         self.assertEqual(stays(), live)
+
+    def test_customer_fields_filled_at_install(self):
+        """No scheduled action ran in the test database (no cron thread): the
+        customer fields of the demo subscribers come from the install."""
+        subscriber = self.subscriber.with_company(self.subscriptions[:1].company_id)
+        self.assertEqual(subscriber.kpi_customer_status, "active")
+        self.assertGreaterEqual(subscriber.kpi_purchase_count, 1)
+        self.assertTrue(subscriber.kpi_customer_since)
+        self.assertTrue(self.env["ir.config_parameter"].sudo().get_param(
+            "crm_kpi.customer_fields_refreshed_at"))

@@ -1,8 +1,14 @@
-from datetime import date
-from unittest.mock import patch
+from datetime import date, timedelta
 
+from lxml import etree
+
+from odoo import fields
 from odoo.fields import Command
 from odoo.tests import freeze_time, tagged
+from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+from ..models.res_partner import REFRESHED_AT_PARAM
 
 from .common import KpiCase, dt
 
@@ -114,10 +120,52 @@ class TestKpiFields(KpiCase):
             setattr(self, name, getattr(self, name).with_company(self.company))
 
     def _refresh(self, when="2026-04-10 12:00:00"):
-        """Run the daily scheduled action at ``when`` (commits neutralised)."""
-        cron = self.registry["ir.cron"]
-        with freeze_time(when), patch.object(cron, "_commit_progress", return_value=1.0):
-            self.env["res.partner"]._cron_refresh_kpi_fields()
+        """Refresh every customer as the daily scheduled action does, at
+        ``when``, without its commits."""
+        Partner = self.env["res.partner"]
+        with freeze_time(when):
+            Partner._kpi_refresh_customers(Partner._kpi_commercial_entity_ids())
+
+    def test_only_customers_with_new_documents_are_refreshed(self):
+        """Every document of the data set back-dated 2 hours, last refresh
+        1 hour ago; then A's contact A1 orders 300 EUR on 2026-04-05.
+
+          refreshed: A only (B, C, D, E, F have nothing new)
+          A: 3 purchases, last 2026-04-05, 1,000 + 500 / 2.0 + 300 = 1,550 EUR
+        """
+        for table in ("sale_order", "account_move", "sale_subscription",
+                      "crm_kpi_subscription_movement", "res_partner"):
+            self.env.cr.execute(SQL(
+                "UPDATE %s SET write_date = now() AT TIME ZONE 'UTC' - interval '2 hours'",
+                SQL.identifier(table),
+            ))
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param(REFRESHED_AT_PARAM, fields.Datetime.to_string(
+            self.env.cr.now() - timedelta(hours=1)))
+        self._order(self.a1, dt(2026, 4, 5), 300)
+        with freeze_time("2026-04-10 12:00:00"):
+            refreshed = self.env["res.partner"]._kpi_refresh_changed_customers()
+        self.assertEqual(refreshed, self.a.ids)
+        self.a.invalidate_recordset()
+        self.assertEqual(self.a.kpi_purchase_count, 3)
+        self.assertEqual(self.a.kpi_last_purchase, date(2026, 4, 5))
+        self.assertAlmostEqual(self.a.kpi_lifetime_revenue, 1550.0, places=2)
+        self.assertEqual(self.b.kpi_customer_status, "prospect", "B was not refreshed")
+        # the next run starts from this one
+        self.assertEqual(ICP.get_param(REFRESHED_AT_PARAM),
+                         fields.Datetime.to_string(self.env.cr.now()))
+
+    def test_customer_filters_list_commercial_entities_once(self):
+        """A and its contact A1 are both active; the filter lists A once."""
+        self._refresh()
+        arch = etree.fromstring(self.env.ref("crm_kpi.res_partner_view_search").arch)
+        domains = {node.get("name"): node.get("domain") for node in arch.iter("filter")}
+        ours = [("id", "in", (self.a | self.a1 | self.b | self.c | self.d).ids)]
+        Partner = self.env["res.partner"].with_company(self.company)
+        active = Partner.search(ours + safe_eval(domains["kpi_active_customers"]))
+        self.assertEqual(active, self.a | self.c)
+        churned = Partner.search(ours + safe_eval(domains["kpi_churned"]))
+        self.assertEqual(churned, self.b)
 
     # ------------------------------------------------------------------
     # Customers

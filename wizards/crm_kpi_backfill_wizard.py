@@ -57,6 +57,8 @@ class CrmKpiBackfillWizard(models.TransientModel):
             )
             snapshots |= chunk_snapshots
             errors += chunk_errors
+        # the customer fields of the records follow the same documents
+        self.env["res.partner"]._kpi_refresh_changed_customers()
         computed = len(snapshots.filtered(lambda snapshot: not snapshot.failure))
         if errors:
             failed = sorted({code for code, *_rest in errors})
