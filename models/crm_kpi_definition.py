@@ -24,11 +24,20 @@ AREAS = [
 ]
 
 
+# What a KPI is (how it is computed, read and split): fixed by its code and
+# the catalog data, never edited by users.
+LOCKED_FIELDS = (
+    "area", "unit", "direction", "aggregation", "factor", "allow_team", "allow_user",
+    "allow_utm", "allow_stage", "required_model",
+)
+
+
 class CrmKpiDefinition(models.Model):
     """One KPI of the catalog: what it measures, how, and how to read it.
 
     The catalog ships as data (one record per KPI code); managers may tune
-    names, descriptions, thresholds and the active flag, never the code.
+    names, descriptions, thresholds, the order and the active flag, nothing
+    else (see ``LOCKED_FIELDS``); a new definition needs its gatherer.
     """
 
     _name = "crm.kpi.definition"
@@ -41,7 +50,7 @@ class CrmKpiDefinition(models.Model):
         index=True,
         help="Technical key of the KPI, used by snapshots, goals and exports.",
     )
-    sequence = fields.Integer(default=10)
+    sequence = fields.Integer(default=10, aggregator=None)
     active = fields.Boolean(default=True)
     area = fields.Selection(AREAS, required=True, default="sales")
     description = fields.Text(
@@ -66,6 +75,7 @@ class CrmKpiDefinition(models.Model):
     )
     factor = fields.Float(
         default=1.0,
+        aggregator=None,
         help="Multiplier applied to numerator / denominator (100 for percentages).",
     )
     allow_team = fields.Boolean(string="By Sales Team")
@@ -76,10 +86,12 @@ class CrmKpiDefinition(models.Model):
     )
     allow_stage = fields.Boolean(string="By Pipeline Stage")
     warning_threshold = fields.Float(
+        aggregator=None,
         help="Value from which the KPI is shown as a warning (amber). Below it "
         "for a higher-is-better KPI, above it for a lower-is-better one."
     )
     critical_threshold = fields.Float(
+        aggregator=None,
         help="Value from which the KPI is shown as critical (red)."
     )
     use_thresholds = fields.Boolean(
@@ -136,6 +148,22 @@ class CrmKpiDefinition(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A KPI is only as good as the code that computes it: add-ons add
+        # definitions in their data files (as superuser) with their gatherer.
+        if not self.env.su:
+            self.browse().check_access("create")
+            engine = self.env["crm.kpi.engine"]
+            for vals in vals_list:
+                if not hasattr(engine, f"_kpi_{vals.get('code')}"):
+                    raise ValidationError(self.env._(
+                        "No KPI can be computed for the code %(code)s: a new KPI "
+                        "needs an add-on that computes it.",
+                        code=vals.get("code") or "",
+                    ))
+        return super().create(vals_list)
+
     def write(self, vals):
         if "code" in vals and any(d.code != vals["code"] for d in self):
             raise ValidationError(
@@ -143,6 +171,24 @@ class CrmKpiDefinition(models.Model):
                     "The code of a KPI cannot be changed: snapshots and goals refer to it."
                 )
             )
+        if not self.env.su:
+            locked = [
+                name for name in LOCKED_FIELDS
+                if name in vals and any(
+                    self._fields[name].convert_to_write(definition[name], definition)
+                    != vals[name]
+                    for definition in self
+                )
+            ]
+            if locked:
+                raise ValidationError(self.env._(
+                    "%(fields)s of a KPI cannot be changed: every value already "
+                    "computed and every goal depends on them. Only the name, the "
+                    "description, the thresholds, the sequence and the active flag "
+                    "can be changed.",
+                    fields=", ".join(self._fields[name].get_description(self.env)["string"]
+                                     for name in locked),
+                ))
         return super().write(vals)
 
     def threshold_state(self, value):

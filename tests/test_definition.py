@@ -1,7 +1,7 @@
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 # Every KPI code of KPI_SPEC.md §3, plus the variants the spec names beside
@@ -72,3 +72,35 @@ class TestKpiDefinition(TransactionCase):
         self.assertEqual(self.churn.threshold_state(4.0), "ok")
         self.assertEqual(self.churn.threshold_state(7.5), "warning")
         self.assertEqual(self.churn.threshold_state(12.0), "critical")
+
+    def test_manager_edits_only_what_does_not_change_the_numbers(self):
+        manager = new_test_user(self.env, "kpi_def_manager", groups="crm_kpi.crm_kpi_group_manager")
+        win_rate = self.win_rate.with_user(manager)
+        win_rate.write({
+            "name": "Close Rate", "description": "Won / closed", "sequence": 3,
+            "warning_threshold": 25, "critical_threshold": 15, "use_thresholds": True,
+        })
+        win_rate.active = False
+        win_rate.active = True
+        self.assertEqual(self.win_rate.name, "Close Rate")
+        for field, value in (("unit", "count"), ("direction", "lower"), ("aggregation", "sum"),
+                             ("factor", 1.0), ("allow_team", False), ("allow_utm", False),
+                             ("allow_stage", True),
+                             ("area", "data")):
+            with self.subTest(field=field), self.assertRaises(ValidationError):
+                win_rate.write({field: value})
+        self.assertEqual(
+            (self.win_rate.unit, self.win_rate.direction, self.win_rate.factor),
+            ("percent", "higher", 100.0),
+        )
+        # writing a locked field with its own value (a form saving it) is fine
+        win_rate.write({"unit": "percent", "allow_team": True})
+        # no new KPI that nothing computes; a KPI with its gatherer is data
+        with self.assertRaisesRegex(ValidationError, "my_kpi"):
+            self.Definition.with_user(manager).create({"name": "Mine", "code": "my_kpi"})
+
+    def test_grouped_lists_do_not_add_up_thresholds(self):
+        fields_info = self.Definition.fields_get(
+            ["warning_threshold", "critical_threshold", "factor", "sequence"], ["aggregator"]
+        )
+        self.assertFalse([name for name, info in fields_info.items() if info.get("aggregator")])

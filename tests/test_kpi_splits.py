@@ -186,10 +186,11 @@ class TestKpiSplits(KpiCase):
         self.assertRollUp(revenue, "team")
 
     def test_marketing_shares_per_utm_when_allowed(self):
-        """The catalog splits the marketing shares by team only; a manager
-        who allows the UTM split gets it."""
+        """The catalog splits the marketing shares by team only; a catalog
+        that allows the UTM split (an add-on's data: users cannot change the
+        splits) gets it."""
         for code in ("marketing_share", "marketing_revenue_share"):
-            self.env.ref(f"crm_kpi.crm_kpi_definition_{code}").with_user(self.manager).allow_utm = True
+            self.env.ref(f"crm_kpi.crm_kpi_definition_{code}").allow_utm = True
         shares = self.compute("marketing_share")
         # web: N1 (its campaign is marketing) of N1, N2 → 50 %; no source: 0 / N3
         self.assertKpi(self.row(shares, "source", source_id=self.web), 1, 2, 50.0)

@@ -194,6 +194,19 @@ class TestSnapshotComputation(KpiCase):
         ])
         self.assertEqual(rows.mapped("date_start"),
                          [date(2026, 3, 1), date(2026, 2, 1), date(2026, 1, 1)])
+        # back on the snapshots of the type computed, without empty periods
+        context = action["params"]["next"]["context"]
+        self.assertEqual(context["search_default_filter_month"], 1)
+        self.assertNotIn("search_default_filter_quarter", context)
+        self.assertEqual(context["search_default_filter_has_value"], 1)
+        quarters = self.env["crm.kpi.backfill.wizard"].create({
+            "period_type": "quarter", "date_from": date(2026, 1, 1), "date_to": date(2026, 3, 31),
+            "kpi_ids": [(6, 0, self.env.ref("crm_kpi.crm_kpi_definition_win_rate").ids)],
+            "company_ids": [(6, 0, self.company.ids)],
+        }).action_compute()
+        context = quarters["params"]["next"]["context"]
+        self.assertEqual(context["search_default_filter_quarter"], 1)
+        self.assertNotIn("search_default_filter_month", context)
         with self.assertRaises(UserError):
             self.env["crm.kpi.backfill.wizard"].create({
                 "period_type": "month", "date_from": date(2026, 3, 1), "date_to": date(2026, 1, 1),

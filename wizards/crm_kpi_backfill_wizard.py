@@ -76,6 +76,13 @@ class CrmKpiBackfillWizard(models.TransientModel):
             message = self.env._("%(count)s KPI values computed.", count=computed)
             kind = "success"
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
+        # back on the snapshots of the period type just computed
+        action["context"] = {
+            "search_default_filter_company_level": 1,
+            f"search_default_filter_{self.period_type}": 1,
+            "search_default_filter_has_value": 1,
+            "fill_temporal": False,
+        }
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
