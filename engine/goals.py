@@ -14,6 +14,18 @@ Status rules, with ``gap`` = expected progress − progress (percentage points):
 - ``off_track``: otherwise.
 
 A goal whose KPI has no value yet counts as having made no progress.
+
+Two rules keep a few days of data from deciding a goal:
+
+- no forecast (``None``, shown as "too early") before
+  ``FORECAST_MIN_ELAPSED`` % of the window has elapsed;
+- a goal on a ratio KPI that reaches its target before the deadline is
+  *achieved* only once ``EARLY_MIN_ELAPSED`` % of the window has elapsed
+  and its value rests on at least ``EARLY_MIN_DENOMINATOR`` items (closed
+  deals, customers, answers: the ratio's denominator); before that it is
+  on track. Sum and quota goals are achieved as soon as the target is
+  reached (what was won stays won). At the deadline every goal is
+  achieved or not by its value.
 """
 
 from collections.abc import Iterable, Sequence
@@ -26,6 +38,9 @@ GOAL_STATUSES = ("draft", "on_track", "at_risk", "off_track", "achieved", "misse
 AT_RISK_MARGIN = 10.0
 OFF_TRACK_MARGIN = 25.0
 FEASIBILITY_MARGIN_PCT = 50.0
+FORECAST_MIN_ELAPSED = 25.0
+EARLY_MIN_ELAPSED = 50.0
+EARLY_MIN_DENOMINATOR = 10
 
 
 class Feasibility(TypedDict):
@@ -89,6 +104,43 @@ def linear_forecast(
     return linear_regression(offsets, values).intercept
 
 
+def forecast(
+    points: Sequence[tuple[date, float]],
+    date_start: date,
+    deadline: date,
+    today: date,
+    min_elapsed: float = FORECAST_MIN_ELAPSED,
+) -> float | None:
+    """Return :func:`linear_forecast` at the deadline, or ``None`` (too early)
+    while less than ``min_elapsed`` % of the window has elapsed: the trend of
+    a few days says nothing of a quarter."""
+    if expected_progress(date_start, deadline, today) < min_elapsed:
+        return None
+    return linear_forecast(points, deadline)
+
+
+def early_achievement(
+    *,
+    additive: bool,
+    denominator: float | None,
+    date_start: date,
+    deadline: date,
+    today: date,
+    min_elapsed: float = EARLY_MIN_ELAPSED,
+    min_denominator: float = EARLY_MIN_DENOMINATOR,
+) -> bool:
+    """Tell whether a goal that reached its target before its deadline is
+    achieved already (see the module doc): always for sum and quota goals,
+    for ratio goals once ``min_elapsed`` % of the window has elapsed with at
+    least ``min_denominator`` items behind the value."""
+    if additive:
+        return True
+    return (
+        expected_progress(date_start, deadline, today) >= min_elapsed
+        and (denominator or 0) >= min_denominator
+    )
+
+
 def target_reached(current: float | None, target: float, direction: str) -> bool:
     """Tell whether ``current`` is at or beyond ``target`` in the goal's direction."""
     _check_direction(direction)
@@ -109,8 +161,11 @@ def goal_status(
     draft: bool = False,
     at_risk_margin: float = AT_RISK_MARGIN,
     off_track_margin: float = OFF_TRACK_MARGIN,
+    early: bool = True,
 ) -> str:
-    """Return the status of a goal, one of :data:`GOAL_STATUSES` (see module doc)."""
+    """Return the status of a goal, one of :data:`GOAL_STATUSES` (see module
+    doc). With ``early`` false (see :func:`early_achievement`), a target
+    reached before the deadline does not make the goal achieved yet."""
     _check_direction(direction)
     if not 0 <= at_risk_margin <= off_track_margin:
         raise ValueError(
@@ -119,7 +174,7 @@ def goal_status(
         )
     if draft:
         return "draft"
-    if target_reached(current, target, direction):
+    if target_reached(current, target, direction) and (early or today >= deadline):
         return "achieved"
     if today > deadline:
         return "missed"

@@ -145,8 +145,10 @@ class CrmKpiGoal(models.Model):
         compute="_compute_evaluation",
         digits=(16, 4),
         string="Forecast at Deadline",
-        help="Linear trend of the goal's value over the elapsed periods, at the deadline.",
+        help="Linear trend of the goal's value over the elapsed periods, at the "
+        "deadline; none before a quarter of the goal's window has elapsed.",
     )
+    has_forecast = fields.Boolean(compute="_compute_evaluation")
     # Achievable
     plan = fields.Text(help="How the target will be reached: actions, resources.")
     feasibility_best = fields.Float(
@@ -237,6 +239,7 @@ class CrmKpiGoal(models.Model):
             goal.progress = evaluation.get("progress") or 0.0
             goal.expected_progress = evaluation.get("expected") or 0.0
             goal.forecast_value = evaluation.get("forecast") or 0.0
+            goal.has_forecast = evaluation.get("forecast") is not None
             goal.feasibility_best = evaluation.get("best") or 0.0
             goal.feasibility_median = evaluation.get("median") or 0.0
             goal.feasibility_warning = bool(evaluation.get("exceeds_history"))
@@ -523,6 +526,7 @@ class CrmKpiGoal(models.Model):
         start it; the status itself is written as superuser."""
         self.check_access("write")
         drafts = self.filtered(lambda g: g.status == "draft")
+        drafts._compute_missing_snapshots(history=True)
         for goal in drafts.filtered("baseline_from_history"):
             baseline = goal._history_baseline()
             if baseline is None:
@@ -538,8 +542,35 @@ class CrmKpiGoal(models.Model):
             goal.baseline_value = baseline
         # Leave draft first, so that the constraints check the baseline.
         drafts.sudo().write({"status": "on_track"})
+        # a started quota goal is the quota of its salesperson: computed now
+        drafts._compute_missing_snapshots()
         drafts._update_status()
         return True
+
+    def _compute_missing_snapshots(self, history=False, today=None):
+        """Compute (as superuser) the goal's KPI over the elapsed periods of
+        its window (with ``history``: over the window before it, for a
+        baseline from history) when the goal's scope has no value in them
+        yet (a new salesperson's quota, a KPI never computed): the goal
+        shows its value as soon as it starts, not after the next nightly
+        refresh. Periods that already have values are left as they are."""
+        today = today or fields.Date.context_today(self)
+        Snapshot = self.env["crm.kpi.snapshot"].sudo()
+        pairs_of = self._snapshot_pairs()
+        for goal in self.filtered(lambda g: g.kpi_id.is_available):
+            periods = goal._goal_periods()
+            if not history:
+                windows = [[p for p in periods if p.date_start <= today]]
+            elif goal.baseline_from_history and not goal._is_additive():
+                windows = [goal._history_windows(periods)[0]]
+            else:
+                windows = []
+            for window in windows:
+                if window and not any(p.date_start in pairs_of[goal] for p in window):
+                    Snapshot.with_company(goal.company_id)._compute_snapshots(
+                        goal.period_type, window[0].date_start, window[-1].date_start,
+                        kpi_codes=[goal.kpi_code], company_ids=goal.company_id.ids,
+                    )
 
     def action_draft(self):
         """Reset goals to draft: KPI Managers only, as it lets the scope,
@@ -813,6 +844,7 @@ class CrmKpiGoal(models.Model):
                     if value is not None:
                         points.append((min(period.date_end, today), value))
             direction = goal.kpi_id.direction
+            denominator = sum(pairs[p.date_start][1] for p in elapsed if p.date_start in pairs)
             history = [
                 goal._window_value(pairs, window) for window in goal._history_windows(periods)
             ]
@@ -821,7 +853,7 @@ class CrmKpiGoal(models.Model):
                 "current": current,
                 "progress": goal_engine.progress(goal.baseline_value, goal.target_value, current),
                 "expected": goal_engine.expected_progress(goal.date_start, goal.deadline, today),
-                "forecast": goal_engine.linear_forecast(points, goal.deadline),
+                "forecast": goal_engine.forecast(points, goal.date_start, goal.deadline, today),
                 "best": feasibility["best"],
                 "median": feasibility["median"],
                 "exceeds_history": feasibility["exceeds_history"],
@@ -836,6 +868,10 @@ class CrmKpiGoal(models.Model):
                     draft=goal.status == "draft",
                     at_risk_margin=goal.at_risk_margin,
                     off_track_margin=goal.off_track_margin,
+                    early=goal_engine.early_achievement(
+                        additive=goal._is_additive(), denominator=denominator,
+                        date_start=goal.date_start, deadline=goal.deadline, today=today,
+                    ),
                 ),
             }
         return evaluations

@@ -332,6 +332,39 @@ class TestGoals(KpiCase):
             goal.action_update_status()
             self.assertEqual(goal.status, "off_track")
 
+    def test_quota_goal_shows_its_value_when_started(self):
+        """User 1 won 2,000 on 2026-01-02; no snapshot is computed. Started on
+        2026-01-03, the Q1 quota goal (9,000, 89 days) computes January at
+        once: current 2,000 (22.2 %). Day 2 of 89 (2.2 % < 25 %): no forecast
+        — a line through (01-01, 0) and (01-03, 2,000) would say 89,000.
+        On 2026-03-01 (59 of 89 days), with 1,000 more won on 02-10 and the
+        months computed: current 3,000 and a forecast."""
+        self._lead("Early deal", dt(2026, 1, 1), user=self.user_1, status="won",
+                   closed=dt(2026, 1, 2, 12), expected_revenue=2000)
+        goal = self.Goal.create({
+            "name": "Q1 quota", "kpi_id": self.quota.id, "company_id": self.company.id,
+            "scope": "user", "user_id": self.user_1.id, "period_type": "month",
+            "date_start": date(2026, 1, 1), "deadline": date(2026, 3, 31),
+            "target_value": 9000,
+        })
+        self.assertFalse(self.Snapshot.search([("kpi_id", "=", self.quota.id),
+                                               ("user_id", "=", self.user_1.id)]))
+        with freeze_time("2026-01-03 10:00:00"):
+            goal.action_start()
+            goal.invalidate_recordset()
+            self.assertAlmostEqual(goal.current_value, 2000, places=4)
+            self.assertAlmostEqual(goal.progress, 2000 / 9000 * 100, places=4)
+            self.assertFalse(goal.has_forecast, "too early")
+            self.assertEqual(goal.forecast_value, 0.0)
+        self._lead("Feb deal", dt(2026, 1, 5), user=self.user_1, status="won",
+                   closed=dt(2026, 2, 10, 12), expected_revenue=1000)
+        for month in (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)):
+            self.compute("quota", "month", month)
+        with freeze_time("2026-03-01 10:00:00"):
+            goal.invalidate_recordset()
+            self.assertAlmostEqual(goal.current_value, 3000, places=4)
+            self.assertTrue(goal.has_forecast)
+
     # ------------------------------------------------------------------
     # A decreasing KPI, and a ratio over several teams
     # ------------------------------------------------------------------
@@ -390,7 +423,12 @@ class TestGoals(KpiCase):
         self.assertAlmostEqual(b.current_value, 75.0, places=4)
         self.assertAlmostEqual(c.current_value, 0.0, places=4)
         # team C moved away from its target: (0 − 10) / (30 − 10) = −50 % → off track;
-        # teams A and B are past their target before the deadline: achieved
+        # teams A and B are past their target before the deadline, but on 1 of 2
+        # and 3 of 4 deals after 31 of 180 days: on track, not achieved yet
+        # (early achievement needs half the window and 10 closed deals)
         self.assertAlmostEqual(c.progress, -50.0, places=4)
         self.assertEqual(c.status, "off_track")
+        self.assertEqual((a.status, b.status), ("on_track", "on_track"))
+        # at the deadline they are achieved on their value
+        self._run_cron("2026-06-30 10:00:00")
         self.assertEqual((a.status, b.status), ("achieved", "achieved"))

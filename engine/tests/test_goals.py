@@ -3,7 +3,9 @@ from datetime import date
 
 from ..goals import (
     GOAL_STATUSES,
+    early_achievement,
     expected_progress,
+    forecast,
     feasibility,
     goal_status,
     linear_forecast,
@@ -100,6 +102,44 @@ class TestLinearForecast(unittest.TestCase):
         self.assertAlmostEqual(linear_forecast(points, date(2026, 1, 31)), 4.0)
 
 
+class TestForecastTooEarly(unittest.TestCase):
+    # A quarter (2026-10-01 → 12-31, 91 days); won 4,000 on day 2: the line
+    # through (10-01, 0) and (10-03, 4,000) reaches 180,000 at the deadline.
+    POINTS = [(date(2026, 10, 1), 0.0), (date(2026, 10, 3), 4000.0)]
+
+    def test_no_forecast_before_a_quarter_of_the_window(self):
+        start, deadline = date(2026, 10, 1), date(2026, 12, 31)
+        self.assertIsNone(forecast(self.POINTS, start, deadline, date(2026, 10, 3)))
+        # day 22 of 91 = 24.2 %: still too early; day 23 = 25.3 %: forecast
+        self.assertIsNone(forecast(self.POINTS, start, deadline, date(2026, 10, 23)))
+        self.assertAlmostEqual(
+            forecast(self.POINTS, start, deadline, date(2026, 10, 24)), 4000 / 2 * 91
+        )
+
+    def test_threshold_is_a_parameter(self):
+        start, deadline = date(2026, 10, 1), date(2026, 12, 31)
+        self.assertAlmostEqual(
+            forecast(self.POINTS, start, deadline, date(2026, 10, 3), min_elapsed=0), 182000
+        )
+
+
+class TestEarlyAchievement(unittest.TestCase):
+    def allowed(self, today, denominator, additive=False):
+        return early_achievement(additive=additive, denominator=denominator,
+                                 date_start=START, deadline=DEADLINE, today=today)
+
+    def test_ratio_goals_need_half_the_window_and_ten_items(self):
+        # day 1 of a year, 2 closed deals: not yet (a 100 % win rate of 2 deals)
+        self.assertFalse(self.allowed(date(2026, 1, 2), 2))
+        self.assertFalse(self.allowed(MID_YEAR, 9))  # half elapsed, 9 items
+        self.assertFalse(self.allowed(date(2026, 6, 30), 50))  # 180 / 364 < 50 %
+        self.assertTrue(self.allowed(MID_YEAR, 10))
+        self.assertFalse(self.allowed(MID_YEAR, None))
+
+    def test_sum_goals_always(self):
+        self.assertTrue(self.allowed(date(2026, 1, 2), 0, additive=True))
+
+
 class TestGoalStatus(unittest.TestCase):
     def status(
         self,
@@ -159,6 +199,13 @@ class TestGoalStatus(unittest.TestCase):
         # On the deadline itself the goal is still open: expected 100 %,
         # progress 90 %, gap 10 → on track.
         self.assertEqual(self.status(190, today=DEADLINE), "on_track")
+
+    def test_not_achieved_early(self):
+        # reached before the deadline, but early achievement not allowed: on
+        # track (ahead of pace); at the deadline: achieved
+        self.assertEqual(self.status(200, early=False), "on_track")
+        self.assertEqual(self.status(200, early=False, today=DEADLINE), "achieved")
+        self.assertEqual(self.status(200, early=False, today=date(2027, 1, 1)), "achieved")
 
     def test_lower_is_better(self):
         # Churn from 5 % to 3 %; at 4 % mid-year: (4 − 5) / (3 − 5) = 50 %, gap 0.
