@@ -22,3 +22,4 @@ from . import test_kpi_real_flows
 from . import test_limits
 from . import test_kpi_splits
 from . import test_demo
+from . import test_engine
