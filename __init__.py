@@ -1,4 +1,5 @@
 from . import models
+from . import demo
 from . import reports
 from . import wizards
 from .hooks import post_init_hook

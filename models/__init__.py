@@ -1,6 +1,7 @@
 from . import crm_kpi_definition
 from . import crm_kpi_input_mixin
 from . import crm_kpi_engine
+from . import crm_kpi_engine_helpdesk
 from . import crm_kpi_snapshot
 from . import res_company
 from . import crm_kpi_cost

@@ -164,9 +164,7 @@ class CrmKpiDashboard(models.AbstractModel):
 
     @api.model
     def _dashboard_goals(self, team_id, user_id):
-        """Progress of the running goals in scope (once SMART goals exist)."""
-        if "crm.kpi.goal" not in self.env:
-            return []
+        """Progress of the running goals in scope."""
         return self.env["crm.kpi.goal"]._dashboard_goals(team_id=team_id, user_id=user_id)
 
     # ------------------------------------------------------------------

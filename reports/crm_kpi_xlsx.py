@@ -352,7 +352,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 self._write_charts(workbook, formats, pack, sheet, values)
         if pack.columns:
             self._write_movements(workbook, formats, pack)
-        if pack.include_goals and "crm.kpi.goal" in self.env:
+        if pack.include_goals:
             self._write_goals(workbook, formats, pack)
         if pack.include_definitions:
             self._write_definitions(workbook, formats, pack)
@@ -633,20 +633,16 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
 
     def _write_goals(self, workbook, formats, pack):
         """The goals of the chosen KPIs overlapping the range, with a fixed list
-        of columns read defensively (a column the goal model lacks is left out)."""
+        of columns (GOAL_COLUMNS)."""
         _ = self.env._
         Goal = self.env["crm.kpi.goal"]
-        columns = [name for name in GOAL_COLUMNS if name in Goal._fields]
-        domain = Domain.TRUE
-        if "company_id" in Goal._fields:
-            domain &= Domain("company_id", "=", pack.company.id)
-        if "kpi_id" in Goal._fields:
-            domain &= Domain("kpi_id", "in", pack.definitions.ids)
+        columns = list(GOAL_COLUMNS)
+        domain = Domain("company_id", "=", pack.company.id) & Domain(
+            "kpi_id", "in", pack.definitions.ids
+        )
         if pack.columns:
-            if "date_start" in Goal._fields:
-                domain &= Domain("date_start", "<", max(p.date_end for p in pack.columns))
-            if "deadline" in Goal._fields:
-                domain &= Domain("deadline", ">=", min(p.date_start for p in pack.columns))
+            domain &= Domain("date_start", "<", max(p.date_end for p in pack.columns))
+            domain &= Domain("deadline", ">=", min(p.date_start for p in pack.columns))
         goals = Goal.search(domain)
         descriptions = Goal.fields_get(columns, ["string", "type", "selection"])
 
@@ -662,8 +658,8 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         row = HEADER_ROW
         for goal in goals:
             row += 1
-            definition = goal.kpi_id if "kpi_id" in Goal._fields else None
-            state = GOAL_STATUS_STATES.get(goal.status) if "status" in Goal._fields else None
+            definition = goal.kpi_id
+            state = GOAL_STATUS_STATES.get(goal.status)
             for col, name in enumerate(columns):
                 self._write_goal_cell(
                     worksheet, formats, row, col, goal, name, descriptions[name], definition, state

@@ -23,3 +23,5 @@ from . import test_limits
 from . import test_kpi_splits
 from . import test_demo
 from . import test_goal_views
+from . import test_engine
+from . import test_kpi_helpdesk

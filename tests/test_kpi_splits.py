@@ -352,6 +352,12 @@ class TestKpiSplits(KpiCase):
             for kind, scale, score in (("nps", "0_10", 9), ("ces", "1_7", 6))
         ])
         self._traffic()
+        if "helpdesk.ticket" in self.env:  # resolution_time, with helpdesk_mgmt beside crm_kpi
+            ticket = self.env["helpdesk.ticket"].create({
+                "name": "KPI Split ticket", "description": "<p>KPI Split</p>",
+                "company_id": self.company.id, "user_id": u1.id,
+            })
+            self._set_dates(ticket, create_date=dt(2026, 3, 2, 9), closed_date=dt(2026, 3, 3, 9))
 
     def _traffic(self):
         self.env["crm.kpi.traffic"].with_user(self.manager).create([

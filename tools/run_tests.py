@@ -4,10 +4,16 @@ Called by ``tools/kpi test`` as ``run_tests.py [options] -- ODOO_COMMAND...``
 where ODOO_COMMAND is the python + odoo-bin + addons path to use.
 
 1. The plain-Python engine tests (``engine/tests``), no Odoo import.
+   Odoo's runner runs them too (``tests/test_engine.py``, tag
+   ``crm_kpi_engine``), so that ``--test-enable`` alone runs everything;
+   step 3 excludes that tag, so that each test is run and counted once.
 2. The add-on installed on an empty database (no demo data): must load
    without an error in the log.
 3. Odoo's own test runner (``--test-enable``, at_install and post_install
-   tests of crm_kpi) on a fresh database with Odoo's demo data.
+   tests of crm_kpi) on a fresh database with Odoo's demo data, with OCA
+   ``helpdesk_mgmt`` installed beside crm_kpi (which does not depend on it)
+   so that the KPI on its tickets is tested too (its tests are skipped
+   when ``helpdesk_mgmt`` is not in the addons path).
 3b. The translation check (``tools/i18n.py check`` on the database of step
    2): one test for the template (every translatable string of the add-on
    is in ``i18n/crm_kpi.pot``) and one per language (nl, de, ro, ja: every
@@ -85,12 +91,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def run_odoo(odoo_cmd, db, extra, log_path):
+def run_odoo(odoo_cmd, db, extra, log_path, modules=("crm_kpi",)):
     """Run Odoo until it stops; echo the interesting lines; return (rc, log lines)."""
     cmd = [
         *odoo_cmd,
         "-d", db,
-        "-i", "crm_kpi",
+        "-i", ",".join(modules),
         "--stop-after-init",
         "--max-cron-threads=0",
         f"--http-port={free_port()}",
@@ -117,13 +123,36 @@ def run_install_check(odoo_cmd, tally, db, logdir):
     tally.add(passed=int(ok), failed=int(not ok))
 
 
+# Tag of the engine tests as Odoo's runner loads them (tests/test_engine.py):
+# step 1 has run them already, step 3 leaves them out.
+ENGINE_TAG = "crm_kpi_engine"
+# Add-ons that crm_kpi does not depend on but has KPIs for, installed beside
+# it for step 3 when the addons path has them (requirements-oca.txt).
+BESIDE_MODULES = ("helpdesk_mgmt",)
+
+
+def addons_having(odoo_cmd, modules):
+    """The ``modules`` found in the ``--addons-path`` of ``odoo_cmd``."""
+    paths = [
+        Path(path)
+        for arg in odoo_cmd if arg.startswith("--addons-path=")
+        for path in arg.split("=", 1)[1].split(",") if path
+    ]
+    return [module for module in modules
+            if any((path / module / "__manifest__.py").exists() for path in paths)]
+
+
 def run_odoo_tests(odoo_cmd, tally, db, logdir, tags):
-    section(f"Odoo tests ({db}, with demo data)")
+    beside = addons_having(odoo_cmd, BESIDE_MODULES)
+    section(f"Odoo tests ({db}, with demo data, crm_kpi beside {', '.join(beside) or 'nothing'})")
+    for module in sorted(set(BESIDE_MODULES) - set(beside)):
+        print(f"{module} is not in the addons path: the tests of its KPIs are skipped", flush=True)
     rc, lines = run_odoo(
         odoo_cmd,
         db,
-        ["--with-demo", "--test-enable", f"--test-tags={tags}", "--log-level=test"],
+        ["--with-demo", "--test-enable", f"--test-tags={tags},-{ENGINE_TAG}", "--log-level=test"],
         logdir / f"{db}.log",
+        modules=("crm_kpi", *beside),
     )
     match = next((m for line in reversed(lines) if (m := RESULT_RE.search(line))), None)
     if not match:
