@@ -203,22 +203,22 @@ class CrmKpiDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _drilldown(self, code, context):
+    def _drilldown(self, code, window):
         """(model, domain) of the records behind a KPI, or (None, None)."""
-        company = [("company_id", "in", [context.company.id, False])]
-        created = [("create_date", ">=", context.utc_from), ("create_date", "<", context.utc_to)]
+        company = [("company_id", "in", [window.company.id, False])]
+        created = [("create_date", ">=", window.utc_from), ("create_date", "<", window.utc_to)]
         closed = [
             ("type", "=", "opportunity"), ("won_status", "in", ["won", "lost"]),
-            ("date_closed", ">=", context.utc_from), ("date_closed", "<", context.utc_to),
+            ("date_closed", ">=", window.utc_from), ("date_closed", "<", window.utc_to),
         ]
-        dated = [("date", ">=", context.date_from), ("date", "<", context.date_to)]
+        dated = [("date", ">=", window.date_from), ("date", "<", window.date_to)]
         if code in ("win_rate", "sales_cycle", "quota"):
             return "crm.lead", Domain.AND([company, closed])
         if code in ("lead_sources", "lead_abandonment", "traffic_to_lead", "records_created"):
             return "crm.lead", Domain.AND([company, created])
         if code in ("stage_duration", "stage_drop_off"):
             return "crm.kpi.stage.stay", Domain.AND([
-                company, [("date_out", ">=", context.utc_from), ("date_out", "<", context.utc_to)],
+                company, [("date_out", ">=", window.utc_from), ("date_out", "<", window.utc_to)],
             ])
         if code in ("nps", "ces", "ces_easy_share"):
             kind = "nps" if code == "nps" else "ces"
@@ -239,14 +239,14 @@ class CrmKpiDashboard(models.AbstractModel):
             "cac_payback": "c.is_new",
         }
         if code in customers:
-            return "res.partner", [("id", "in", self._customer_ids(context, customers[code]))]
+            return "res.partner", [("id", "in", self._customer_ids(window, customers[code]))]
         return None, None
 
     @api.model
-    def _customer_ids(self, context, condition):
+    def _customer_ids(self, window, condition):
         """Ids of the customers of the period meeting a condition on the
         customer facts of :meth:`crm.kpi.engine._customer_facts_sql`."""
-        facts = self.env["crm.kpi.engine"]._customer_facts_sql(context)
+        facts = self.env["crm.kpi.engine"]._customer_facts_sql(window)
         rows = self.env.execute_query(
             SQL("SELECT c.customer_id FROM (%s) c WHERE %s", facts, SQL(condition))
         )

@@ -1,6 +1,6 @@
 """Data gathering of the KPIs: one set-based query (or a few) per KPI.
 
-Each KPI code has a method ``_kpi_<code>(definition, context)`` returning a
+Each KPI code has a method ``_kpi_<code>(definition, window)`` returning a
 list of rows ``{"dimension": ..., "<dim>_id": ..., "kpi_value": KpiValue}``:
 one row for the company as a whole and one per value of each dimension the
 definition allows. The queries group by ``GROUPING SETS`` so that the
@@ -12,6 +12,7 @@ small ``_<code>_*`` hooks it calls, or add a KPI by adding a definition
 record and a ``_kpi_<code>`` method.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -61,7 +62,7 @@ SOURCED_KPIS = frozenset({
 
 
 @dataclass(frozen=True)
-class KpiContext:
+class KpiWindow:
     """Everything a KPI query needs to know about the window it computes:
     the period itself, or a trailing window ending with it (see
     :meth:`CrmKpiEngine._trailing`). Money is always converted at the rate
@@ -80,7 +81,7 @@ class KpiContext:
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Results shared by the KPIs of one company and period (e.g. the
     customer counts behind churn, retention, upsell and retention cost),
-    shared with the trailing windows derived from this context."""
+    shared with the trailing windows derived from it."""
     run: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Temporary tables of one company's run (see
     :meth:`CrmKpiEngine._open_run`): {kind: table name} (and ``_jit``, the
@@ -96,10 +97,10 @@ class CrmKpiEngine(models.AbstractModel):
     # Framework
     # ------------------------------------------------------------------
     @api.model
-    def _make_context(self, company, period, run=None):
+    def _make_window(self, company, period, run=None):
         tz = company.partner_id.tz or self.env.user.tz or "UTC"
         utc_from, utc_to = period.utc_bounds(tz)
-        return KpiContext(
+        return KpiWindow(
             company=company,
             period=period,
             tz=tz,
@@ -112,6 +113,23 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
+    def _make_context(self, company, period, run=None):
+        """Former name of :meth:`_make_window`, kept for callers."""
+        return self._make_window(company, period, run)
+
+    @contextmanager
+    def _run(self, company, periods, codes):
+        """The run of one company over ``periods`` for the KPI ``codes``:
+        ``with engine._run(company, periods, codes) as run:`` opens it (see
+        :meth:`_open_run`) and closes it (:meth:`_close_run`) at the end,
+        also when a KPI raises."""
+        run = self._open_run(company, periods, codes)
+        try:
+            yield run
+        finally:
+            self._close_run(run)
+
+    @api.model
     def _open_run(self, company, periods, codes):
         """Materialize, for one company, the customer data that every period
         reads whole: the purchase events, each customer's first purchase,
@@ -122,10 +140,10 @@ class CrmKpiEngine(models.AbstractModel):
         They are temporary tables (``ON COMMIT DROP``, indexed and analyzed
         so that the planner knows their size), built once per run instead of
         once per KPI and period from all of the order history. Returns the
-        ``run`` of :meth:`_make_context`; :meth:`_close_run` drops them.
+        ``run`` of :meth:`_make_window`; :meth:`_close_run` drops them.
         Without a run, the same SQL is inlined in every query.
         """
-        context = self._make_context(company, periods[0])
+        window = self._make_window(company, periods[0])
         run = {}
         specs = []
         # A table pays off when it is read several times: over several
@@ -135,16 +153,16 @@ class CrmKpiEngine(models.AbstractModel):
         sourced_reads = len(periods) * len(SOURCED_KPIS & set(codes))
         if customer_reads > 2:
             specs += [
-                ("events", self._purchase_events_sql(context), ("day", "customer_id")),
+                ("events", self._purchase_events_sql(window), ("day", "customer_id")),
                 ("first", None, ("first_day",)),
-                ("intervals", self._subscription_intervals_sql(context), ("customer_id",)),
+                ("intervals", self._subscription_intervals_sql(window), ("customer_id",)),
             ]
         if sourced_reads > 1:
-            specs.append(("sources", self._customer_sources_sql(context), ()))
+            specs.append(("sources", self._customer_sources_sql(window), ()))
         if "data_quality" in codes and len(periods) > 1:
             # one scan for all periods; for a single period its own query
             # (a plain count per email) is cheaper than the per-day table
-            specs.append(("health", self._data_health_days_sql(context), ("day",)))
+            specs.append(("health", self._data_health_days_sql(window), ("day",)))
         cr = self.env.cr
         # The KPI queries are many, short and planned on rough estimates:
         # PostgreSQL's JIT compilation would cost more than it saves (half
@@ -155,7 +173,7 @@ class CrmKpiEngine(models.AbstractModel):
         for kind, query, indexes in specs:
             table = f"crm_kpi_run_{kind}_{company.id}"
             if kind == "first":
-                query = self._first_purchases_sql(replace(context, run=run))
+                query = self._first_purchases_sql(replace(window, run=run))
             cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
             cr.execute(SQL(
                 "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s", SQL.identifier(table), query
@@ -182,14 +200,14 @@ class CrmKpiEngine(models.AbstractModel):
         run.clear()
 
     @api.model
-    def _trailing(self, context, delta):
-        """The context of the window of length ``delta`` (a relativedelta)
+    def _trailing(self, window, delta):
+        """The window of length ``delta`` (a relativedelta)
         that ends where the period ends."""
-        date_from = context.date_to - delta
+        date_from = window.date_to - delta
         utc_from, _utc_to = Period("day", date_from, date_from + timedelta(days=1)).utc_bounds(
-            context.tz
+            window.tz
         )
-        return replace(context, date_from=date_from, utc_from=utc_from)
+        return replace(window, date_from=date_from, utc_from=utc_from)
 
     @api.model
     def _unassigned_owner(self):
@@ -201,22 +219,22 @@ class CrmKpiEngine(models.AbstractModel):
         ].search([], order="id", limit=1)
 
     @api.model
-    def _shared(self, context, key, compute):
+    def _shared(self, window, key, compute):
         """The rows ``compute()`` returns, computed once per window (``key``
         and the window's dates) and shared by the KPIs of a period that read
         them; each caller gets its own copies of the rows."""
-        key = (*key, context.date_from, context.date_to)
-        if key not in context.cache:
-            context.cache[key] = compute()
-        return [dict(row) for row in context.cache[key]]
+        key = (*key, window.date_from, window.date_to)
+        if key not in window.cache:
+            window.cache[key] = compute()
+        return [dict(row) for row in window.cache[key]]
 
     @api.model
     def _has_gatherer(self, code):
         return callable(getattr(self, f"_kpi_{code}", None))
 
     @api.model
-    def _gather(self, definition, context):
-        return getattr(self, f"_kpi_{definition.code}")(definition, context)
+    def _gather(self, definition, window):
+        return getattr(self, f"_kpi_{definition.code}")(definition, window)
 
     @api.model
     def _allowed_dimensions(self, definition):
@@ -232,16 +250,16 @@ class CrmKpiEngine(models.AbstractModel):
         return allowed
 
     @api.model
-    def _company_clause(self, column, context):
+    def _company_clause(self, column, window):
         """SQL condition: the record behind ``column`` belongs to the company."""
-        if context.owns_unassigned:
-            return SQL("(%s = %s OR %s IS NULL)", column, context.company.id, column)
-        return SQL("%s = %s", column, context.company.id)
+        if window.owns_unassigned:
+            return SQL("(%s = %s OR %s IS NULL)", column, window.company.id, column)
+        return SQL("%s = %s", column, window.company.id)
 
     @api.model
-    def _local_date(self, column, context):
+    def _local_date(self, column, window):
         """SQL expression: the company-local calendar date of a UTC timestamp."""
-        return SQL("((%s AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", column, context.tz)
+        return SQL("((%s AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", column, window.tz)
 
     @api.model
     def _grouped(self, definition, dimensions, measures, from_where, currency=None):
@@ -331,11 +349,11 @@ class CrmKpiEngine(models.AbstractModel):
         return list(merged.values())
 
     @api.model
-    def _in_company_currency(self, rows, money, context):
+    def _in_company_currency(self, rows, money, window):
         """Convert the ``money`` measures of per-currency rows (from
         :meth:`_grouped` with ``currency``) to the company currency at the
         rate of the period's last day, and add up the currencies."""
-        company = context.company
+        company = window.company
         currency_ids = {row["currency_id"] for row in rows if row.get("currency_id")}
         self._check_rates(
             self.env["res.currency"].browse({
@@ -343,10 +361,10 @@ class CrmKpiEngine(models.AbstractModel):
                 if row.get("currency_id") and any(row[name] for name in money)
             }),
             company,
-            context.period.last_day,
+            window.period.last_day,
         )
         currencies = self.env["res.currency"].browse(currency_ids) | company.currency_id
-        rates = currencies._get_rates(company, context.period.last_day)
+        rates = currencies._get_rates(company, window.period.last_day)
         company_rate = rates[company.currency_id.id]
         converted = []
         for row in rows:
@@ -403,7 +421,7 @@ class CrmKpiEngine(models.AbstractModel):
     # Pipeline KPIs (crm.lead)
     # ------------------------------------------------------------------
     @api.model
-    def _closed_opportunities_where(self, context):
+    def _closed_opportunities_where(self, window):
         """Opportunities won or lost in the period (won/lost status is read
         from ``won_status``, the closing date from ``date_closed``)."""
         return SQL(
@@ -413,13 +431,13 @@ class CrmKpiEngine(models.AbstractModel):
               AND l.won_status IN ('won', 'lost')
               AND l.date_closed >= %s AND l.date_closed < %s
             """,
-            self._company_clause(SQL("l.company_id"), context),
-            context.utc_from,
-            context.utc_to,
+            self._company_clause(SQL("l.company_id"), window),
+            window.utc_from,
+            window.utc_to,
         )
 
     @api.model
-    def _kpi_win_rate(self, definition, context):
+    def _kpi_win_rate(self, definition, window):
         grouped = self._grouped(
             definition,
             self._lead_dimensions(),
@@ -427,12 +445,12 @@ class CrmKpiEngine(models.AbstractModel):
                 "won": SQL("COUNT(*) FILTER (WHERE l.won_status = 'won')"),
                 "lost": SQL("COUNT(*) FILTER (WHERE l.won_status = 'lost')"),
             },
-            self._closed_opportunities_where(context),
+            self._closed_opportunities_where(window),
         )
         return self._rows(grouped, lambda r: metrics.win_rate(won=r["won"], lost=r["lost"]))
 
     @api.model
-    def _kpi_sales_cycle(self, definition, context):
+    def _kpi_sales_cycle(self, definition, window):
         grouped = self._grouped(
             definition,
             self._lead_dimensions(),
@@ -443,47 +461,47 @@ class CrmKpiEngine(models.AbstractModel):
                 ),
                 "won": SQL("COUNT(*) FILTER (WHERE l.won_status = 'won')"),
             },
-            self._closed_opportunities_where(context),
+            self._closed_opportunities_where(window),
         )
         return self._rows(
             grouped, lambda r: metrics.sales_cycle(total_days=float(r["days"]), won=r["won"])
         )
 
     @api.model
-    def _created_leads_where(self, context):
+    def _created_leads_where(self, window):
         """Leads and opportunities created in the period, archived ones included."""
         return SQL(
             "FROM crm_lead l WHERE %s AND l.create_date >= %s AND l.create_date < %s",
-            self._company_clause(SQL("l.company_id"), context),
-            context.utc_from,
-            context.utc_to,
+            self._company_clause(SQL("l.company_id"), window),
+            window.utc_from,
+            window.utc_to,
         )
 
     @api.model
-    def _kpi_lead_sources(self, definition, context):
+    def _kpi_lead_sources(self, definition, window):
         grouped = self._grouped(
             definition,
             self._lead_dimensions(),
             {"leads": SQL("COUNT(*)")},
-            self._created_leads_where(context),
+            self._created_leads_where(window),
         )
         return self._rows(grouped, lambda r: metrics.lead_sources(r["leads"]))
 
     @api.model
-    def _lead_abandoned_condition(self, context):
+    def _lead_abandoned_condition(self, window):
         """A lead is abandoned when it was lost, archived, or is still open
         with no planned activity and no stage change for the stale delay
         (counted back from the computation date)."""
         return SQL(
-            "(l.won_status = 'lost' OR NOT l.active OR %s)", self._lead_stale_condition(context)
+            "(l.won_status = 'lost' OR NOT l.active OR %s)", self._lead_stale_condition(window)
         )
 
     @api.model
-    def _lead_stale_condition(self, context):
+    def _lead_stale_condition(self, window):
         """SQL condition on ``l`` (crm_lead): the lead is still pending with
         no planned activity and no stage change for the stale delay, counted
         back from now. Shared by the abandonment KPI and ``crm.lead.kpi_is_stale``."""
-        stale_since = datetime.now() - self._stale_delta(context)
+        stale_since = datetime.now() - self._stale_delta(window)
         return SQL(
             """
             (l.won_status = 'pending'
@@ -497,21 +515,21 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _stale_delta(self, context):
-        return timedelta(days=context.company._kpi_setting("kpi_stale_days"))
+    def _stale_delta(self, window):
+        return timedelta(days=window.company._kpi_setting("kpi_stale_days"))
 
     @api.model
-    def _kpi_lead_abandonment(self, definition, context):
+    def _kpi_lead_abandonment(self, definition, window):
         grouped = self._grouped(
             definition,
             self._lead_dimensions(),
             {
                 "abandoned": SQL(
-                    "COUNT(*) FILTER (WHERE %s)", self._lead_abandoned_condition(context)
+                    "COUNT(*) FILTER (WHERE %s)", self._lead_abandoned_condition(window)
                 ),
                 "created": SQL("COUNT(*)"),
             },
-            self._created_leads_where(context),
+            self._created_leads_where(window),
         )
         return self._rows(
             grouped,
@@ -522,7 +540,7 @@ class CrmKpiEngine(models.AbstractModel):
     # Customer KPIs (sale.order, account.move, sale.subscription)
     # ------------------------------------------------------------------
     @api.model
-    def _purchase_events_sql(self, context):
+    def _purchase_events_sql(self, window):
         """SQL of one row per customer event that carries a purchase or
         revenue: ``customer_id`` (commercial partner), ``day`` (company-local
         date), ``currency_id``, ``amount`` (untaxed, in the document
@@ -560,8 +578,8 @@ class CrmKpiEngine(models.AbstractModel):
         - ``refund``: a posted credit note of no subscription and of no
           order a subscription generated, in the period it is posted.
         """
-        if "events" in context.run:
-            return SQL("SELECT * FROM %s", SQL.identifier(context.run["events"]))
+        if "events" in window.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(window.run["events"]))
         return SQL(
             """
             SELECT p.commercial_partner_id AS customer_id, %(so_day)s AS day,
@@ -603,18 +621,18 @@ class CrmKpiEngine(models.AbstractModel):
              WHERE m.movement_type IN ('start', 'reactivation') AND m.company_id = %(company)s
                AND (m.movement_type = 'reactivation' OR origin.state IS DISTINCT FROM 'sale')
             """,
-            so_day=self._local_date(SQL("so.date_order"), context),
-            so_company=SQL("so.company_id = %s", context.company.id),
-            company=context.company.id,
+            so_day=self._local_date(SQL("so.date_order"), window),
+            so_company=SQL("so.company_id = %s", window.company.id),
+            company=window.company.id,
         )
 
     @api.model
-    def _subscription_intervals_sql(self, context):
+    def _subscription_intervals_sql(self, window):
         """SQL of the periods subscriptions were in progress: one row per
         start or reactivation, ``customer_id``, ``date_from`` and
         ``date_to`` (the next close, empty while still running)."""
-        if "intervals" in context.run:
-            return SQL("SELECT * FROM %s", SQL.identifier(context.run["intervals"]))
+        if "intervals" in window.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(window.run["intervals"]))
         return SQL(
             """
             SELECT customer_id, date_from, date_to FROM (
@@ -627,7 +645,7 @@ class CrmKpiEngine(models.AbstractModel):
             ) intervals
             WHERE movement_type IN ('start', 'reactivation')
             """,
-            context.company.id,
+            window.company.id,
         )
 
     @api.model
@@ -647,29 +665,29 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _inline_run_tables(self, context):
+    def _inline_run_tables(self, window):
         """``NOT MATERIALIZED`` for a CTE over a run table, so that the
         planner reads the table itself (its statistics and indexes) in each
         place the CTE is used; an inlined event union is better computed
         once (PostgreSQL's default for a CTE used several times)."""
-        return SQL("NOT MATERIALIZED") if "events" in context.run else SQL()
+        return SQL("NOT MATERIALIZED") if "events" in window.run else SQL()
 
     @api.model
-    def _first_purchases_sql(self, context, events=None):
+    def _first_purchases_sql(self, window, events=None):
         """:meth:`_first_purchase_sql` of the company's purchase events (or
         of ``events``, a query over them), read from the run's table when
         there is one."""
-        if "first" in context.run:
-            return SQL("SELECT * FROM %s", SQL.identifier(context.run["first"]))
-        return self._first_purchase_sql(events or self._purchase_events_sql(context))
+        if "first" in window.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(window.run["first"]))
+        return self._first_purchase_sql(events or self._purchase_events_sql(window))
 
     @api.model
-    def _active_customers_sql(self, context, day):
+    def _active_customers_sql(self, window, day):
         """SQL of the customers active at the start of ``day``: a
         subscription in progress at that moment (started before it and not
         closed before it), or a one-off purchase in the activity window
         before it."""
-        window_start = day - timedelta(days=context.company._kpi_setting("kpi_activity_window_days"))
+        window_start = day - timedelta(days=window.company._kpi_setting("kpi_activity_window_days"))
         return SQL(
             """
             SELECT customer_id FROM kpi_events
@@ -683,7 +701,7 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _customer_facts_sql(self, context):
+    def _customer_facts_sql(self, window):
         """SQL (a WITH ... SELECT) of one row per customer of the company
         relevant to the period: ``customer_id``, ``team_id`` (the team of
         their first purchase), ``is_new`` (first purchase in the period),
@@ -725,29 +743,29 @@ class CrmKpiEngine(models.AbstractModel):
               LEFT JOIN kpi_bought b ON b.customer_id = c.customer_id
               LEFT JOIN kpi_upgraded u ON u.customer_id = c.customer_id
             """,
-            inline=self._inline_run_tables(context),
-            events=self._purchase_events_sql(context),
-            first=self._first_purchases_sql(context, SQL("SELECT * FROM kpi_events")),
-            intervals=self._subscription_intervals_sql(context),
-            company=context.company.id,
-            active_start=self._active_customers_sql(context, context.date_from),
-            active_end=self._active_customers_sql(context, context.date_to),
-            date_from=context.date_from,
-            date_to=context.date_to,
+            inline=self._inline_run_tables(window),
+            events=self._purchase_events_sql(window),
+            first=self._first_purchases_sql(window, SQL("SELECT * FROM kpi_events")),
+            intervals=self._subscription_intervals_sql(window),
+            company=window.company.id,
+            active_start=self._active_customers_sql(window, window.date_from),
+            active_end=self._active_customers_sql(window, window.date_to),
+            date_from=window.date_from,
+            date_to=window.date_to,
         )
 
     @api.model
-    def _customer_counts(self, definition, context):
+    def _customer_counts(self, definition, window):
         """Customer counts of the period, for the company and per team;
         computed once per window and shared by the KPIs that need them."""
         return self._shared(
-            context,
+            window,
             ("customer_counts", "team" in self._allowed_dimensions(definition)),
-            lambda: self._customer_counts_query(definition, context),
+            lambda: self._customer_counts_query(definition, window),
         )
 
     @api.model
-    def _customer_counts_query(self, definition, context):
+    def _customer_counts_query(self, definition, window):
         return self._grouped(
             definition,
             {"team": SQL("c.team_id")},
@@ -762,29 +780,29 @@ class CrmKpiEngine(models.AbstractModel):
                     " AND (c.bought_in_period OR c.upgraded_in_period))"
                 ),
             },
-            SQL("FROM (%s) c", self._customer_facts_sql(context)),
+            SQL("FROM (%s) c", self._customer_facts_sql(window)),
         )
 
     @api.model
-    def _kpi_churn(self, definition, context):
+    def _kpi_churn(self, definition, window):
         return self._rows(
-            self._customer_counts(definition, context),
+            self._customer_counts(definition, window),
             lambda r: metrics.churn(lost=r["lost"], active_at_start=r["active_start"]),
         )
 
     @api.model
-    def _kpi_retention(self, definition, context):
+    def _kpi_retention(self, definition, window):
         return self._rows(
-            self._customer_counts(definition, context),
+            self._customer_counts(definition, window),
             lambda r: metrics.retention(
                 active_at_end=r["active_end"], new=r["new"], active_at_start=r["active_start"]
             ),
         )
 
     @api.model
-    def _kpi_upsell(self, definition, context):
+    def _kpi_upsell(self, definition, window):
         return self._rows(
-            self._customer_counts(definition, context),
+            self._customer_counts(definition, window),
             lambda r: metrics.upsell(upsold=r["upsold"], active_at_start=r["active_start"]),
         )
 
@@ -803,13 +821,13 @@ class CrmKpiEngine(models.AbstractModel):
         }
 
     @api.model
-    def _new_customers(self, definition, context):
+    def _new_customers(self, definition, window):
         """Customers whose first purchase falls in the period: ``new`` and
         ``marketing`` (the marketing-sourced ones), for the company and per
         :meth:`_customer_dimensions`. Computed once per window (by every
         dimension) and shared by CAC and the marketing share."""
         rows = self._shared(
-            context,
+            window,
             ("new_customers",),
             lambda: self._grouped(
                 None,
@@ -824,17 +842,17 @@ class CrmKpiEngine(models.AbstractModel):
                     LEFT JOIN (%(sources)s) src ON src.customer_id = f.customer_id
                     WHERE f.first_day >= %(date_from)s AND f.first_day < %(date_to)s
                     """,
-                    first=self._first_purchases_sql(context),
-                    sources=self._customer_sources_sql(context),
-                    date_from=context.date_from,
-                    date_to=context.date_to,
+                    first=self._first_purchases_sql(window),
+                    sources=self._customer_sources_sql(window),
+                    date_from=window.date_from,
+                    date_to=window.date_to,
                 ),
             ),
         )
         return self._allowed_rows(definition, rows)
 
     @api.model
-    def _new_customer_revenue(self, definition, context):
+    def _new_customer_revenue(self, definition, window):
         """Revenue (company currency) of the period's purchases by customers
         whose first purchase falls in the period: ``revenue`` for all of
         them and ``marketing_revenue`` for the marketing-sourced ones, for
@@ -842,13 +860,13 @@ class CrmKpiEngine(models.AbstractModel):
         window (by every dimension) and shared by net new revenue, the
         marketing revenue share and the marketing ROI."""
         return self._allowed_rows(definition, self._shared(
-            context,
+            window,
             ("new_customer_revenue",),
-            lambda: self._new_customer_revenue_query(context),
+            lambda: self._new_customer_revenue_query(window),
         ))
 
     @api.model
-    def _new_customer_revenue_query(self, context):
+    def _new_customer_revenue_query(self, window):
         rows = self._grouped(
             None,
             self._customer_dimensions("x", "x"),
@@ -876,23 +894,23 @@ class CrmKpiEngine(models.AbstractModel):
                       LEFT JOIN (%(sources)s) src ON src.customer_id = ev.customer_id
                 ) x
                 """,
-                events=self._purchase_events_sql(context),
-                first=self._first_purchases_sql(context),
-                sources=self._customer_sources_sql(context),
-                date_from=context.date_from,
-                date_to=context.date_to,
+                events=self._purchase_events_sql(window),
+                first=self._first_purchases_sql(window),
+                sources=self._customer_sources_sql(window),
+                date_from=window.date_from,
+                date_to=window.date_to,
             ),
             currency=SQL("x.currency_id"),
         )
-        return self._in_company_currency(rows, ["revenue", "marketing_revenue"], context)
+        return self._in_company_currency(rows, ["revenue", "marketing_revenue"], window)
 
     @api.model
-    def _kpi_net_new_revenue(self, definition, context):
-        rows = self._new_customer_revenue(definition, context)
+    def _kpi_net_new_revenue(self, definition, window):
+        rows = self._new_customer_revenue(definition, window)
         return self._rows(rows, lambda r: metrics.net_new_revenue(r["revenue"]))
 
     @api.model
-    def _costs(self, definition, context, category, condition=None):
+    def _costs(self, definition, window, category, condition=None):
         """Costs of a category recorded in the period (and meeting the SQL
         ``condition`` on ``cost``), in company currency, for the company and
         per sales team, UTM source, medium and campaign of the cost."""
@@ -911,23 +929,23 @@ class CrmKpiEngine(models.AbstractModel):
                 WHERE cost.company_id = %s AND cost.category = %s AND %s
                   AND cost.date >= %s AND cost.date < %s
                 """,
-                context.company.id,
+                window.company.id,
                 category,
                 condition or SQL("TRUE"),
-                context.date_from,
-                context.date_to,
+                window.date_from,
+                window.date_to,
             ),
             currency=SQL("cost.currency_id"),
         )
-        return self._in_company_currency(rows, ["costs"], context)
+        return self._in_company_currency(rows, ["costs"], window)
 
     @api.model
-    def _kpi_cac(self, definition, context):
+    def _kpi_cac(self, definition, window):
         """Acquisition costs / new customers; per UTM, the costs tagged with
         it / the new customers whose first won lead carries it."""
         rows = self._merge(
-            self._costs(definition, context, "acquisition"),
-            self._new_customers(definition, context),
+            self._costs(definition, window, "acquisition"),
+            self._new_customers(definition, window),
             defaults={"costs": 0, "new": 0},
         )
         return self._rows(
@@ -935,10 +953,10 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_retention_cost(self, definition, context):
+    def _kpi_retention_cost(self, definition, window):
         rows = self._merge(
-            self._costs(definition, context, "retention"),
-            self._customer_counts(definition, context),
+            self._costs(definition, window, "retention"),
+            self._customer_counts(definition, window),
             defaults={"costs": 0, "retained": 0},
         )
         return self._rows(
@@ -950,20 +968,20 @@ class CrmKpiEngine(models.AbstractModel):
     # Satisfaction KPIs (crm.kpi.feedback)
     # ------------------------------------------------------------------
     @api.model
-    def _feedback_where(self, context, kind):
+    def _feedback_where(self, window, kind):
         return SQL(
             """
             FROM crm_kpi_feedback fb
             WHERE fb.company_id = %s AND fb.kind = %s AND fb.date >= %s AND fb.date < %s
             """,
-            context.company.id,
+            window.company.id,
             kind,
-            context.date_from,
-            context.date_to,
+            window.date_from,
+            window.date_to,
         )
 
     @api.model
-    def _kpi_nps(self, definition, context):
+    def _kpi_nps(self, definition, window):
         grouped = self._grouped(
             definition,
             {},
@@ -972,7 +990,7 @@ class CrmKpiEngine(models.AbstractModel):
                 "detractors": SQL("COUNT(*) FILTER (WHERE fb.category = 'detractor')"),
                 "responses": SQL("COUNT(*)"),
             },
-            self._feedback_where(context, "nps"),
+            self._feedback_where(window, "nps"),
         )
         return self._rows(
             grouped,
@@ -982,12 +1000,12 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_ces(self, definition, context):
+    def _kpi_ces(self, definition, window):
         grouped = self._grouped(
             definition,
             {},
             {"score_sum": SQL("SUM(fb.score)"), "responses": SQL("COUNT(*)")},
-            self._feedback_where(context, "ces"),
+            self._feedback_where(window, "ces"),
         )
         return self._rows(
             grouped,
@@ -995,12 +1013,12 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_ces_easy_share(self, definition, context):
+    def _kpi_ces_easy_share(self, definition, window):
         grouped = self._grouped(
             definition,
             {},
             {"easy": SQL("COUNT(*) FILTER (WHERE fb.score >= 5)"), "responses": SQL("COUNT(*)")},
-            self._feedback_where(context, "ces"),
+            self._feedback_where(window, "ces"),
         )
         return self._rows(
             grouped,
@@ -1011,7 +1029,7 @@ class CrmKpiEngine(models.AbstractModel):
     # Marketing KPIs
     # ------------------------------------------------------------------
     @api.model
-    def _visitors_sql(self, context):
+    def _visitors_sql(self, window):
         """SQL of (source_id, medium_id, campaign_id, visitors) rows: the web
         traffic recorded in ``crm.kpi.traffic`` for the period."""
         return SQL(
@@ -1019,16 +1037,16 @@ class CrmKpiEngine(models.AbstractModel):
             SELECT t.source_id, t.medium_id, t.campaign_id, t.visitors FROM crm_kpi_traffic t
              WHERE t.company_id = %s AND t.date >= %s AND t.date < %s
             """,
-            context.company.id,
-            context.date_from,
-            context.date_to,
+            window.company.id,
+            window.date_from,
+            window.date_to,
         )
 
     @api.model
-    def _marketing_condition(self, alias, context):
+    def _marketing_condition(self, alias, window):
         """SQL condition: the record behind ``alias`` (a lead or a cost, with
         UTM columns) is marketing-sourced per the company's settings."""
-        company = context.company
+        company = window.company
         conditions = []
         if company.kpi_marketing_campaigns:
             conditions.append(SQL("%s IS NOT NULL", SQL.identifier(alias, "campaign_id")))
@@ -1043,7 +1061,7 @@ class CrmKpiEngine(models.AbstractModel):
         return SQL("(%s)", SQL(" OR ").join(conditions)) if conditions else SQL("FALSE")
 
     @api.model
-    def _first_won_leads_sql(self, context):
+    def _first_won_leads_sql(self, window):
         """SQL of one row per customer that has a won lead, about their first
         won lead (earliest closing date): ``customer_id``, ``lead_id``,
         ``source_id``, ``medium_id``, ``campaign_id`` and ``is_marketing``."""
@@ -1057,55 +1075,55 @@ class CrmKpiEngine(models.AbstractModel):
              WHERE l.won_status = 'won' AND %s
              ORDER BY p.commercial_partner_id, l.date_closed, l.id
             """,
-            self._marketing_condition("l", context),
-            self._company_clause(SQL("l.company_id"), context),
+            self._marketing_condition("l", window),
+            self._company_clause(SQL("l.company_id"), window),
         )
 
     @api.model
-    def _customer_sources_sql(self, context):
+    def _customer_sources_sql(self, window):
         """SQL of one row per customer that has a won lead, from their first
         won lead (earliest closing date): ``customer_id``, ``is_marketing``
         (whether it is marketing-sourced) and its ``source_id``,
         ``medium_id`` and ``campaign_id``, the UTM a customer is counted for."""
-        if "sources" in context.run:
-            return SQL("SELECT * FROM %s", SQL.identifier(context.run["sources"]))
+        if "sources" in window.run:
+            return SQL("SELECT * FROM %s", SQL.identifier(window.run["sources"]))
         return SQL(
             """
             SELECT fw.customer_id, fw.is_marketing, fw.source_id, fw.medium_id, fw.campaign_id
               FROM (%s) fw
             """,
-            self._first_won_leads_sql(context),
+            self._first_won_leads_sql(window),
         )
 
     @api.model
-    def _kpi_marketing_share(self, definition, context):
+    def _kpi_marketing_share(self, definition, window):
         return self._rows(
-            self._new_customers(definition, context),
+            self._new_customers(definition, window),
             lambda r: metrics.marketing_share(
                 marketing_new_customers=r["marketing"], new_customers=r["new"]
             ),
         )
 
     @api.model
-    def _kpi_marketing_revenue_share(self, definition, context):
+    def _kpi_marketing_revenue_share(self, definition, window):
         return self._rows(
-            self._new_customer_revenue(definition, context),
+            self._new_customer_revenue(definition, window),
             lambda r: metrics.marketing_revenue_share(
                 marketing_revenue=r["marketing_revenue"], new_customer_revenue=r["revenue"]
             ),
         )
 
     @api.model
-    def _kpi_marketing_roi(self, definition, context):
+    def _kpi_marketing_roi(self, definition, window):
         """Revenue of marketing-sourced new customers against the acquisition
         costs tagged with a marketing campaign, medium or source; per UTM,
         the revenue of the customers whose first won lead carries it against
         the costs tagged with it."""
         rows = self._merge(
             self._costs(
-                definition, context, "acquisition", self._marketing_condition("cost", context)
+                definition, window, "acquisition", self._marketing_condition("cost", window)
             ),
-            self._new_customer_revenue(definition, context),
+            self._new_customer_revenue(definition, window),
             defaults={"costs": 0, "marketing_revenue": 0},
         )
         return self._rows(
@@ -1114,19 +1132,19 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_traffic_to_lead(self, definition, context):
+    def _kpi_traffic_to_lead(self, definition, window):
         utm = ("source", "medium", "campaign")
         leads = self._grouped(
             definition,
             {dim: expr for dim, expr in self._lead_dimensions().items() if dim in utm},
             {"leads": SQL("COUNT(*)")},
-            self._created_leads_where(context),
+            self._created_leads_where(window),
         )
         visitors = self._grouped(
             definition,
             {dim: expr for dim, expr in self._lead_dimensions("v").items() if dim in utm},
             {"visitors": SQL("SUM(v.visitors)")},
-            SQL("FROM (%s) v", self._visitors_sql(context)),
+            SQL("FROM (%s) v", self._visitors_sql(window)),
         )
         rows = self._merge(leads, visitors, defaults={"leads": 0, "visitors": 0})
         return self._rows(
@@ -1137,7 +1155,7 @@ class CrmKpiEngine(models.AbstractModel):
     # CRM adoption and data health
     # ------------------------------------------------------------------
     @api.model
-    def _kpi_login_frequency(self, definition, context):
+    def _kpi_login_frequency(self, definition, window):
         grouped = self._grouped(
             definition,
             {"user": SQL("log.create_uid")},
@@ -1152,9 +1170,9 @@ class CrmKpiEngine(models.AbstractModel):
                 WHERE NOT u.share AND u.company_id = %s
                   AND log.create_date >= %s AND log.create_date < %s
                 """,
-                context.company.id,
-                context.utc_from,
-                context.utc_to,
+                window.company.id,
+                window.utc_from,
+                window.utc_to,
             ),
         )
         return self._rows(
@@ -1163,16 +1181,16 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _records_created_sql(self, context):
+    def _records_created_sql(self, window):
         """SQL of (user_id) rows, one per lead, contact, sale order or
         activity created in the period by an internal user of the company.
         Records without a company (shared contacts, activities) count for
         the creating user's main company."""
         def created(alias):
             column = SQL.identifier(alias, "create_date")
-            return SQL("%s >= %s AND %s < %s", column, context.utc_from, column, context.utc_to)
+            return SQL("%s >= %s AND %s < %s", column, window.utc_from, column, window.utc_to)
 
-        company = context.company.id
+        company = window.company.id
         return SQL(
             """
             SELECT l.create_uid AS user_id FROM crm_lead l
@@ -1194,20 +1212,20 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_records_created(self, definition, context):
+    def _kpi_records_created(self, definition, window):
         grouped = self._grouped(
             definition,
             {"user": SQL("rec.user_id")},
             {"records": SQL("COUNT(*)")},
             SQL(
                 "FROM (%s) rec JOIN res_users u ON u.id = rec.user_id WHERE NOT u.share",
-                self._records_created_sql(context),
+                self._records_created_sql(window),
             ),
         )
         return self._rows(grouped, lambda r: metrics.records_created(r["records"]))
 
     @api.model
-    def _data_health_records_sql(self, context):
+    def _data_health_records_sql(self, window):
         """SQL of the records data health looks at: active leads and CRM
         contacts (not users' or companies' own partners) of the company, with
         ``kind``, ``created`` (creation time, UTC), ``bare`` (neither email
@@ -1226,12 +1244,12 @@ class CrmKpiEngine(models.AbstractModel):
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
             """,
-            lead_company=self._company_clause(SQL("l.company_id"), context),
-            partner_company=self._company_clause(SQL("p.company_id"), context),
+            lead_company=self._company_clause(SQL("l.company_id"), window),
+            partner_company=self._company_clause(SQL("p.company_id"), window),
         )
 
     @api.model
-    def _data_health_days_sql(self, context):
+    def _data_health_days_sql(self, window):
         """SQL of one row per day: ``records`` created that day and
         ``flagged``, the records that turn flagged that day. A record with
         neither email nor phone is flagged from its creation; a record
@@ -1258,12 +1276,12 @@ class CrmKpiEngine(models.AbstractModel):
                  WHERE bare OR (email IS NOT NULL AND second_day IS NOT NULL)
             ) days GROUP BY day
             """,
-            records=self._data_health_records_sql(context),
-            day=self._local_date(SQL("r.created"), context),
+            records=self._data_health_records_sql(window),
+            day=self._local_date(SQL("r.created"), window),
         )
 
     @api.model
-    def _kpi_data_quality(self, definition, context):
+    def _kpi_data_quality(self, definition, window):
         """Active leads and contacts existing at the end of the period that
         have neither email nor phone, or share their email with another
         active record of the same kind (a duplicate). Users' and companies'
@@ -1272,11 +1290,11 @@ class CrmKpiEngine(models.AbstractModel):
             "flagged": SQL("SUM(rec.flagged)::bigint"),
             "records": SQL("SUM(rec.records)::bigint"),
         }
-        if "health" in context.run:
+        if "health" in window.run:
             from_where = SQL(
                 "FROM %s rec WHERE rec.day < %s",
-                SQL.identifier(context.run["health"]),
-                context.date_to,
+                SQL.identifier(window.run["health"]),
+                window.date_to,
             )
         else:
             from_where = SQL(
@@ -1297,8 +1315,8 @@ class CrmKpiEngine(models.AbstractModel):
                       ) g
                 ) rec
                 """,
-                records=self._data_health_records_sql(context),
-                until=context.utc_to,
+                records=self._data_health_records_sql(window),
+                until=window.utc_to,
             )
         grouped = self._grouped(definition, {}, measures, from_where)
         return self._rows(
@@ -1309,7 +1327,7 @@ class CrmKpiEngine(models.AbstractModel):
     # Pipeline stages (crm.kpi.stage.stay ledger)
     # ------------------------------------------------------------------
     @api.model
-    def _kpi_stage_duration(self, definition, context):
+    def _kpi_stage_duration(self, definition, window):
         """Stays in a pipeline stage that ended in the period (the lead left
         the stage): Σ days in the stage / number of stays, per stage."""
         grouped = self._grouped(
@@ -1325,9 +1343,9 @@ class CrmKpiEngine(models.AbstractModel):
                 FROM crm_kpi_stage_stay stay
                 WHERE %s AND stay.date_out >= %s AND stay.date_out < %s
                 """,
-                self._company_clause(SQL("stay.company_id"), context),
-                context.utc_from,
-                context.utc_to,
+                self._company_clause(SQL("stay.company_id"), window),
+                window.utc_from,
+                window.utc_to,
             ),
         )
         return self._rows(
@@ -1336,11 +1354,11 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_stage_drop_off(self, definition, context):
+    def _kpi_stage_drop_off(self, definition, window):
         """Leads lost in the period while in a stage (their stay there is
         still open) / those plus the stays of the stage that ended in the
         period (the lead moved on), per stage."""
-        company = self._company_clause(SQL("stay.company_id"), context)
+        company = self._company_clause(SQL("stay.company_id"), window)
         grouped = self._grouped(
             definition,
             {"stage": SQL("x.stage_id"), "team": SQL("x.team_id"), "user": SQL("x.user_id")},
@@ -1360,8 +1378,8 @@ class CrmKpiEngine(models.AbstractModel):
                 ) x
                 """,
                 company=company,
-                utc_from=context.utc_from,
-                utc_to=context.utc_to,
+                utc_from=window.utc_from,
+                utc_to=window.utc_to,
             ),
         )
         return self._rows(
@@ -1373,7 +1391,7 @@ class CrmKpiEngine(models.AbstractModel):
     # Recurring revenue (crm.kpi.subscription.movement ledger)
     # ------------------------------------------------------------------
     @api.model
-    def _mrr_bridge(self, definition, context):
+    def _mrr_bridge(self, definition, window):
         """The MRR bridge of the period in company currency, for the company
         and per team and salesperson of the subscription: MRR at the start
         (each subscription's MRR after its last movement before the period),
@@ -1382,13 +1400,13 @@ class CrmKpiEngine(models.AbstractModel):
         Computed once per window and shared by the five MRR KPIs.
         """
         return self._shared(
-            context,
+            window,
             ("mrr_bridge", frozenset(self._allowed_dimensions(definition) & {"team", "user"})),
-            lambda: self._mrr_bridge_query(definition, context),
+            lambda: self._mrr_bridge_query(definition, window),
         )
 
     @api.model
-    def _mrr_bridge_query(self, definition, context):
+    def _mrr_bridge_query(self, definition, window):
         def kind(movement_type, sign=1):
             return SQL(
                 "CASE WHEN m.movement_type = %s THEN %s * m.mrr_delta ELSE 0 END",
@@ -1428,9 +1446,9 @@ class CrmKpiEngine(models.AbstractModel):
                        AND m.date >= %(date_from)s AND m.date < %(date_to)s
                 ) x
                 """,
-                company=context.company.id,
-                date_from=context.date_from,
-                date_to=context.date_to,
+                company=window.company.id,
+                date_from=window.date_from,
+                date_to=window.date_to,
                 new=kind("start"),
                 expansion=kind("upgrade"),
                 contraction=kind("downgrade", -1),
@@ -1442,12 +1460,12 @@ class CrmKpiEngine(models.AbstractModel):
             ),
             currency=SQL("x.currency_id"),
         )
-        return self._in_company_currency(rows, MRR_MEASURES, context)
+        return self._in_company_currency(rows, MRR_MEASURES, window)
 
     @api.model
-    def _kpi_mrr_churn(self, definition, context):
+    def _kpi_mrr_churn(self, definition, window):
         return self._rows(
-            self._mrr_bridge(definition, context),
+            self._mrr_bridge(definition, window),
             lambda r: metrics.mrr_churn(
                 contraction=r["contraction_existing"],
                 churned=r["churned_existing"],
@@ -1456,9 +1474,9 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_nrr(self, definition, context):
+    def _kpi_nrr(self, definition, window):
         return self._rows(
-            self._mrr_bridge(definition, context),
+            self._mrr_bridge(definition, window),
             lambda r: metrics.nrr(
                 mrr_start=r["mrr_start"],
                 expansion=r["expansion_existing"],
@@ -1468,9 +1486,9 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_grr(self, definition, context):
+    def _kpi_grr(self, definition, window):
         return self._rows(
-            self._mrr_bridge(definition, context),
+            self._mrr_bridge(definition, window),
             lambda r: metrics.grr(
                 mrr_start=r["mrr_start"],
                 contraction=r["contraction_existing"],
@@ -1479,9 +1497,9 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_quick_ratio(self, definition, context):
+    def _kpi_quick_ratio(self, definition, window):
         return self._rows(
-            self._mrr_bridge(definition, context),
+            self._mrr_bridge(definition, window),
             lambda r: metrics.quick_ratio(
                 new=r["new"],
                 expansion=r["expansion"],
@@ -1492,9 +1510,9 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_net_new_mrr(self, definition, context):
+    def _kpi_net_new_mrr(self, definition, window):
         return self._rows(
-            self._mrr_bridge(definition, context),
+            self._mrr_bridge(definition, window),
             lambda r: metrics.net_new_mrr(
                 new=r["new"],
                 expansion=r["expansion"],
@@ -1505,7 +1523,7 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_renewal(self, definition, context):
+    def _kpi_renewal(self, definition, window):
         """Subscriptions renewed in the period (a ``renewal`` movement is
         dated at the end date it extended) / subscriptions whose end date
         fell in the period: the renewed ones and those whose current end
@@ -1534,10 +1552,10 @@ class CrmKpiEngine(models.AbstractModel):
                               AND m.date >= %(date_from)s AND m.date < %(date_to)s)
                 ) r
                 """,
-                company=context.company.id,
-                sub_company=self._company_clause(SQL("s.company_id"), context),
-                date_from=context.date_from,
-                date_to=context.date_to,
+                company=window.company.id,
+                sub_company=self._company_clause(SQL("s.company_id"), window),
+                date_from=window.date_from,
+                date_to=window.date_to,
             ),
         )
         return self._rows(
@@ -1548,21 +1566,21 @@ class CrmKpiEngine(models.AbstractModel):
     # Quota attainment
     # ------------------------------------------------------------------
     @api.model
-    def _months_in(self, context):
+    def _months_in(self, window):
         """Length of the window in months: whole months for month, quarter
         and year periods, else days / 30.4375 (an average month)."""
-        delta = relativedelta(context.date_to, context.date_from)
-        if context.date_from.day == 1 and context.date_to.day == 1 and not delta.days:
+        delta = relativedelta(window.date_to, window.date_from)
+        if window.date_from.day == 1 and window.date_to.day == 1 and not delta.days:
             return delta.years * 12 + delta.months
-        return (context.date_to - context.date_from).days / 30.4375
+        return (window.date_to - window.date_from).days / 30.4375
 
     @api.model
-    def _kpi_quota(self, definition, context):
+    def _kpi_quota(self, definition, window):
         """Revenue of the opportunities won in the period (expected revenue,
         company currency) against the monthly invoicing target of their
         sales team × the months in the period. Teams without a target have
         no quota and are left out of the company figure too."""
-        team_company = self._company_clause(SQL("t.company_id"), context)
+        team_company = self._company_clause(SQL("t.company_id"), window)
         won = self._grouped(
             definition,
             {"team": SQL("l.team_id")},
@@ -1574,24 +1592,24 @@ class CrmKpiEngine(models.AbstractModel):
                 WHERE %s AND l.type = 'opportunity' AND l.won_status = 'won'
                   AND l.date_closed >= %s AND l.date_closed < %s
                 """,
-                self._company_clause(SQL("l.company_id"), context),
-                context.utc_from,
-                context.utc_to,
+                self._company_clause(SQL("l.company_id"), window),
+                window.utc_from,
+                window.utc_to,
             ),
         )
         quotas = self._grouped(
             definition,
             {"team": SQL("t.id")},
-            {"quota": SQL("SUM(t.invoiced_target) * %s", self._months_in(context))},
+            {"quota": SQL("SUM(t.invoiced_target) * %s", self._months_in(window))},
             SQL("FROM crm_team t WHERE t.active AND t.invoiced_target > 0 AND %s", team_company),
         )
         rows = self._merge(won, quotas, defaults={"won": 0, "quota": 0})
         return self._rows(
             rows, lambda r: metrics.quota(revenue=float(r["won"]), quota_amount=float(r["quota"]))
-        ) + self._quota_user_rows(definition, context)
+        ) + self._quota_user_rows(definition, window)
 
     @api.model
-    def _quota_user_rows(self, definition, context):
+    def _quota_user_rows(self, definition, window):
         """Per-salesperson rows: the quota is the target of the started
         salesperson goals on ``quota`` overlapping the period, pro-rated by
         days (target × days of the goal in the period / days of the goal);
@@ -1623,12 +1641,12 @@ class CrmKpiEngine(models.AbstractModel):
                        ) AS won
                   FROM quota q
                 """,
-                date_to=context.date_to,
-                date_from=context.date_from,
-                company=context.company.id,
-                lead_company=self._company_clause(SQL("l.company_id"), context),
-                utc_from=context.utc_from,
-                utc_to=context.utc_to,
+                date_to=window.date_to,
+                date_from=window.date_from,
+                company=window.company.id,
+                lead_company=self._company_clause(SQL("l.company_id"), window),
+                utc_from=window.utc_from,
+                utc_to=window.utc_to,
             )
         )
         return [
@@ -1644,7 +1662,7 @@ class CrmKpiEngine(models.AbstractModel):
     # CAC payback and customer lifetime value
     # ------------------------------------------------------------------
     @api.model
-    def _new_customer_monthly_revenue(self, definition, context):
+    def _new_customer_monthly_revenue(self, definition, window):
         """Σ monthly revenue (company currency) of the customers new in the
         window: the MRR of their subscriptions at its end, or, for customers
         without MRR, their revenue in the window / its months."""
@@ -1679,25 +1697,25 @@ class CrmKpiEngine(models.AbstractModel):
                                         WHERE m.partner_id = ev.customer_id AND m.mrr_after > 0)
                 ) x
                 """,
-                events=self._purchase_events_sql(context),
-                first=self._first_purchases_sql(context),
-                company=context.company.id,
-                date_from=context.date_from,
-                date_to=context.date_to,
-                months=self._months_in(context),
+                events=self._purchase_events_sql(window),
+                first=self._first_purchases_sql(window),
+                company=window.company.id,
+                date_from=window.date_from,
+                date_to=window.date_to,
+                months=self._months_in(window),
             ),
             currency=SQL("x.currency_id"),
         )
-        return self._in_company_currency(rows, ["monthly"], context)
+        return self._in_company_currency(rows, ["monthly"], window)
 
     @api.model
-    def _kpi_cac_payback(self, definition, context):
+    def _kpi_cac_payback(self, definition, window):
         """Acquisition costs / Σ margin-adjusted monthly revenue of the new
         customers: CAC / their average monthly margin, in months."""
-        margin = context.company.kpi_gross_margin / 100.0
+        margin = window.company.kpi_gross_margin / 100.0
         rows = self._merge(
-            self._costs(definition, context, "acquisition"),
-            self._new_customer_monthly_revenue(definition, context),
+            self._costs(definition, window, "acquisition"),
+            self._new_customer_monthly_revenue(definition, window),
             defaults={"costs": 0, "monthly": 0},
         )
         return self._rows(
@@ -1708,7 +1726,7 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _trailing_purchases(self, definition, context):
+    def _trailing_purchases(self, definition, window):
         """Revenue (company currency), purchases and distinct purchasing
         customers of the window. Revenue is that of every event (credit
         notes deducted); purchases are the events that are one (see
@@ -1716,15 +1734,15 @@ class CrmKpiEngine(models.AbstractModel):
         documents of subscriptions or invoices of orders."""
         events_where = SQL(
             "FROM (%s) ev WHERE ev.day >= %s AND ev.day < %s",
-            self._purchase_events_sql(context),
-            context.date_from,
-            context.date_to,
+            self._purchase_events_sql(window),
+            window.date_from,
+            window.date_to,
         )
         revenue = self._in_company_currency(
             self._grouped(definition, {}, {"revenue": SQL("SUM(ev.amount)")}, events_where,
                           currency=SQL("ev.currency_id")),
             ["revenue"],
-            context,
+            window,
         )
         counts = self._grouped(
             definition,
@@ -1738,7 +1756,7 @@ class CrmKpiEngine(models.AbstractModel):
         return self._merge(revenue, counts)[0]
 
     @api.model
-    def _customer_lifetime_years(self, definition, context):
+    def _customer_lifetime_years(self, definition, window):
         """Average years between the first and the last activity of the
         customers who churned (not active at the end of the window), else
         1 / the churn rate of the trailing year."""
@@ -1760,36 +1778,36 @@ class CrmKpiEngine(models.AbstractModel):
               FROM kpi_span s
              WHERE NOT EXISTS (SELECT 1 FROM kpi_active_end a WHERE a.customer_id = s.customer_id)
             """,
-            inline=self._inline_run_tables(context),
-            events=self._purchase_events_sql(context),
-            intervals=self._subscription_intervals_sql(context),
-            active_end=self._active_customers_sql(context, context.date_to),
-            date_to=context.date_to,
+            inline=self._inline_run_tables(window),
+            events=self._purchase_events_sql(window),
+            intervals=self._subscription_intervals_sql(window),
+            active_end=self._active_customers_sql(window, window.date_to),
+            date_to=window.date_to,
         ))[0]
         if row["churned"]:
             return float(row["years"])
-        year = self._trailing(context, relativedelta(years=1))
+        year = self._trailing(window, relativedelta(years=1))
         counts = self._customer_counts(definition, year)[0]
         yearly_churn = metrics.churn(lost=counts["lost"], active_at_start=counts["active_start"])
         return metrics.customer_lifetime_years([], yearly_churn.value)
 
     @api.model
-    def _kpi_clv(self, definition, context):
+    def _kpi_clv(self, definition, window):
         """Customer lifetime value by the company's method (KPI_SPEC §3.1),
         over the trailing 12 months ending with the period."""
-        company = context.company
-        year = self._trailing(context, relativedelta(years=1))
+        company = window.company
+        year = self._trailing(window, relativedelta(years=1))
         margin_pct = company.kpi_gross_margin
         if company._kpi_setting("kpi_clv_method") == "subscription":
-            bridge = self._mrr_at_end(definition, context)
-            month = self._trailing(context, relativedelta(months=1))
+            bridge = self._mrr_at_end(definition, window)
+            month = self._trailing(window, relativedelta(months=1))
             counts = self._customer_counts(definition, month)[0]
             monthly_churn = metrics.churn(lost=counts["lost"], active_at_start=counts["active_start"])
             arpa = metrics.ratio(bridge["mrr"], bridge["customers"]).value
             value = metrics.clv_subscription(arpa, margin_pct, monthly_churn.value)
         else:
             purchases = self._trailing_purchases(definition, year)
-            lifetime = self._customer_lifetime_years(definition, context)
+            lifetime = self._customer_lifetime_years(definition, window)
             if company._kpi_setting("kpi_clv_method") == "purchase":
                 value = metrics.clv_purchase(
                     revenue=purchases["revenue"],
@@ -1808,7 +1826,7 @@ class CrmKpiEngine(models.AbstractModel):
         return [{"dimension": "company", "kpi_value": value}]
 
     @api.model
-    def _mrr_at_end(self, definition, context):
+    def _mrr_at_end(self, definition, window):
         """MRR (company currency) at the end of the window and the number of
         customers paying it."""
         mrr_sql = SQL(
@@ -1820,14 +1838,14 @@ class CrmKpiEngine(models.AbstractModel):
                  ORDER BY subscription_id, date DESC, id DESC
             ) m WHERE m.mrr_after > 0
             """,
-            context.company.id,
-            context.date_to,
+            window.company.id,
+            window.date_to,
         )
         mrr = self._in_company_currency(
             self._grouped(definition, {}, {"mrr": SQL("SUM(m.mrr_after)")}, mrr_sql,
                           currency=SQL("m.currency_id")),
             ["mrr"],
-            context,
+            window,
         )
         customers = self._grouped(
             definition, {}, {"customers": SQL("COUNT(DISTINCT m.partner_id)")}, mrr_sql
@@ -1838,24 +1856,24 @@ class CrmKpiEngine(models.AbstractModel):
     # KPI fields of records (res.partner, crm.lead, sale.subscription)
     # ------------------------------------------------------------------
     @api.model
-    def _record_context(self, company):
+    def _record_window(self, company):
         """Context of the day containing today in the company's time zone:
         the KPI fields of records describe the customer as of the end of
         today (``date_to`` is tomorrow)."""
         tz = company.partner_id.tz or self.env.user.tz or "UTC"
         today = fields.Date.context_today(self.with_context(tz=tz))
-        return self._make_context(company, Period("day", today, today + timedelta(days=1)))
+        return self._make_window(company, Period("day", today, today + timedelta(days=1)))
 
     @api.model
-    def _currency_factors(self, context):
+    def _currency_factors(self, window):
         """{currency_id: factor} turning an amount into the company currency
         at the rate of the window's last day, for the company currency and the
         currencies with a rate on or before that day (their own or a shared
         one). A currency without such a rate has no factor: Odoo would
         convert it 1:1, so amounts in it make the customer's figure unknown
         rather than wrong (see :meth:`_check_rates` for snapshots)."""
-        company = context.company
-        day = context.period.last_day
+        company = window.company
+        day = window.period.last_day
         with_rate = [currency_id for (currency_id,) in self.env.execute_query(SQL(
             """SELECT DISTINCT currency_id FROM res_currency_rate
                 WHERE name <= %s AND (company_id IS NULL OR company_id = %s)""",
@@ -1867,9 +1885,9 @@ class CrmKpiEngine(models.AbstractModel):
         return {currency_id: company_rate / rate for currency_id, rate in rates.items()}
 
     @api.model
-    def _currency_factors_sql(self, context):
+    def _currency_factors_sql(self, window):
         """SQL of (currency_id, factor) rows, see :meth:`_currency_factors`."""
-        factors = self._currency_factors(context)
+        factors = self._currency_factors(window)
         return SQL(
             "SELECT * FROM unnest(%s::int[], %s::float8[]) AS r(currency_id, factor)",
             list(factors),
@@ -1877,7 +1895,7 @@ class CrmKpiEngine(models.AbstractModel):
         )
 
     @api.model
-    def _customer_record_facts_sql(self, context, customer_ids):
+    def _customer_record_facts_sql(self, window, customer_ids):
         """SQL of one row per customer among ``customer_ids`` (commercial
         partners) with a purchase before the end of the window:
         ``customer_id``, ``first_day`` and ``last_day`` (first purchase, last
@@ -1924,21 +1942,21 @@ class CrmKpiEngine(models.AbstractModel):
              GROUP BY ev.customer_id, a.customer_id
             HAVING bool_or(ev.is_purchase)
             """,
-            events=self._purchase_events_sql(context),
-            intervals=self._subscription_intervals_sql(context),
-            active=self._active_customers_sql(context, context.date_to),
-            rates=self._currency_factors_sql(context),
+            events=self._purchase_events_sql(window),
+            intervals=self._subscription_intervals_sql(window),
+            active=self._active_customers_sql(window, window.date_to),
+            rates=self._currency_factors_sql(window),
             ids=list(customer_ids),
-            day=context.date_to,
-            window=context.company._kpi_setting("kpi_activity_window_days"),
+            day=window.date_to,
+            window=window.company._kpi_setting("kpi_activity_window_days"),
         )
 
     @api.model
-    def _customer_trailing_revenue(self, context, customer_ids):
+    def _customer_trailing_revenue(self, window, customer_ids):
         """{customer_id: (revenue, purchases)} of the trailing 12 months
         ending with the window, revenue in company currency (the per-customer
         counterpart of :meth:`_trailing_purchases`)."""
-        year = self._trailing(context, relativedelta(years=1))
+        year = self._trailing(window, relativedelta(years=1))
         rows = self.env.execute_query(SQL(
             """
             SELECT ev.customer_id,
@@ -1962,7 +1980,7 @@ class CrmKpiEngine(models.AbstractModel):
         return {customer_id: (revenue, count) for customer_id, revenue, count in rows}
 
     @api.model
-    def _customer_mrr(self, context, customer_ids):
+    def _customer_mrr(self, window, customer_ids):
         """{customer_id: MRR} at the end of the window, in company currency:
         the MRR after the last movement of each of their subscriptions."""
         rows = self.env.execute_query(SQL(
@@ -1975,11 +1993,11 @@ class CrmKpiEngine(models.AbstractModel):
             ) m WHERE m.mrr_after > 0
              GROUP BY m.partner_id, m.currency_id
             """,
-            context.company.id,
-            context.date_to,
+            window.company.id,
+            window.date_to,
             list(customer_ids),
         ))
-        factors = self._currency_factors(context) if rows else {}
+        factors = self._currency_factors(window) if rows else {}
         result, unknown = {}, set()
         for customer_id, currency_id, mrr in rows:
             if currency_id and currency_id not in factors:
@@ -1993,25 +2011,25 @@ class CrmKpiEngine(models.AbstractModel):
         return result
 
     @api.model
-    def _clv_company_inputs(self, context):
+    def _clv_company_inputs(self, window):
         """What the company's CLV method takes from the whole customer base
-        (see :meth:`_kpi_clv`), for the window ending with ``context``:
+        (see :meth:`_kpi_clv`), for the window ending with ``window``:
         ``lifetime`` (years), ``cac`` and ``monthly_churn`` (%)."""
         definition = self.env["crm.kpi.definition"].sudo().with_context(
             active_test=False
         ).search([("code", "=", "clv")], limit=1)
-        company = context.company
+        company = window.company
         inputs = {"lifetime": None, "cac": None, "monthly_churn": None}
         if company._kpi_setting("kpi_clv_method") == "subscription":
-            month = self._trailing(context, relativedelta(months=1))
+            month = self._trailing(window, relativedelta(months=1))
             counts = self._customer_counts(definition, month)[0]
             inputs["monthly_churn"] = metrics.churn(
                 lost=counts["lost"], active_at_start=counts["active_start"]
             ).value
             return inputs
-        inputs["lifetime"] = self._customer_lifetime_years(definition, context)
+        inputs["lifetime"] = self._customer_lifetime_years(definition, window)
         if company._kpi_setting("kpi_clv_method") == "margin_minus_cac":
-            year = self._trailing(context, relativedelta(years=1))
+            year = self._trailing(window, relativedelta(years=1))
             costs = self._costs(definition, year, "acquisition")
             new = self._customer_counts(definition, year)
             inputs["cac"] = metrics.cac(costs[0]["costs"], new[0]["new"]).value

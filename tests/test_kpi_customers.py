@@ -216,8 +216,8 @@ class TestCustomerKpis(KpiCase):
 
         for definition in definitions:
             with self.subTest(kpi=definition.code):
-                with_run = engine._gather(definition, engine._make_context(self.company, period, run))
-                inlined = engine._gather(definition, engine._make_context(self.company, period))
+                with_run = engine._gather(definition, engine._make_window(self.company, period, run))
+                inlined = engine._gather(definition, engine._make_window(self.company, period))
                 self.assertEqual(values(with_run), values(inlined))
                 self.assertTrue(with_run, "the KPI has rows")
         engine._close_run(run)
