@@ -81,6 +81,33 @@ class TestCustomerKpis(KpiCase):
         self.assertKpi(self.row(snapshots), 1450, 1, 1450)
         self.assertEqual(snapshots[0].currency_id, self.eur)
 
+    def test_drill_down_lists_the_customers_counted(self):
+        """The drill-down of a customer KPI reads the engine's own condition:
+        churn lists the lost customers it counts ({C2}), retention those
+        active at the start ({C1, C2, C3}), upsell {C3}; for team A (the
+        team of every first purchase) the same, for team B nobody."""
+        churn = self.row(self.compute("churn", "month", date(2026, 3, 1)))
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+
+        def listed(code, row=None):
+            definition = self.env.ref(f"crm_kpi.crm_kpi_definition_{code}")
+            model, domain = engine._records_of(definition, window, row)
+            self.assertEqual(model, "res.partner")
+            return self.env[model].search(domain)
+
+        self.assertEqual(listed("churn"), self.c2)
+        self.assertEqual(len(listed("churn")), churn.numerator)
+        self.assertEqual(listed("retention"), self.c1 | self.c2 | self.c3)
+        self.assertEqual(listed("upsell"), self.c3)
+        self.assertEqual(listed("churn", {"dimension": "team", "team_id": self.team_a.id}), self.c2)
+        self.assertFalse(listed("churn", {"dimension": "team", "team_id": self.team_b.id}))
+        # the dashboard's drill-down is the family's
+        action = self.env["crm.kpi.dashboard"].with_company(self.company).action_open_kpi_records(
+            "churn", "month", "2026-03-15"
+        )
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.c2)
+
     def test_empty_period(self):
         # January 2024: nobody active before, C6 is new → no churn value (0 / 0)
         snapshots = self.compute("churn", "month", date(2024, 1, 1))
