@@ -15,7 +15,9 @@ class CrmKpiEngineAdoption(models.AbstractModel):
         if "data_quality" in codes and len(periods) > 1:
             # one scan for all periods; for a single period its own query
             # (a plain count per email) is cheaper than the per-day table
-            tables.append({"kind": "health", "query": self._data_health_days_sql, "indexes": ("day",)})
+            tables.append(
+                {"kind": "health", "query": self._data_health_days_sql, "indexes": ("day",)}
+            )
         return tables
 
     @api.model

@@ -289,7 +289,9 @@ class CrmKpiEngineCustomers(models.AbstractModel):
         or one team (``row``); (None, None) for other dimensions."""
         condition = self._customer_conditions()[count]
         if row and row["dimension"] == "team":
-            condition = SQL("%s AND c.team_id IS NOT DISTINCT FROM %s", condition, row.get("team_id"))
+            condition = SQL(
+                "%s AND c.team_id IS NOT DISTINCT FROM %s", condition, row.get("team_id")
+            )
         elif row and row["dimension"] != "company":
             return None, None
         ids = [customer_id for (customer_id,) in self.env.execute_query(SQL(

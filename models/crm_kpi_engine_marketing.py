@@ -20,7 +20,9 @@ class CrmKpiEngineMarketing(models.AbstractModel):
         """The KPIs that read the first won lead of each customer (see
         :meth:`_customer_sources_sql`), a run table when read more than once.
         Intended to be inherited."""
-        return {"cac", "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi"}
+        return {
+            "cac", "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
+        }
 
     @api.model
     def _run_tables(self, window, periods, codes):

@@ -221,6 +221,17 @@ class TestCustomerKpis(KpiCase):
         snapshot = self.row(self.compute("clv", "month", date(2023, 1, 1)))
         self.assertFalse(snapshot.has_value)
 
+    def test_run_is_closed_when_a_kpi_raises(self):
+        engine = self.env["crm.kpi.engine"]
+        period = period_of("month", date(2026, 3, 1))
+        with self.assertRaises(ZeroDivisionError):
+            with engine._run(self.company, [period], ["churn", "retention", "upsell"]) as run:
+                self.assertEqual(set(run), {"events", "first", "intervals", "_jit"})
+                raise ZeroDivisionError("a KPI failed")
+        self.assertFalse(run)
+        self.env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"])
+        self.assertIsNone(self.env.cr.fetchone()[0], "the run's tables are dropped")
+
     def test_run_tables_give_the_inlined_values(self):
         """A run materializes the customer data once (temporary tables); the
         same KPIs computed from the inlined SQL give the same rows."""
