@@ -53,8 +53,11 @@ class CrmKpiEngineQuota(models.AbstractModel):
 
     @api.model
     def _kpi_quota_records(self, definition, window, row=None):
-        """The opportunities won in the period by the teams with a target."""
+        """The opportunities won in the period: by the teams with a target,
+        or for a salesperson's row (a quota goal) by the salesperson."""
         model, domain = self._closed_opportunities_records(window, row, ("won",))
+        if row and row["dimension"] == "user":
+            return model, domain
         return model, domain & Domain("team_id.invoiced_target", ">", 0)
 
     @api.model
