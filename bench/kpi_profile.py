@@ -66,7 +66,7 @@ def main():
                 slow_before = len(slow)
                 with Measure(env.cr) as m:
                     for company in companies:
-                        engine._gather(definition, engine._make_context(company, period, runs[company]))
+                        engine._gather(definition, engine._make_window(company, period, runs[company]))
                 worst = max(slow[slow_before:], key=lambda item: item[0], default=(0, None, None))
                 timings.append((m.seconds, m.queries, definition.code, worst))
         finally:

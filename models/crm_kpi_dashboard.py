@@ -10,7 +10,6 @@ filter choices.
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import SQL
 
 from ..engine.periods import PERIOD_TYPES, period_of
 
@@ -138,29 +137,7 @@ class CrmKpiDashboard(models.AbstractModel):
             return self.env._("Not computed yet for this period: run Configuration → Compute KPIs.")
         if snapshot.failure:
             return snapshot.failure
-        reasons = {
-            "cac": self.env._("No new customer in this period."),
-            "cac_payback": self.env._("No revenue from new customers in this period."),
-            "retention_cost": self.env._("No customer retained over this period."),
-            "marketing_roi": self.env._("No marketing cost recorded yet for this period (Inputs → Costs)."),
-            "traffic_to_lead": self.env._("No web traffic recorded for this period (Inputs → Web Traffic)."),
-            "nps": self.env._("No NPS answer in this period (Inputs → Feedback, or a survey)."),
-            "ces": self.env._("No CES answer in this period (Inputs → Feedback, or a survey)."),
-            "ces_easy_share": self.env._("No CES answer in this period (Inputs → Feedback, or a survey)."),
-            "win_rate": self.env._("No opportunity was won or lost in this period."),
-            "sales_cycle": self.env._("No opportunity was won in this period."),
-            "quota": self.env._("No quota: set an invoicing target on the sales teams or a quota goal."),
-            "renewal": self.env._("No subscription was up for renewal in this period."),
-            "stage_duration": self.env._("No lead left a stage in this period."),
-            "stage_drop_off": self.env._("No lead left or was lost in a stage in this period."),
-        }
-        if definition.code in reasons:
-            return reasons[definition.code]
-        if definition.code in ("mrr_churn", "nrr", "grr", "quick_ratio"):
-            return self.env._("No recurring revenue at the start of this period.")
-        if definition.code in ("churn", "retention", "upsell"):
-            return self.env._("No active customer at the start of this period.")
-        return self.env._("Nothing to measure in this period.")
+        return self.env["crm.kpi.engine"]._empty_reason_of(definition)
 
     @api.model
     def _dashboard_goals(self, team_id, user_id):
@@ -201,51 +178,8 @@ class CrmKpiDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _drilldown(self, code, context):
-        """(model, domain) of the records behind a KPI, or (None, None)."""
-        company = [("company_id", "in", [context.company.id, False])]
-        created = [("create_date", ">=", context.utc_from), ("create_date", "<", context.utc_to)]
-        closed = [
-            ("type", "=", "opportunity"), ("won_status", "in", ["won", "lost"]),
-            ("date_closed", ">=", context.utc_from), ("date_closed", "<", context.utc_to),
-        ]
-        dated = [("date", ">=", context.date_from), ("date", "<", context.date_to)]
-        if code in ("win_rate", "sales_cycle", "quota"):
-            return "crm.lead", Domain.AND([company, closed])
-        if code in ("lead_sources", "lead_abandonment", "traffic_to_lead", "records_created"):
-            return "crm.lead", Domain.AND([company, created])
-        if code in ("stage_duration", "stage_drop_off"):
-            return "crm.kpi.stage.stay", Domain.AND([
-                company, [("date_out", ">=", context.utc_from), ("date_out", "<", context.utc_to)],
-            ])
-        if code in ("nps", "ces", "ces_easy_share"):
-            kind = "nps" if code == "nps" else "ces"
-            return "crm.kpi.feedback", Domain.AND([company, dated, [("kind", "=", kind)]])
-        if code in ("cac", "retention_cost", "marketing_roi"):
-            category = "retention" if code == "retention_cost" else "acquisition"
-            return "crm.kpi.cost", Domain.AND([company, dated, [("category", "=", category)]])
-        if code in ("mrr_churn", "nrr", "grr", "quick_ratio", "net_new_mrr", "renewal"):
-            return "crm.kpi.subscription.movement", Domain.AND([company, dated])
-        customers = {
-            "churn": "c.active_start AND NOT c.active_end",
-            "retention": "c.active_start",
-            "upsell": "c.active_start AND c.existed_before"
-                      " AND (c.bought_in_period OR c.upgraded_in_period)",
-            "net_new_revenue": "c.is_new",
-            "marketing_share": "c.is_new",
-            "marketing_revenue_share": "c.is_new",
-            "cac_payback": "c.is_new",
-        }
-        if code in customers:
-            return "res.partner", [("id", "in", self._customer_ids(context, customers[code]))]
-        return None, None
-
-    @api.model
-    def _customer_ids(self, context, condition):
-        """Ids of the customers of the period meeting a condition on the
-        customer facts of :meth:`crm.kpi.engine._customer_facts_sql`."""
-        facts = self.env["crm.kpi.engine"]._customer_facts_sql(context)
-        rows = self.env.execute_query(
-            SQL("SELECT c.customer_id FROM (%s) c WHERE %s", facts, SQL(condition))
-        )
-        return [row[0] for row in rows]
+    def _drilldown(self, code, window):
+        """(model, domain) of the records behind a KPI, or (None, None): the
+        drill-down of the KPI's family (``_kpi_<code>_records``)."""
+        definition = self.env["crm.kpi.definition"].search([("code", "=", code)], limit=1)
+        return self.env["crm.kpi.engine"]._records_of(definition, window)

@@ -27,16 +27,6 @@ class CrmKpiEngine(models.AbstractModel):
     _inherit = "crm.kpi.engine"
 
     # ------------------------------------------------------------------
-    # Framework need (belongs in crm_kpi_engine.py): a KPI whose model is
-    # missing is computed for nothing, so it allows no split either.
-    # ------------------------------------------------------------------
-    @api.model
-    def _allowed_dimensions(self, definition):
-        if not definition.is_available:
-            return {"company"}
-        return super()._allowed_dimensions(definition)
-
-    # ------------------------------------------------------------------
     # resolution_time
     # ------------------------------------------------------------------
     @api.model
@@ -77,18 +67,15 @@ class CrmKpiEngine(models.AbstractModel):
         Archived tickets count: list them with ``active_test=False``."""
         if TICKET_MODEL not in self.env:
             return None, None
-        company_ids = [window.company.id, False] if window.owns_unassigned else [window.company.id]
         domain = Domain.AND([
-            [("company_id", "in", company_ids)],
-            [("closed_date", ">=", window.utc_from), ("closed_date", "<", window.utc_to)],
+            self._company_domain(window),
+            Domain("closed_date", ">=", window.utc_from),
+            Domain("closed_date", "<", window.utc_to),
+            self._row_domain(row, {"user": "user_id"}),
         ])
-        if row and row.get("dimension") == "user":
-            domain &= Domain("user_id", "=", row.get("user_id") or False)
         return TICKET_MODEL, domain
 
     @api.model
-    def _kpi_resolution_time_empty_reason(self, definition):
-        """Why the KPI has no value for a period that was computed: no ticket
-        was closed in it (the catalog's words for that until a string of its
-        own is translated)."""
-        return self.env._("Nothing to measure in this period.")
+    def _kpi_resolution_time_empty_reason(self):
+        """Why the KPI has no value for a period that was computed."""
+        return self.env._("No ticket was closed in this period.")

@@ -722,7 +722,10 @@ class CrmKpiGoal(models.Model):
         """Whether the goal's value adds up over its window from zero: sum
         KPIs, and quota goals (revenue won against the quota amount)."""
         self.ensure_one()
-        return self.kpi_code == "quota" or self.kpi_id.aggregation == "sum"
+        return (
+            self.env["crm.kpi.engine"]._goal_is_amount(self.kpi_code)
+            or self.kpi_id.aggregation == "sum"
+        )
 
     def _scope_dimension(self):
         """(snapshot dimension, snapshot field, value) of the goal's scope."""
@@ -805,7 +808,7 @@ class CrmKpiGoal(models.Model):
         found = [pairs[p.date_start] for p in periods if p.date_start in pairs]
         if not found:
             return None
-        if self.kpi_code == "quota":
+        if self.env["crm.kpi.engine"]._goal_is_amount(self.kpi_code):
             return sum(numerator for numerator, _denominator in found)
         values = (KpiValue(numerator, denominator, None) for numerator, denominator in found)
         return rollup(values, self.kpi_id.factor, self.kpi_id.aggregation).value

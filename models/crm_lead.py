@@ -107,13 +107,13 @@ class CrmLead(models.Model):
         engine = self.env["crm.kpi.engine"]
         branches = []
         for company in self.env["res.company"].sudo().search([], order="id"):
-            context = engine._record_context(company)
+            window = engine._record_window(company)
             if flag == "marketing":
-                condition = engine._marketing_condition("l", context)
+                condition = engine._marketing_condition("l", window)
             else:
-                condition = SQL("(l.active AND %s)", engine._lead_stale_condition(context))
+                condition = SQL("(l.active AND %s)", engine._lead_stale_condition(window))
             branches.append(SQL(
-                "(%s AND %s)", engine._company_clause(SQL("l.company_id"), context), condition
+                "(%s AND %s)", engine._company_clause(SQL("l.company_id"), window), condition
             ))
         return SQL("(%s)", SQL(" OR ").join(branches)) if branches else SQL("FALSE")
 
@@ -184,7 +184,7 @@ class CrmLead(models.Model):
                   JOIN res_partner p ON p.commercial_partner_id = fw.customer_id
                  WHERE p.id = ANY(%s)
                 """,
-                engine._first_won_leads_sql(engine._record_context(company)),
+                engine._first_won_leads_sql(engine._record_window(company)),
                 list(set(won.partner_id.ids)),
             )))
         for lead in won:

@@ -189,7 +189,7 @@ class ResPartner(models.Model):
         if customers:
             self.env["crm.kpi.subscription.movement"].flush_model()
             mrr = engine._customer_mrr(
-                engine._record_context(self.env.company), set(customers.values())
+                engine._record_window(self.env.company), set(customers.values())
             )
         for partner in self:
             partner.kpi_mrr = mrr.get(customers.get(partner.id)) or 0.0
@@ -203,11 +203,11 @@ class ResPartner(models.Model):
         self.env.flush_all()
         engine = self.env["crm.kpi.engine"]
         company = self.env.company
-        context = engine._record_context(company)
-        inputs = engine._clv_company_inputs(context)
+        window = engine._record_window(company)
+        inputs = engine._clv_company_inputs(window)
         customer_ids = set(customers.values())
         if company._kpi_setting("kpi_clv_method") == "subscription":
-            mrr = engine._customer_mrr(context, customer_ids)
+            mrr = engine._customer_mrr(window, customer_ids)
             for partner in self:
                 customer_mrr = mrr.get(customers.get(partner.id), 0.0)
                 value = customer_mrr is not None and metrics.clv_subscription(
@@ -215,7 +215,7 @@ class ResPartner(models.Model):
                 ).value
                 partner.kpi_clv = value or 0.0
             return
-        trailing = engine._customer_trailing_revenue(context, customer_ids)
+        trailing = engine._customer_trailing_revenue(window, customer_ids)
         for partner in self:
             revenue, purchases = trailing.get(customers.get(partner.id), (0.0, 0))
             if revenue is None:
@@ -295,7 +295,7 @@ class ResPartner(models.Model):
                 SELECT customer_id, source_id, medium_id, campaign_id FROM (%s) fw
                  WHERE customer_id = ANY(%s)
                 """,
-                engine._first_won_leads_sql(engine._record_context(self.env.company)),
+                engine._first_won_leads_sql(engine._record_window(self.env.company)),
                 list(set(customers.values())),
             ))
             first = {row[0]: row[1:] for row in rows}
@@ -352,7 +352,7 @@ class ResPartner(models.Model):
             return
         self.env.flush_all()
         engine = self.env["crm.kpi.engine"]
-        context = engine._record_context(company)
+        window = engine._record_window(company)
         key = str(company.id)
         values = {
             "first_day": SQL("f.first_day"),
@@ -383,7 +383,7 @@ class ResPartner(models.Model):
              WHERE p.commercial_partner_id = cp.id AND cp.id = ANY(%(ids)s)
                AND (f.customer_id IS NOT NULL OR p.kpi_customer_status ? %(key)s)
             """,
-            facts=engine._customer_record_facts_sql(context, customer_ids),
+            facts=engine._customer_record_facts_sql(window, customer_ids),
             assignments=assignments,
             ids=customer_ids,
             key=key,

@@ -81,6 +81,17 @@ class TestDashboardData(KpiCase):
         with self.assertRaises(UserError):
             self.Dashboard.action_open_kpi_records("data_quality", "month", "2026-03-15")
 
+    def test_drill_down_keeps_the_kpi_company_condition(self):
+        """A lead without company counts for the main company only: this
+        company's win rate does not count it, nor does its drill-down list it."""
+        self._lead("Shared", dt(2026, 3, 1), status="won", closed=dt(2026, 3, 12), company_id=False)
+        self.Snapshot.compute_snapshots("month", date(2026, 3, 1), company_ids=[self.company.id])
+        action = self.Dashboard.action_open_kpi_records("win_rate", "month", "2026-03-15")
+        leads = self.env["crm.lead"].with_context(active_test=False).search(action["domain"])
+        self.assertEqual(sorted(leads.mapped("name")), ["L", "W"])
+        card = self._card(self.Dashboard.get_dashboard_data("month", "2026-03-15"), "win_rate")
+        self.assertEqual(card["denominator"], len(leads))
+
 
 @tagged("post_install", "-at_install")
 class TestDashboardTour(HttpCase):

@@ -102,6 +102,6 @@ class TestAdoptionKpis(KpiCase):
         definition = self.env.ref("crm_kpi.crm_kpi_definition_data_quality")
         for month, snapshot in by_month.items():
             period = period_of("month", date(2026, month, 1))
-            value = engine._gather(definition, engine._make_context(self.company, period))[0]["kpi_value"]
+            value = engine._gather(definition, engine._make_window(self.company, period))[0]["kpi_value"]
             self.assertEqual((value.numerator, value.denominator),
                              (snapshot.numerator, snapshot.denominator))

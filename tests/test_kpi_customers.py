@@ -3,7 +3,6 @@ from datetime import date
 from odoo.tests import tagged
 
 from ..engine.periods import period_of
-from ..models.crm_kpi_engine import CUSTOMER_KPIS
 from .common import KpiCase, dt
 
 
@@ -81,6 +80,33 @@ class TestCustomerKpis(KpiCase):
         snapshots = self.compute("net_new_revenue", "month", date(2026, 3, 1))
         self.assertKpi(self.row(snapshots), 1450, 1, 1450)
         self.assertEqual(snapshots[0].currency_id, self.eur)
+
+    def test_drill_down_lists_the_customers_counted(self):
+        """The drill-down of a customer KPI reads the engine's own condition:
+        churn lists the lost customers it counts ({C2}), retention those
+        active at the start ({C1, C2, C3}), upsell {C3}; for team A (the
+        team of every first purchase) the same, for team B nobody."""
+        churn = self.row(self.compute("churn", "month", date(2026, 3, 1)))
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+
+        def listed(code, row=None):
+            definition = self.env.ref(f"crm_kpi.crm_kpi_definition_{code}")
+            model, domain = engine._records_of(definition, window, row)
+            self.assertEqual(model, "res.partner")
+            return self.env[model].search(domain)
+
+        self.assertEqual(listed("churn"), self.c2)
+        self.assertEqual(len(listed("churn")), churn.numerator)
+        self.assertEqual(listed("retention"), self.c1 | self.c2 | self.c3)
+        self.assertEqual(listed("upsell"), self.c3)
+        self.assertEqual(listed("churn", {"dimension": "team", "team_id": self.team_a.id}), self.c2)
+        self.assertFalse(listed("churn", {"dimension": "team", "team_id": self.team_b.id}))
+        # the dashboard's drill-down is the family's
+        action = self.env["crm.kpi.dashboard"].with_company(self.company).action_open_kpi_records(
+            "churn", "month", "2026-03-15"
+        )
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.c2)
 
     def test_empty_period(self):
         # January 2024: nobody active before, C6 is new → no churn value (0 / 0)
@@ -195,6 +221,17 @@ class TestCustomerKpis(KpiCase):
         snapshot = self.row(self.compute("clv", "month", date(2023, 1, 1)))
         self.assertFalse(snapshot.has_value)
 
+    def test_run_is_closed_when_a_kpi_raises(self):
+        engine = self.env["crm.kpi.engine"]
+        period = period_of("month", date(2026, 3, 1))
+        with self.assertRaises(ZeroDivisionError):
+            with engine._run(self.company, [period], ["churn", "retention", "upsell"]) as run:
+                self.assertEqual(set(run), {"events", "first", "intervals", "_jit"})
+                raise ZeroDivisionError("a KPI failed")
+        self.assertFalse(run)
+        self.env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"])
+        self.assertIsNone(self.env.cr.fetchone()[0], "the run's tables are dropped")
+
     def test_run_tables_give_the_inlined_values(self):
         """A run materializes the customer data once (temporary tables); the
         same KPIs computed from the inlined SQL give the same rows."""
@@ -202,8 +239,9 @@ class TestCustomerKpis(KpiCase):
         self._costs()
         engine = self.env["crm.kpi.engine"]
         period = period_of("month", date(2026, 3, 1))
-        definitions = self.env["crm.kpi.definition"].search([("code", "in", sorted(CUSTOMER_KPIS))])
-        self.assertEqual(len(definitions), len(CUSTOMER_KPIS))
+        customer_kpis = engine._customer_kpis()
+        definitions = self.env["crm.kpi.definition"].search([("code", "in", sorted(customer_kpis))])
+        self.assertEqual(len(definitions), len(customer_kpis))
         run = engine._open_run(self.company, [period], definitions.mapped("code"))
         self.assertEqual(set(run), {"events", "first", "intervals", "sources", "_jit"})
 
@@ -216,8 +254,8 @@ class TestCustomerKpis(KpiCase):
 
         for definition in definitions:
             with self.subTest(kpi=definition.code):
-                with_run = engine._gather(definition, engine._make_context(self.company, period, run))
-                inlined = engine._gather(definition, engine._make_context(self.company, period))
+                with_run = engine._gather(definition, engine._make_window(self.company, period, run))
+                inlined = engine._gather(definition, engine._make_window(self.company, period))
                 self.assertEqual(values(with_run), values(inlined))
                 self.assertTrue(with_run, "the KPI has rows")
         engine._close_run(run)

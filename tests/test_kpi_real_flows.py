@@ -313,7 +313,7 @@ class TestMoneyWithoutRate(KpiCase):
         self.assertFalse(k3.kpi_lifetime_revenue, "no number rather than 160 with KPY 1:1")
         # the factors of the record context leave KPY out, the others in
         engine = self.env["crm.kpi.engine"]
-        factors = engine._currency_factors(engine._record_context(self.company))
+        factors = engine._currency_factors(engine._record_window(self.company))
         self.assertNotIn(kpy.id, factors)
         self.assertAlmostEqual(factors[self.kpx.id], 0.5)
         self.assertEqual(factors[self.company.currency_id.id], 1.0)

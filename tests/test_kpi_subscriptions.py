@@ -3,6 +3,7 @@ from datetime import date
 from odoo.fields import Command
 from odoo.tests import freeze_time, tagged
 
+from ..engine.periods import period_of
 from .common import KpiCase
 
 
@@ -193,3 +194,21 @@ class TestStageDuration(KpiCase):
         self.assertKpi(self.row(drop_off), 1, 4, 25.0)
         self.assertKpi(self.row(drop_off, "stage", stage_id=stage_a), 1, 3, 33.3333)
         self.assertKpi(self.row(drop_off, "stage", stage_id=stage_b), 0, 1, 0.0)
+
+        # the drill-down lists the stays behind each value, W's open one included
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+        Stay = self.env["crm.kpi.stage.stay"].with_context(active_test=False)
+
+        def listed(code, row=None):
+            definition = self.env.ref(f"crm_kpi.crm_kpi_definition_{code}")
+            model, domain = engine._records_of(definition, window, row)
+            self.assertEqual(model, "crm.kpi.stage.stay")
+            stays = Stay.search(domain)
+            return sorted((stay.lead_id.name, stay.stage_id.name) for stay in stays)
+
+        ended = [("X", "KPI A"), ("X", "KPI B"), ("Y", "KPI A")]
+        self.assertEqual(listed("stage_duration"), ended)
+        self.assertEqual(listed("stage_drop_off"), sorted([*ended, ("W", "KPI A")]))
+        row = {"dimension": "stage", "stage_id": stage_a.id}
+        self.assertEqual(listed("stage_drop_off", row), [("W", "KPI A"), ("X", "KPI A"), ("Y", "KPI A")])

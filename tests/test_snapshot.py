@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.crm_kpi.models.crm_kpi_engine import CrmKpiEngine
+from odoo.addons.crm_kpi.models.crm_kpi_engine_pipeline import CrmKpiEnginePipeline
 
 from .common import KpiCase, dt
 
@@ -67,7 +67,7 @@ class TestSnapshotComputation(KpiCase):
         def broken(self, definition, context):
             raise ZeroDivisionError("injected failure")
 
-        with patch.object(CrmKpiEngine, "_kpi_sales_cycle", broken), \
+        with patch.object(CrmKpiEnginePipeline, "_kpi_sales_cycle", broken), \
                 self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "ERROR"):
             snapshots, errors = self.Snapshot._compute_snapshots(
                 "month", date(2026, 3, 1), kpi_codes=["sales_cycle", "win_rate"],
