@@ -89,10 +89,9 @@ class TestResolutionTime(KpiCase):
         february = self.compute("resolution_time", "month", date(2026, 2, 1))
         self.assertKpi(self.row(february), 0, 0, None)
         self.assertEqual(february.mapped("dimension"), ["company"])
-        engine = self.env["crm.kpi.engine"]
         self.assertEqual(
-            engine._kpi_resolution_time_empty_reason(self.definition),
-            "Nothing to measure in this period.",
+            self.env["crm.kpi.engine"]._empty_reason_of(self.definition),
+            "No ticket was closed in this period.",
         )
 
     def test_quarter(self):
