@@ -200,8 +200,8 @@ def build_board(
 ) -> Board:
     """The board of ``rows`` over ``periods`` (in that order).
 
-    ``stored`` maps (row code, period start date) to a :class:`Stored`
-    value; a missing key is "not computed". ``comparisons`` are compared
+    ``stored`` maps (row code, :class:`~.periods.Period`) to a
+    :class:`Stored` value; a missing key is "not computed". ``comparisons`` are compared
     with the last period. ``labels`` names the periods (default
     :attr:`Period.label`).
     """
@@ -227,7 +227,7 @@ def build_board(
         current = None
         for column in columns:
             if column.kind in ("period", "compare"):
-                found = stored.get((row.code, column.period.date_start))
+                found = stored.get((row.code, column.period))
                 cell = _value_cell(row, found, formatter)
                 if column.kind == "period":
                     current = cell

@@ -88,6 +88,8 @@ class CurrencyStyle:
     position: str = "after"
     """"before" or "after" the amount."""
     decimals: int = 2
+    name: str = ""
+    """The ISO code, e.g. "EUR"."""
 
 
 class Formatter:

@@ -3,7 +3,7 @@ from datetime import date
 
 from ..board import BoardRow, Stored, build_board, change_state, threshold_state
 from ..metrics import KpiValue, ratio, total
-from ..periods import periods_between
+from ..periods import period_of, periods_between
 from ..units import CurrencyStyle, Formatter
 
 WIN_RATE = BoardRow("win_rate", "Win Rate", "percent", "higher", thresholds=(20, 10))
@@ -25,8 +25,8 @@ class TestBoard(unittest.TestCase):
 
     def setUp(self):
         self.periods = periods_between("month", date(2026, 1, 1), date(2026, 3, 31))
-        jan, feb, mar = (p.date_start for p in self.periods)
-        mar_2025 = date(2025, 3, 1)
+        jan, feb, mar = self.periods
+        mar_2025 = period_of("month", date(2025, 3, 1))
         self.stored = {
             ("win_rate", jan): Stored(ratio(2, 3, 100)),
             ("win_rate", feb): Stored(ratio(0, 1, 100)),
