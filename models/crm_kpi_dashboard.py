@@ -51,7 +51,6 @@ class CrmKpiDashboard(models.AbstractModel):
             period_type, trend, company, scope=scope, definitions=definitions
         )
         previous, last_year = board.column("compare", "previous"), board.column("compare", "last_year")
-        currency = company.currency_id
         return {
             "period": {
                 "type": period_type,
@@ -64,11 +63,7 @@ class CrmKpiDashboard(models.AbstractModel):
                 "last_year_label": last_year.period.label,
                 "last_year_title": last_year.label,
             },
-            "currency": {"symbol": currency.symbol, "position": currency.position},
-            "cards": [
-                self._dashboard_card(definition, board)
-                for definition in definitions
-            ],
+            "cards": [self._dashboard_card(definition, board) for definition in definitions],
             "goals": self._dashboard_goals(team_id, user_id),
             "teams": [
                 {"id": team.id, "name": team.name}

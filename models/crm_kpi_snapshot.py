@@ -742,7 +742,8 @@ class CrmKpiSnapshot(models.Model):
         for dimension, fname in DIMENSION_FIELDS.items():
             if self._fields[fname].comodel_name == scope._name:
                 return [("dimension", "=", dimension), (fname, "=", scope.id)]
-        raise UserError(self.env._("KPIs cannot be split by %(model)s.", model=scope._description))
+        # A programming error (the scope comes from code, not from a user).
+        raise ValueError(f"KPIs cannot be split by {scope._name}.")
 
     @api.model
     def _kpi_board_of(self, definitions, periods, snapshots, company, comparisons=COMPARISONS,

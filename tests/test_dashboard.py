@@ -103,7 +103,7 @@ class TestDashboardData(KpiCase):
         self.assertAlmostEqual(board.cell("win_rate", "last_year").number, 33.33, places=2)
         self.assertEqual(board.cell("win_rate", "delta_previous").text, "+50.0 pp")
         self.assertEqual(board.cell("win_rate", "delta_last_year").text, "+16.7 pp")
-        with self.assertRaises(UserError):
+        with self.assertRaises(ValueError):
             self.Snapshot._kpi_board("month", [date(2026, 3, 1)], self.company, scope=self.company)
 
     def test_team_scope_and_bad_input(self):
