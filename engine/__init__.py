@@ -1,6 +1,7 @@
-"""Pure-Python computation core of crm_kpi: periods, KPI formulas, roll-ups, goals.
+"""Pure-Python computation core of crm_kpi: periods, KPI formulas, roll-ups,
+goals, the board and its units.
 
 Nothing here imports Odoo, so every formula is tested without a database.
 """
 
-from . import goals, metrics, periods, rollup
+from . import board, goals, metrics, periods, rollup, units

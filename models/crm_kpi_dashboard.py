@@ -3,8 +3,11 @@
 Read-only methods (``@api.readonly``), so that a deployment with a read
 replica (``db_replica_host``) serves the dashboard from the replica. Loading
 costs a constant number of queries: the definitions, one search over the
-snapshots of the 12 trend periods and of the same period last year, and the
-filter choices.
+snapshots of the 12 trend periods and of the same period last year (the
+board of :meth:`crm.kpi.snapshot._kpi_board`), and the filter choices.
+
+Every number is sent with its text, formatted on the server by the one
+table of units (``engine/units.py``); the web client formats nothing.
 """
 
 from odoo import api, fields, models
@@ -33,41 +36,33 @@ class CrmKpiDashboard(models.AbstractModel):
         trend = [period]
         for _i in range(TREND_LENGTH - 1):
             trend.insert(0, trend[0].previous())
-        last_year = period.same_period_last_year()
-        dimension, dimension_domain = self._dashboard_dimension(team_id, user_id)
+        dimension, _domain = self._dashboard_dimension(team_id, user_id)
 
         definitions = self.env["crm.kpi.definition"].search([]).filtered("is_available")
         if dimension == "team":
             definitions = definitions.filtered("allow_team")
         elif dimension == "user":
             definitions = definitions.filtered("allow_user")
-        snapshots = self.env["crm.kpi.snapshot"].search_fetch(
-            Domain.AND([
-                [("company_id", "=", self.env.company.id)],
-                [("period_type", "=", period_type)],
-                [("dimension", "=", dimension)],
-                dimension_domain,
-                [("kpi_id", "in", definitions.ids)],
-                [("date_start", "in", [p.date_start for p in trend] + [last_year.date_start])],
-            ]),
-            ["kpi_id", "date_start", "value", "has_value", "numerator", "denominator", "failure"],
+        Snapshot = self.env["crm.kpi.snapshot"]
+        scope = self._dashboard_scope(team_id, user_id)
+        company = self.env.company
+        board = Snapshot._kpi_board(
+            period_type, trend, company, scope=scope, definitions=definitions
         )
-        by_key = {(s.kpi_id.id, s.date_start): s for s in snapshots}
-        currency = self.env.company.currency_id
+        previous, last_year = board.column("compare", "previous"), board.column("compare", "last_year")
         return {
             "period": {
                 "type": period_type,
                 "label": period.label,
+                "title": board.column("period").label,
                 "date_start": fields.Date.to_string(period.date_start),
                 "date_end": fields.Date.to_string(period.date_end),
                 "previous_label": period.previous().label,
-                "last_year_label": last_year.label,
+                "previous_title": previous.label,
+                "last_year_label": last_year.period.label,
+                "last_year_title": last_year.label,
             },
-            "currency": {"symbol": currency.symbol, "position": currency.position},
-            "cards": [
-                self._dashboard_card(definition, by_key, trend, last_year)
-                for definition in definitions
-            ],
+            "cards": [self._dashboard_card(definition, board) for definition in definitions],
             "goals": self._dashboard_goals(team_id, user_id),
             "teams": [
                 {"id": team.id, "name": team.name}
@@ -79,8 +74,17 @@ class CrmKpiDashboard(models.AbstractModel):
                     ("share", "=", False), ("company_ids", "in", self.env.company.id),
                 ])
             ],
-            "has_data": bool(snapshots),
+            "has_data": any(cell.computed for cell in board.cells.values()),
         }
+
+    @api.model
+    def _dashboard_scope(self, team_id, user_id):
+        """The record the dashboard is filtered on (None: the whole company)."""
+        if team_id:
+            return self.env["crm.team"].browse(int(team_id))
+        if user_id:
+            return self.env["res.users"].browse(int(user_id))
+        return None
 
     @api.model
     def _dashboard_dimension(self, team_id, user_id):
@@ -93,15 +97,12 @@ class CrmKpiDashboard(models.AbstractModel):
         return "company", []
 
     @api.model
-    def _dashboard_card(self, definition, by_key, trend, last_year):
-        def value_of(period):
-            snapshot = by_key.get((definition.id, period.date_start))
-            return snapshot.value if snapshot and snapshot.has_value else None
-
-        current = value_of(trend[-1])
-        previous = value_of(trend[-2])
-        year_ago = value_of(last_year)
-        snapshot = by_key.get((definition.id, trend[-1].date_start))
+    def _dashboard_card(self, definition, board):
+        """One card: the board's row of the KPI, its current value, the
+        comparisons and the trend, each number with its text."""
+        row = board.row(definition.code)
+        current = board.cell(row, board.column("period"))
+        snapshot = current.source
         return {
             "id": definition.id,
             "code": definition.code,
@@ -109,26 +110,37 @@ class CrmKpiDashboard(models.AbstractModel):
             "description": definition.description or "",
             "unit": definition.unit,
             "direction": definition.direction,
-            "value": current,
+            "value": current.number,
+            "value_text": current.text,
             "numerator": snapshot.numerator if snapshot else None,
             "denominator": snapshot.denominator if snapshot else None,
             "computed": bool(snapshot),
-            "state": definition.threshold_state(current),
-            "delta_previous": self._delta(current, previous),
-            "delta_year": self._delta(current, year_ago),
-            "trend": [value_of(period) for period in trend],
-            "trend_labels": [period.label for period in trend],
-            "empty_reason": "" if current is not None else self._empty_reason(definition, snapshot),
+            "state": current.state,
+            "delta_previous": self._dashboard_delta(board, row, "previous"),
+            "delta_year": self._dashboard_delta(board, row, "last_year"),
+            "trend": [board.cell(row, column).number for column in board.columns_of("period")],
+            "trend_labels": [column.label for column in board.columns_of("period")],
+            "empty_reason": (
+                "" if current.number is not None else self._empty_reason(definition, snapshot)
+            ),
         }
 
     @staticmethod
-    def _delta(current, reference):
-        """Δ and Δ% of a value against a reference; Δ% has no value when the
-        reference is 0 or missing."""
-        if current is None or reference is None:
+    def _dashboard_delta(board, row, comparison):
+        """Δ and Δ% of the current value against a comparison, with their
+        texts and whether it is better; None when either value is missing
+        (Δ% has no value when the reference is 0)."""
+        delta = board.cell(row, board.column("delta", comparison))
+        if delta.number is None:
             return None
-        delta = current - reference
-        return {"delta": delta, "percent": delta / abs(reference) * 100 if reference else None}
+        change = board.cell(row, board.column("change", comparison))
+        return {
+            "delta": delta.number,
+            "percent": change.number,
+            "text": delta.text,
+            "percent_text": change.text if change.number is not None else "",
+            "state": delta.state,
+        }
 
     @api.model
     def _empty_reason(self, definition, snapshot):
@@ -141,8 +153,13 @@ class CrmKpiDashboard(models.AbstractModel):
 
     @api.model
     def _dashboard_goals(self, team_id, user_id):
-        """Progress of the running goals in scope."""
-        return self.env["crm.kpi.goal"]._dashboard_goals(team_id=team_id, user_id=user_id)
+        """Progress of the running goals in scope, with the text of their
+        progress."""
+        goals = self.env["crm.kpi.goal"]._dashboard_goals(team_id=team_id, user_id=user_id)
+        formatter = self.env["crm.kpi.snapshot"]._kpi_formatter(self.env.company)
+        for goal in goals:
+            goal["progress_text"] = formatter.text(goal.get("progress"), "percent")
+        return goals
 
     # ------------------------------------------------------------------
     # Drill-down: the records behind a card

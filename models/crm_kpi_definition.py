@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.board import threshold_state
+
 UNITS = [
     ("percent", "Percent"),
     ("currency", "Currency"),
@@ -194,11 +196,7 @@ class CrmKpiDefinition(models.Model):
     def threshold_state(self, value):
         """Return 'ok', 'warning', 'critical' or 'none' for a value of this KPI."""
         self.ensure_one()
-        if value is None or not self.use_thresholds:
-            return "none"
-        sign = 1 if self.direction == "higher" else -1
-        if sign * value < sign * self.critical_threshold:
-            return "critical"
-        if sign * value < sign * self.warning_threshold:
-            return "warning"
-        return "ok"
+        thresholds = (
+            (self.warning_threshold, self.critical_threshold) if self.use_thresholds else None
+        )
+        return threshold_state(value, self.direction, thresholds)

@@ -1,5 +1,9 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..engine.periods import period_of
 
 MOVEMENT_TYPES = [
     ("start", "Start"),
@@ -11,6 +15,10 @@ MOVEMENT_TYPES = [
     ("close", "Close"),
     ("reactivation", "Reactivation"),
 ]
+# The movements the Net new MRR KPI adds up (pauses, resumes and renewals are not).
+NET_NEW_MRR_TYPES = ("start", "upgrade", "downgrade", "close", "reactivation")
+# The KPI the ledger's net new MRR is compared with.
+NET_NEW_MRR_KPI = "net_new_mrr"
 
 
 class CrmKpiSubscriptionMovement(models.Model):
@@ -68,6 +76,78 @@ class CrmKpiSubscriptionMovement(models.Model):
     def _compute_mrr_delta(self):
         for movement in self:
             movement.mrr_delta = movement.mrr_after - movement.mrr_before
+
+    # ------------------------------------------------------------
+    # Report: MRR movements per period
+    # ------------------------------------------------------------
+
+    @api.model
+    def _kpi_movement_rows(self, company, periods):
+        """The rows of a movements report over ``periods`` (columns, in
+        order), read with the user's rights: per movement type the sum of
+        the MRR change of the movements in the company currency (no
+        conversion), their net new MRR, and the Net new MRR KPI from its
+        snapshots (all currencies converted; ``None``: no value).
+
+        A list of {"key", "label", "values", "kind"} where kind is "type",
+        "total" or "kpi". Intended to be inherited (e.g. to add rows)."""
+        _ = self.env._
+        currency = company.currency_id
+        groups = self._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("currency_id", "=", currency.id),
+                ("date", ">=", min(p.date_start for p in periods)),
+                ("date", "<", max(p.date_end for p in periods)),
+            ],
+            ["movement_type", "date:day"],
+            ["mrr_delta:sum"],
+        )
+        column_of = {(p.period_type, p.date_start): index for index, p in enumerate(periods)}
+        period_types = {p.period_type for p in periods}
+        sums = defaultdict(float)
+        for movement_type, day, amount in groups:
+            day = fields.Date.to_date(day)
+            for period_type in period_types:
+                index = column_of.get((period_type, period_of(period_type, day).date_start))
+                if index is not None:
+                    sums[movement_type, index] += amount
+        type_labels = dict(self._fields["movement_type"]._description_selection(self.env))
+        rows = [
+            {
+                "key": movement_type,
+                "label": type_labels.get(movement_type, movement_type),
+                "values": [sums.get((movement_type, index), 0.0) for index in range(len(periods))],
+                "kind": "type",
+            }
+            for movement_type, _label in MOVEMENT_TYPES
+        ]
+        rows.append({
+            "key": "net_new_mrr_ledger",
+            "label": _("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
+            "values": [
+                sum(sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES)
+                for index in range(len(periods))
+            ],
+            "kind": "total",
+        })
+        Snapshot = self.env["crm.kpi.snapshot"]
+        kpi = {}
+        for period_type in period_types:
+            of_type = [p for p in periods if p.period_type == period_type]
+            board = Snapshot._kpi_board(
+                period_type, of_type, company, kpi_codes=[NET_NEW_MRR_KPI], comparisons=(),
+            )
+            if board.rows:
+                for column in board.columns_of("period"):
+                    kpi[column.period] = board.cell(board.rows[0], column).number
+        rows.append({
+            "key": "net_new_mrr_kpi",
+            "label": _("Net new MRR (KPI)"),
+            "values": [kpi.get(period) for period in periods],
+            "kind": "kpi",
+        })
+        return rows
 
     # ------------------------------------------------------------
     # Back-fill from the chatter

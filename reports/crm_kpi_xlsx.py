@@ -8,47 +8,42 @@ Two entry points feed the same writer:
 - the print menu of the snapshot views passes the selected snapshots, which
   are read with one search and split per sheet.
 
-Values are never recomputed: every number is a snapshot's ``value`` (Δ
-columns are differences of two snapshot values, MRR movements are sums of
-the ledger). Everything is read with the user's access rights, so record
-rules decide what ends up in the file.
+Values are never recomputed: every KPI sheet renders the board of
+:meth:`crm.kpi.snapshot._kpi_board` (the one the dashboard renders: values,
+Δ columns, states), every number format comes from the one table of units
+(``engine/units.py``), and the MRR movements are the rows of the ledger's
+:meth:`crm.kpi.subscription.movement._kpi_movement_rows`. Everything is read
+with the user's access rights, so record rules decide what ends up in the
+file.
+
+Sheets and their columns are described as data (:meth:`_get_ws_params`,
+:meth:`_kpi_sheet_columns`, :meth:`_goal_columns`), intended to be extended
+by an inheriting add-on with ``super()``.
 """
 
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
+from ..engine.board import COMPARISONS
 from ..engine.periods import (
     MAX_PERIODS,
     PERIOD_TYPES,
     Period,
     count_periods,
-    period_of,
     periods_between,
 )
-from ..models.crm_kpi_subscription_movement import MOVEMENT_TYPES
 
 HEADER_ROW = 3
-FIRST_VALUE_COLUMN = 3  # KPI, code, unit, then one column per period
 CHARTS_PER_ROW = 2
 CHART_ROWS = 16
 CHART_COLUMNS = 8
-
-UNIT_FORMATS = {
-    "percent": '0.0 "%"',
-    "days": '0.0 "days"',
-    "hours": '0.0 "h"',
-    "months": '0.0 "months"',
-    "score": "0.0",
-    "ratio": "0.00",
-}
-# Differences of percentages are percentage points.
-DELTA_UNIT_FORMATS = {**UNIT_FORMATS, "percent": '0.0 "pp"'}
 
 RAG_COLOURS = {
     "ok": {"bg_color": "#C6EFCE", "font_color": "#006100"},
@@ -83,9 +78,6 @@ GOAL_COLUMNS = (
 GOAL_KPI_VALUE_COLUMNS = {"baseline_value", "target_value", "current_value", "forecast_value"}
 GOAL_PERCENT_COLUMNS = {"progress", "expected_progress"}
 
-# The movements the Net new MRR KPI adds up (pauses, resumes and renewals are not).
-NET_NEW_MRR_TYPES = ("start", "upgrade", "downgrade", "close", "reactivation")
-
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -106,8 +98,14 @@ class KpiSheet:
     name: str
     title: str
     definitions: Any  # crm.kpi.definition recordset, in catalog order
-    get_snapshots: Any  # callable returning the crm.kpi.snapshot rows of the sheet
+    get_board: Any  # callable(definitions) returning the sheet's Board
     is_summary: bool = False
+    board: Any = None  # the Board, once read
+
+    def read_board(self):
+        if self.board is None:
+            self.board = self.get_board(self.definitions)
+        return self.board
 
 
 @dataclass
@@ -183,6 +181,14 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             else Definition.search([])
         )
         starts = sorted({p.date_start for p in [*columns, *compare.values()]})
+        Snapshot = self.env["crm.kpi.snapshot"]
+
+        def board_of(scope=None):
+            return lambda definitions: Snapshot._kpi_board(
+                period_type, columns, company, scope=scope, definitions=definitions,
+                local_labels=False,
+            )
+
         base_domain = Domain(
             [
                 ("company_id", "=", company.id),
@@ -206,19 +212,12 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             include_goals=bool(options.get("include_goals", True)),
             include_definitions=bool(options.get("include_definitions", True)),
         )
-        pack.sheets.append(
-            self._summary_sheet(definitions, lambda: self._search_snapshots(base_domain, "company"))
-        )
+        pack.sheets.append(self._summary_sheet(definitions, board_of()))
         scope = options.get("scope") or "company"
         if scope in ("team", "user"):
             for record in self._scope_records(scope, options, base_domain):
                 pack.sheets.append(
-                    self._dimension_sheet(
-                        scope,
-                        record,
-                        definitions,
-                        lambda record=record: self._search_snapshots(base_domain, scope, record),
-                    )
+                    self._dimension_sheet(scope, record, definitions, board_of(record))
                 )
         return pack
 
@@ -264,32 +263,32 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         for snapshot in snapshots:
             key = {"company": None, "team": snapshot.team_id, "user": snapshot.user_id}
             by_dimension[snapshot.dimension, key[snapshot.dimension]].append(snapshot)
-        pack.sheets.append(
-            self._summary_sheet(definitions, lambda: by_dimension["company", None])
-        )
+        Snapshot = self.env["crm.kpi.snapshot"]
+
+        def board_of(key):
+            return lambda definitions: Snapshot._kpi_board_of(
+                definitions, columns, by_dimension[key], company, local_labels=False
+            )
+
+        pack.sheets.append(self._summary_sheet(definitions, board_of(("company", None))))
         for scope, field_name in (("team", "team_id"), ("user", "user_id")):
             records = snapshots.filtered(lambda s, scope=scope: s.dimension == scope)[field_name]
             for record in records.sorted(lambda r: r.display_name or ""):
                 pack.sheets.append(
-                    self._dimension_sheet(
-                        scope,
-                        record,
-                        definitions,
-                        lambda key=(scope, record): by_dimension[key],
-                    )
+                    self._dimension_sheet(scope, record, definitions, board_of((scope, record)))
                 )
         return pack
 
-    def _summary_sheet(self, definitions, get_snapshots):
+    def _summary_sheet(self, definitions, get_board):
         return KpiSheet(
             name=self.env._("Summary"),
             title=self.env._("Whole company"),
             definitions=definitions,
-            get_snapshots=get_snapshots,
+            get_board=get_board,
             is_summary=True,
         )
 
-    def _dimension_sheet(self, scope, record, definitions, get_snapshots):
+    def _dimension_sheet(self, scope, record, definitions, get_board):
         _ = self.env._
         if scope == "team":
             title = _("Sales team: %(name)s", name=record.display_name)
@@ -301,7 +300,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             name=record.display_name,
             title=title,
             definitions=definitions,
-            get_snapshots=get_snapshots,
+            get_board=get_board,
         )
 
     def _scope_records(self, scope, options, base_domain):
@@ -321,20 +320,13 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             lambda r: r.display_name or ""
         )
 
-    def _search_snapshots(self, base_domain, dimension, record=None):
-        domain = base_domain & Domain("dimension", "=", dimension)
-        if dimension == "team":
-            domain &= Domain("team_id", "=", record.id)
-        elif dimension == "user":
-            domain &= Domain("user_id", "=", record.id)
-        return self.env["crm.kpi.snapshot"].search(domain)
-
     # ------------------------------------------------------------------
     # Writing
     # ------------------------------------------------------------------
     def _write_pack(self, workbook, pack):
         _ = self.env._
-        formats = _Formats(workbook, pack.company.currency_id, na=_("n/a"))
+        formatter = self.env["crm.kpi.snapshot"]._kpi_formatter(pack.company)
+        formats = _Formats(workbook, formatter)
         workbook.set_properties(
             {
                 "title": _("KPI Board Pack - %(company)s", company=pack.company.name),
@@ -345,28 +337,31 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 "comments": _("Generated from the KPI snapshots of Odoo (crm_kpi)."),
             }
         )
+        for params in self._get_ws_params(pack):
+            params = dict(params)
+            getattr(self, params.pop("method"))(workbook, formats, pack, **params)
+
+    def _get_ws_params(self, pack):
+        """The sheets of the workbook, in order, as data: each a dict naming
+        the ``method`` that writes it (called with the workbook, the formats,
+        the pack and the dict's other keys). Intended to be inherited: an
+        add-on appends, inserts or removes sheets with ``super()``."""
+        sheets = []
         for sheet in pack.sheets:
-            values = self._index_snapshots(sheet.get_snapshots())
-            self._write_kpi_sheet(workbook, formats, pack, sheet, values)
+            sheets.append({"method": "_write_kpi_sheet", "sheet": sheet})
             if sheet.is_summary and pack.columns:
-                self._write_charts(workbook, formats, pack, sheet, values)
+                sheets.append({"method": "_write_charts", "sheet": sheet})
         if pack.columns:
-            self._write_movements(workbook, formats, pack)
+            sheets.append({"method": "_write_movements"})
         if pack.include_goals:
-            self._write_goals(workbook, formats, pack)
+            sheets.append({"method": "_write_goals"})
         if pack.include_definitions:
-            self._write_definitions(workbook, formats, pack)
+            sheets.append({"method": "_write_definitions"})
+        return sheets
 
     def _selection_labels(self, model, field_name):
         """{value: translated label} of a selection field."""
         return dict(self.env[model]._fields[field_name]._description_selection(self.env))
-
-    def _index_snapshots(self, snapshots):
-        """{(kpi id, period type, start): value or None} of the snapshots."""
-        return {
-            (s.kpi_id.id, s.period_type, s.date_start): s.value if s.has_value else None
-            for s in snapshots
-        }
 
     def _add_sheet(self, workbook, name, landscape=True):
         worksheet = workbook.add_worksheet(sheet_name(name))
@@ -390,26 +385,51 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         worksheet.write_string(0, 0, title, formats.title)
         worksheet.write_string(1, 0, subtitle, formats.subtitle)
 
-    def _write_kpi_sheet(self, workbook, formats, pack, sheet, values):
+    def _kpi_sheet_columns(self, pack, sheet, board):
+        """The columns of a KPI sheet, left to right, as data: each a dict with
+        its ``header``, ``width`` and ``writer`` (the method writing its cell
+        of a KPI row, called with the worksheet, the formats, the row, the
+        column, the definition, the board and the dict); ``frozen`` columns
+        stay in view, ``coloured`` ones are green or red when better or
+        worse. Intended to be inherited: an add-on inserts or removes columns
+        with ``super()``."""
         _ = self.env._
+        unit_labels = self._selection_labels("crm.kpi.definition", "unit")
+        columns = [
+            {"key": "name", "header": _("KPI"), "width": 38, "writer": "_write_kpi_name",
+             "frozen": True},
+            {"key": "code", "header": _("Code"), "width": 22, "writer": "_write_kpi_code",
+             "frozen": True},
+            {"key": "unit", "header": _("Unit"), "width": 10, "writer": "_write_kpi_unit",
+             "frozen": True, "labels": unit_labels},
+        ]
+        columns += [
+            {"key": column.key, "header": column.label, "width": 13,
+             "writer": "_write_kpi_value", "board_column": column}
+            for column in board.columns_of("period")
+        ]
+        for comparison in COMPARISONS:
+            column = board.column("delta", comparison)
+            if column is None:
+                continue
+            if comparison == "previous":
+                header = _("Δ vs previous (%(period)s)", period=column.label)
+            else:
+                header = _("Δ vs last year (%(period)s)", period=column.label)
+            columns.append({"key": column.key, "header": header, "width": 24,
+                            "writer": "_write_kpi_delta", "board_column": column,
+                            "coloured": True})
+        return columns
+
+    def _write_kpi_sheet(self, workbook, formats, pack, sheet):
+        _ = self.env._
+        board = sheet.read_board()
         worksheet = self._add_sheet(workbook, sheet.name)
-        columns = pack.columns
-        last_column = FIRST_VALUE_COLUMN + len(columns) - 1
-        delta_columns = []
-        if columns:
-            previous, last_year = pack.compare.get("previous"), pack.compare.get("last_year")
-            if previous:
-                delta_columns.append((previous, _("Δ vs previous (%(period)s)", period=previous.label)))
-            if last_year:
-                delta_columns.append((last_year, _("Δ vs last year (%(period)s)", period=last_year.label)))
-        worksheet.set_column(0, 0, 38)
-        worksheet.set_column(1, 1, 22)
-        worksheet.set_column(2, 2, 10)
-        if columns:
-            worksheet.set_column(FIRST_VALUE_COLUMN, last_column, 13)
-        if delta_columns:
-            worksheet.set_column(last_column + 1, last_column + len(delta_columns), 24)
-        worksheet.freeze_panes(HEADER_ROW + 1, FIRST_VALUE_COLUMN)
+        columns = self._kpi_sheet_columns(pack, sheet, board)
+        for index, column in enumerate(columns):
+            worksheet.set_column(index, index, column["width"])
+        frozen = sum(1 for column in columns if column.get("frozen"))
+        worksheet.freeze_panes(HEADER_ROW + 1, frozen)
 
         self._write_titles(
             worksheet,
@@ -417,39 +437,19 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             f"{pack.company.name}: {sheet.title}",
             f"{pack.description} · {_('values in %(currency)s', currency=pack.company.currency_id.name)}",
         )
-        headers = [_("KPI"), _("Code"), _("Unit")]
-        headers += [period.label for period in columns]
-        headers += [label for _period, label in delta_columns]
-        self._write_strings(worksheet, HEADER_ROW, 0, headers, formats.header)
-
-        unit_labels = self._selection_labels("crm.kpi.definition", "unit")
+        self._write_strings(worksheet, HEADER_ROW, 0, [c["header"] for c in columns], formats.header)
+        coloured_runs = []
+        for is_coloured, run in groupby(enumerate(columns), lambda item: bool(item[1].get("coloured"))):
+            run = [index for index, _column in run]
+            if is_coloured:
+                coloured_runs.append((run[0], run[-1]))
         row = HEADER_ROW
         for definition in sheet.definitions:
             row += 1
-            unit = unit_labels.get(definition.unit, definition.unit)
-            if definition.unit == "currency":
-                unit = pack.company.currency_id.name
-            worksheet.write_string(row, 0, definition.name, formats.text)
-            worksheet.write_string(row, 1, definition.code, formats.code)
-            worksheet.write_string(row, 2, unit, formats.text)
-            last_value = None
-            for col, period in enumerate(columns, FIRST_VALUE_COLUMN):
-                last_value = values.get((definition.id, period.period_type, period.date_start))
-                self._write_value(worksheet, formats, row, col, definition, last_value)
-            for col, (period, _label) in enumerate(delta_columns, last_column + 1):
-                other = values.get((definition.id, period.period_type, period.date_start))
-                if last_value is None or other is None:
-                    worksheet.write_string(row, col, formats.na_text, formats.na)
-                else:
-                    worksheet.write_number(
-                        row, col, last_value - other,
-                        formats.delta(definition, self._unit_format(definition, formats)),
-                    )
-            if delta_columns:
-                self._colour_deltas(
-                    worksheet, formats, definition, row,
-                    last_column + 1, last_column + len(delta_columns),
-                )
+            for col, column in enumerate(columns):
+                getattr(self, column["writer"])(worksheet, formats, row, col, definition, board, column)
+            for first_col, last_col in coloured_runs:
+                self._colour_deltas(worksheet, formats, definition, row, first_col, last_col)
         if not sheet.definitions:
             row += 1
             worksheet.write_string(row, 0, _("No KPI to show."), formats.note)
@@ -467,19 +467,31 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         )
         return worksheet
 
-    def _write_value(self, worksheet, formats, row, col, definition, value):
-        if value is None:
+    def _write_kpi_name(self, worksheet, formats, row, col, definition, board, column):
+        worksheet.write_string(row, col, definition.name, formats.text)
+
+    def _write_kpi_code(self, worksheet, formats, row, col, definition, board, column):
+        worksheet.write_string(row, col, definition.code, formats.code)
+
+    def _write_kpi_unit(self, worksheet, formats, row, col, definition, board, column):
+        unit = column["labels"].get(definition.unit, definition.unit)
+        if definition.unit == "currency":
+            unit = formats.currency_name
+        worksheet.write_string(row, col, unit, formats.text)
+
+    def _write_kpi_value(self, worksheet, formats, row, col, definition, board, column):
+        cell = board.cell(definition.code, column["board_column"])
+        if cell.number is None:
             worksheet.write_string(row, col, formats.na_text, formats.na)
             return
-        state = definition.threshold_state(value)
-        worksheet.write_number(row, col, value, formats.value(self._unit_format(definition, formats), state))
+        worksheet.write_number(row, col, cell.number, formats.value(formats.unit(definition), cell.state))
 
-    def _unit_format(self, definition, formats):
-        if definition.unit == "currency":
-            return formats.currency_format
-        if definition.unit == "count":
-            return "#,##0" if definition.aggregation == "sum" else "#,##0.0"
-        return UNIT_FORMATS.get(definition.unit, "#,##0.00")
+    def _write_kpi_delta(self, worksheet, formats, row, col, definition, board, column):
+        cell = board.cell(definition.code, column["board_column"])
+        if cell.number is None:
+            worksheet.write_string(row, col, formats.na_text, formats.na)
+            return
+        worksheet.write_number(row, col, cell.number, formats.delta(definition))
 
     def _colour_deltas(self, worksheet, formats, definition, row, first_col, last_col):
         """Green when the change is an improvement, red otherwise (Excel
@@ -491,15 +503,15 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 {"type": "cell", "criteria": criteria, "value": 0, "format": fmt},
             )
 
-    def _write_charts(self, workbook, formats, pack, sheet, values):
+    def _write_charts(self, workbook, formats, pack, sheet):
         """A line chart of each KPI of the summary that has a value. The charts
         plot their own copy of the numbers, where n/a is an empty cell (a gap
         in the line) rather than text Excel would plot as zero."""
         _ = self.env._
+        board = sheet.read_board()
+        periods = board.columns_of("period")
         definitions = sheet.definitions.filtered(
-            lambda d: any(
-                values.get((d.id, p.period_type, p.date_start)) is not None for p in pack.columns
-            )
+            lambda d: any(board.cell(d.code, column).number is not None for column in periods)
         )
         worksheet = self._add_sheet(workbook, _("Charts"))
         worksheet.set_column(0, 0, 38)
@@ -512,10 +524,10 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         charts = []
         for definition in definitions:
             row += 1
-            number_format = self._unit_format(definition, formats)
+            number_format = formats.unit(definition)
             worksheet.write_string(row, 0, definition.name, formats.text)
-            for col, period in enumerate(pack.columns, 1):
-                value = values.get((definition.id, period.period_type, period.date_start))
+            for col, column in enumerate(periods, 1):
+                value = board.cell(definition.code, column).number
                 if value is None:
                     worksheet.write_blank(row, col, None)
                 else:
@@ -546,46 +558,14 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         return worksheet
 
     def _write_movements(self, workbook, formats, pack):
-        """MRR movements per type and period from the subscription ledger (sum
-        of the MRR change), and the Net new MRR KPI from its snapshots.
-
-        Ledger amounts are in the subscription's currency: only movements in
-        the company currency are summed (no conversion here); the KPI row is
-        the snapshot, converted by the engine."""
+        """MRR movements per type and period, the rows of the subscription
+        ledger's report (:meth:`crm.kpi.subscription.movement._kpi_movement_rows`):
+        sums of the MRR change in the company currency, and the Net new MRR
+        KPI from its snapshots."""
         _ = self.env._
         company, columns = pack.company, pack.columns
         currency = company.currency_id
-        groups = self.env["crm.kpi.subscription.movement"]._read_group(
-            [
-                ("company_id", "=", company.id),
-                ("currency_id", "=", currency.id),
-                ("date", ">=", min(p.date_start for p in columns)),
-                ("date", "<", max(p.date_end for p in columns)),
-            ],
-            ["movement_type", "date:day"],
-            ["mrr_delta:sum"],
-        )
-        column_of = {(p.period_type, p.date_start): index for index, p in enumerate(columns)}
-        period_types = {p.period_type for p in columns}
-        sums = defaultdict(float)
-        for movement_type, day, amount in groups:
-            day = fields.Date.to_date(day)
-            for period_type in period_types:
-                index = column_of.get((period_type, period_of(period_type, day).date_start))
-                if index is not None:
-                    sums[movement_type, index] += amount
-        net_new_mrr = {
-            (s.period_type, s.date_start): s.value if s.has_value else None
-            for s in self.env["crm.kpi.snapshot"].search(
-                [
-                    ("company_id", "=", company.id),
-                    ("kpi_code", "=", "net_new_mrr"),
-                    ("dimension", "=", "company"),
-                    ("period_type", "in", list(period_types)),
-                    ("date_start", "in", sorted({p.date_start for p in columns})),
-                ]
-            )
-        }
+        rows = self.env["crm.kpi.subscription.movement"]._kpi_movement_rows(company, columns)
 
         worksheet = self._add_sheet(workbook, _("Movements"))
         worksheet.set_column(0, 0, 38)
@@ -605,38 +585,25 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         )
         self._write_strings(worksheet, HEADER_ROW, 0, [_("Movement")] + [p.label for p in columns], formats.header)
         money = formats.value(formats.currency_format, "none")
-        row = HEADER_ROW
-        type_labels = self._selection_labels("crm.kpi.subscription.movement", "movement_type")
-        for movement_type, _label in MOVEMENT_TYPES:
-            row += 1
-            worksheet.write_string(row, 0, type_labels.get(movement_type, movement_type), formats.text)
-            for index in range(len(columns)):
-                worksheet.write_number(row, index + 1, sums.get((movement_type, index), 0.0), money)
-        row += 1
-        worksheet.write_string(
-            row, 0, _("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
-            formats.total_label,
-        )
         total = formats.total(formats.currency_format)
-        for index in range(len(columns)):
-            amount = sum(sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES)
-            worksheet.write_number(row, index + 1, amount, total)
-        row += 1
-        worksheet.write_string(row, 0, _("Net new MRR (KPI)"), formats.total_label)
-        for index, period in enumerate(columns):
-            value = net_new_mrr.get((period.period_type, period.date_start))
-            if value is None:
-                worksheet.write_string(row, index + 1, formats.na_text, formats.na)
-            else:
-                worksheet.write_number(row, index + 1, value, total)
+        row = HEADER_ROW
+        for line in rows:
+            row += 1
+            is_total = line["kind"] != "type"
+            worksheet.write_string(row, 0, line["label"], formats.total_label if is_total else formats.text)
+            for index, amount in enumerate(line["values"]):
+                if amount is None:
+                    worksheet.write_string(row, index + 1, formats.na_text, formats.na)
+                else:
+                    worksheet.write_number(row, index + 1, amount, total if is_total else money)
         return worksheet
 
     def _write_goals(self, workbook, formats, pack):
         """The goals of the chosen KPIs overlapping the range, with a fixed list
-        of columns (GOAL_COLUMNS)."""
+        of columns (:meth:`_goal_columns`)."""
         _ = self.env._
         Goal = self.env["crm.kpi.goal"]
-        columns = list(GOAL_COLUMNS)
+        columns = self._goal_columns()
         domain = Domain("company_id", "=", pack.company.id) & Domain(
             "kpi_id", "in", pack.definitions.ids
         )
@@ -668,6 +635,11 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             worksheet.write_string(HEADER_ROW + 1, 0, _("No goal in this range."), formats.note)
         return worksheet
 
+    def _goal_columns(self):
+        """The goal fields written as columns, in order. Intended to be
+        inherited."""
+        return list(GOAL_COLUMNS)
+
     def _write_goal_cell(self, worksheet, formats, row, col, goal, name, description, definition, state):
         value = goal[name]
         kind = description["type"]
@@ -684,9 +656,9 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 worksheet.write_blank(row, col, None)
         elif kind in ("float", "integer", "monetary"):
             if name in GOAL_PERCENT_COLUMNS:
-                number_format = UNIT_FORMATS["percent"]
+                number_format = formats.formatter.xlsx_format("percent")
             elif name in GOAL_KPI_VALUE_COLUMNS and definition:
-                number_format = self._unit_format(definition, formats)
+                number_format = formats.unit(definition)
             else:
                 number_format = "#,##0.00"
             worksheet.write_number(row, col, value or 0.0, formats.value(number_format, "none"))
@@ -740,7 +712,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 ],
                 formats.wrap,
             )
-            number_format = formats.value(self._unit_format(definition, formats), "none")
+            number_format = formats.value(formats.unit(definition), "none")
             for col, threshold in ((7, "warning_threshold"), (8, "critical_threshold")):
                 if definition.use_thresholds:
                     worksheet.write_number(row, col, definition[threshold], number_format)
@@ -752,11 +724,14 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
 class _Formats:
     """The workbook's cell formats, created once each."""
 
-    def __init__(self, workbook, currency, na):
+    def __init__(self, workbook, formatter):
         self.workbook = workbook
-        self.na_text = na
+        self.formatter = formatter
+        """The unit table (engine/units.py) in the user's language."""
+        self.na_text = formatter.na
         """What a cell without value shows (translated)."""
-        self.currency_format = self._currency_format(currency)
+        self.currency_format = formatter.xlsx_format("currency")
+        self.currency_name = formatter.currency.name if formatter.currency else ""
         self._cache = {}
         add = workbook.add_format
         self.title = add({"bold": True, "font_size": 14})
@@ -778,16 +753,9 @@ class _Formats:
         self.good_font = add({"font_color": "#006100", "bold": True})
         self.bad_font = add({"font_color": "#9C0006", "bold": True})
 
-    @staticmethod
-    def _currency_format(currency):
-        """#,##0.00 with the currency symbol on its side, quoted (symbols such
-        as "CHF" or "kr" would otherwise be read as format codes)."""
-        decimals = "." + "0" * currency.decimal_places if currency.decimal_places else ""
-        number = f"#,##0{decimals}"
-        symbol = currency.symbol.replace('"', "")
-        if currency.position == "after":
-            return f'{number} "{symbol}"'
-        return f'"{symbol}"{number}'
+    def unit(self, definition):
+        """The number format of the values of a KPI."""
+        return self.formatter.xlsx_format(definition.unit, definition.aggregation)
 
     def value(self, number_format, state):
         key = ("value", number_format, state)
@@ -803,10 +771,10 @@ class _Formats:
             self._cache[key] = self.workbook.add_format({"num_format": number_format, "bold": True, "top": 1})
         return self._cache[key]
 
-    def delta(self, definition, number_format):
-        if definition.unit == "percent":
-            number_format = DELTA_UNIT_FORMATS["percent"]
-        signed = f"+{number_format};-{number_format};{number_format}"
+    def delta(self, definition):
+        """The format of a difference of two values of a KPI (signed;
+        percentage points for percents)."""
+        signed = self.formatter.xlsx_delta_format(definition.unit, definition.aggregation)
         key = ("delta", signed)
         if key not in self._cache:
             self._cache[key] = self.workbook.add_format(

@@ -4,6 +4,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
+from ..engine.units import CurrencyStyle, Formatter
 from .common import KpiCase, dt, tour_setup
 
 
@@ -45,6 +46,65 @@ class TestDashboardData(KpiCase):
         nps = self._card(data, "nps")
         self.assertIsNone(nps["value"])
         self.assertIn("NPS", nps["empty_reason"])
+
+    def test_texts_come_from_the_server(self):
+        """Every number of a card comes with its text (the one table of units):
+        percentage points for a change of a percentage, the currency's decimals
+        and symbol for amounts; periods in the user's language."""
+        data = self.Dashboard.get_dashboard_data("month", "2026-03-15")
+        self.assertEqual(data["period"]["title"], "Mar 2026")
+        self.assertEqual(data["period"]["previous_title"], "Feb 2026")
+        self.assertEqual(data["period"]["last_year_title"], "Mar 2025")
+        card = self._card(data, "win_rate")
+        self.assertEqual(card["value_text"], "50.0 %")
+        self.assertEqual(card["delta_previous"]["text"], "+50.0 pp")
+        self.assertEqual(card["delta_previous"]["state"], "better")
+        self.assertEqual(card["delta_previous"]["percent_text"], "", "no Δ% against 0")
+        self.assertEqual(card["delta_year"]["text"], "+16.7 pp")
+        self.assertEqual(card["delta_year"]["percent_text"], "+50.0 %")
+        self.assertEqual(card["trend_labels"][-1], "Mar 2026")
+        self.assertEqual(self._card(data, "nps")["value_text"], "n/a")
+        # won in 9 days in March 2026 and in March 2025; nothing won in February
+        cycle = self._card(data, "sales_cycle")
+        self.assertEqual(cycle["value_text"], "9.0 days")
+        self.assertIsNone(cycle["delta_previous"])
+        self.assertEqual(
+            (cycle["delta_year"]["text"], cycle["delta_year"]["state"]), ("0.0 days", "none")
+        )
+        revenue = self._card(data, "net_new_revenue")
+        currency = self.company.currency_id
+        self.assertEqual(
+            revenue["value_text"],
+            Formatter(currency=CurrencyStyle(currency.symbol, currency.position, currency.decimal_places))
+            .text(revenue["value"], "currency"),
+        )
+        self.assertIn(f"{0:.{currency.decimal_places}f}", revenue["value_text"])
+        dutch = self.Dashboard.with_context(lang="nl_NL")
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.assertEqual(dutch.get_dashboard_data("month", "2026-03-15")["period"]["title"], "mrt. 2026")
+
+    def test_board_reader(self):
+        """The one reader of the dashboard and the XLSX: team A's win rate in
+        February (0 of 1) and March 2026 (1 of 2), against March 2025 (1 of 3)."""
+        board = self.Snapshot._kpi_board(
+            "month", [date(2026, 2, 1), date(2026, 3, 1)], self.company,
+            scope=self.team_a, kpi_codes=["win_rate"],
+        )
+        self.assertEqual([row.code for row in board.rows], ["win_rate"])
+        self.assertEqual(
+            [(c.key, c.label) for c in board.columns_of("period")],
+            [("month:2026-02-01", "Feb 2026"), ("month:2026-03-01", "Mar 2026")],
+        )
+        march = board.cell("win_rate", "month:2026-03-01")
+        self.assertEqual((march.value.numerator, march.value.denominator, march.number), (1, 2, 50))
+        self.assertEqual((march.text, march.state), ("50.0 %", "ok"))
+        self.assertEqual(march.source.team_id, self.team_a)
+        self.assertEqual(board.cell("win_rate", "month:2026-02-01").state, "critical")
+        self.assertAlmostEqual(board.cell("win_rate", "last_year").number, 33.33, places=2)
+        self.assertEqual(board.cell("win_rate", "delta_previous").text, "+50.0 pp")
+        self.assertEqual(board.cell("win_rate", "delta_last_year").text, "+16.7 pp")
+        with self.assertRaises(ValueError):
+            self.Snapshot._kpi_board("month", [date(2026, 3, 1)], self.company, scope=self.company)
 
     def test_team_scope_and_bad_input(self):
         data = self.Dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_a.id)

@@ -6,6 +6,7 @@ from openpyxl import load_workbook
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from ..engine.tests.test_units import render_xlsx
 from ..reports.crm_kpi_xlsx import GOAL_COLUMNS, sheet_name
 from .common import KpiCase, dt
 
@@ -262,6 +263,53 @@ class TestXlsx(KpiCase):
         self.assertEqual(
             [c.value for c in win_rate_row[4:9]],
             ["Percent", "Higher is better", "Ratio (sum of numerators / sum of denominators)", 20, 10],
+        )
+
+    def test_dashboard_and_workbook_agree(self):
+        """The dashboard's text of each value and Δ of March 2026 is what
+        Excel shows for the workbook's number in its number format (one
+        table of units): 50.0 %, +50.0 pp, 7.0 days, 500.00 €, +500.00 €."""
+        book = self._render(data={"board_pack": self._options(scope="company")})
+        rows = self._rows_by_code(book["Summary"])
+        data = self.env["crm.kpi.dashboard"].with_company(self.company).get_dashboard_data(
+            "month", "2026-03-15"
+        )
+        cards = {card["code"]: card for card in data["cards"]}
+
+        def shown(cell):
+            return cell.value if isinstance(cell.value, str) else render_xlsx(cell.number_format, cell.value)
+
+        texts = {}
+        for code in self.codes:
+            card, row = cards[code], rows[code]
+            with self.subTest(code=code):
+                self.assertEqual(card["value_text"], shown(row[5]))
+                delta = card["delta_previous"]["text"] if card["delta_previous"] else "n/a"
+                self.assertEqual(delta, shown(row[6]))
+                texts[code] = (card["value_text"], delta)
+        self.assertEqual(texts, {
+            "win_rate": ("50.0 %", "+50.0 pp"),
+            "sales_cycle": ("7.0 days", "n/a"),
+            "net_new_revenue": ("500.00 €", "+500.00 €"),
+        })
+
+    def test_sheets_and_columns_are_data(self):
+        """What an inheriting add-on extends: the list of sheets and the
+        columns of a KPI sheet."""
+        Report = self.env["report.crm_kpi.report_kpi_board_pack"]
+        pack = Report._prepare_pack_from_options(self._options())
+        methods = [params["method"] for params in Report._get_ws_params(pack)]
+        self.assertEqual(methods[:3], ["_write_kpi_sheet", "_write_charts", "_write_kpi_sheet"])
+        self.assertEqual(methods[-2:], ["_write_goals", "_write_definitions"])
+        summary = pack.sheets[0]
+        columns = Report._kpi_sheet_columns(pack, summary, summary.read_board())
+        self.assertEqual(
+            [(column["key"], column["header"]) for column in columns],
+            [("name", "KPI"), ("code", "Code"), ("unit", "Unit"),
+             ("month:2026-01-01", "2026-01"), ("month:2026-02-01", "2026-02"),
+             ("month:2026-03-01", "2026-03"),
+             ("delta_previous", "Δ vs previous (2026-02)"),
+             ("delta_last_year", "Δ vs last year (2025-03)")],
         )
 
     def _count_queries(self, data):

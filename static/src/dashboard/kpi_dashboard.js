@@ -1,6 +1,5 @@
 import { Component, onWillStart, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
-import { formatFloat } from "@web/core/utils/numbers";
 import { registry } from "@web/core/registry";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { useService } from "@web/core/utils/hooks";
@@ -15,7 +14,8 @@ const PERIOD_TYPES = [
 
 /**
  * The KPI dashboard: one card per KPI for the chosen period and scope, read
- * from the snapshots by crm.kpi.dashboard (never recomputed here).
+ * from the snapshots by crm.kpi.dashboard (never recomputed here). Numbers
+ * come with their text, formatted on the server: nothing is formatted here.
  */
 export class KpiDashboard extends Component {
     static template = "crm_kpi.KpiDashboard";
@@ -75,50 +75,19 @@ export class KpiDashboard extends Component {
         this.load();
     }
 
-    format(value, unit) {
-        if (value === null || value === undefined) {
-            return _t("n/a");
-        }
-        const currency = this.state.data.currency;
-        switch (unit) {
-            case "percent":
-                return `${formatFloat(value, { digits: [false, 1] })} %`;
-            case "currency": {
-                const amount = formatFloat(value, { digits: [false, 0] });
-                return currency.position === "before"
-                    ? `${currency.symbol} ${amount}`
-                    : `${amount} ${currency.symbol}`;
-            }
-            case "days":
-                return _t("%s days", formatFloat(value, { digits: [false, 1] }));
-            case "hours":
-                return _t("%s h", formatFloat(value, { digits: [false, 1] }));
-            case "months":
-                return _t("%s months", formatFloat(value, { digits: [false, 1] }));
-            case "count":
-                return formatFloat(value, { digits: [false, Number.isInteger(value) ? 0 : 1] });
-            default:
-                return formatFloat(value, { digits: [false, 2] });
-        }
-    }
-
-    deltaClass(card, delta) {
-        if (!delta || !delta.delta) {
+    deltaClass(delta) {
+        if (!delta || delta.state === "none") {
             return "text-muted";
         }
-        const better = card.direction === "higher" ? delta.delta > 0 : delta.delta < 0;
-        return better ? "text-success" : "text-danger";
+        return delta.state === "better" ? "text-success" : "text-danger";
     }
 
-    formatDelta(card, delta) {
+    /** Δ and Δ% as the server wrote them, e.g. "+16.7 pp (+50.0 %)". */
+    deltaText(delta) {
         if (!delta) {
             return _t("n/a");
         }
-        const sign = delta.delta > 0 ? "+" : "";
-        const percent =
-            delta.percent === null ? "" : ` (${sign}${formatFloat(delta.percent, { digits: [false, 1] })} %)`;
-        const unit = card.unit === "percent" ? _t(" pts") : "";
-        return `${sign}${formatFloat(delta.delta, { digits: [false, 1] })}${unit}${percent}`;
+        return delta.percent_text ? `${delta.text} (${delta.percent_text})` : delta.text;
     }
 
     /** SVG polyline points of a 12-period trend (gaps where no value). */

@@ -17,7 +17,7 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
             run: "select quarter",
         },
         {
-            trigger: '.o_crm_kpi_period_label:contains("-Q")',
+            trigger: '.o_crm_kpi_period_label:contains("Q")',
         },
         {
             content: "Back to months",
