@@ -174,20 +174,30 @@ class CrmKpiDashboard(models.AbstractModel):
         if not definition:
             raise UserError(self.env._("Unknown KPI %(code)s.", code=code))
         engine = self.env["crm.kpi.engine"]
-        context = engine._make_context(self.env.company, period_of(period_type, day))
-        model, domain = self._drilldown(code, context)
+        period = period_of(period_type, day)
+        window = engine._make_window(self.env.company, period)
+        dimension, _domain = self._dashboard_dimension(team_id, user_id)
+        row = {"dimension": dimension}
+        if dimension != "company":
+            row[f"{dimension}_id"] = int(team_id or user_id)
+        # the family lists the records of the card's row: for customer KPIs
+        # the customers counted for the team of their first purchase, not
+        # the partners whose own team it is
+        model, domain = self._drilldown(code, window, row)
         if model is None:
             raise UserError(
                 self.env._("The records behind %(kpi)s cannot be listed.", kpi=definition.name)
             )
-        fields_of = self.env[model]._fields
-        if team_id and "team_id" in fields_of:
-            domain = Domain.AND([domain, [("team_id", "=", int(team_id))]])
-        if user_id and "user_id" in fields_of:
-            domain = Domain.AND([domain, [("user_id", "=", int(user_id))]])
+        label = self.env["crm.kpi.snapshot"]._kpi_period_label(period)
+        scope = self._dashboard_scope(team_id, user_id)
+        name = (
+            self.env._("%(kpi)s, %(period)s, %(scope)s", kpi=definition.name, period=label,
+                       scope=scope.display_name)
+            if scope else self.env._("%(kpi)s, %(period)s", kpi=definition.name, period=label)
+        )
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("%(kpi)s, %(period)s", kpi=definition.name, period=context.period.label),
+            "name": name,
             "res_model": model,
             "views": [[False, "list"], [False, "form"]],
             "domain": list(domain),
@@ -195,8 +205,9 @@ class CrmKpiDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _drilldown(self, code, window):
-        """(model, domain) of the records behind a KPI, or (None, None): the
-        drill-down of the KPI's family (``_kpi_<code>_records``)."""
+    def _drilldown(self, code, window, row=None):
+        """(model, domain) of the records behind a KPI (of a dimension
+        ``row``), or (None, None): the drill-down of the KPI's family
+        (``_kpi_<code>_records``)."""
         definition = self.env["crm.kpi.definition"].search([("code", "=", code)], limit=1)
-        return self.env["crm.kpi.engine"]._records_of(definition, window)
+        return self.env["crm.kpi.engine"]._records_of(definition, window, row)

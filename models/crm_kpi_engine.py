@@ -105,11 +105,6 @@ class CrmKpiEngine(models.AbstractModel):
             run=run if run is not None else {},
         )
 
-    @api.model
-    def _make_context(self, company, period, run=None):
-        """Former name of :meth:`_make_window`, kept for callers."""
-        return self._make_window(company, period, run)
-
     @contextmanager
     def _run(self, company, periods, codes):
         """The run of one company over ``periods`` for the KPI ``codes``:

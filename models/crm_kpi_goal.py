@@ -10,6 +10,7 @@ from ..engine import goals as goal_engine
 from ..engine.metrics import KpiValue
 from ..engine.periods import MAX_PERIODS, count_periods, period_of, periods_between
 from ..engine.rollup import rollup
+from .crm_kpi_definition import UNITS
 from .crm_kpi_input_mixin import check_numbers
 from .crm_kpi_snapshot import DIMENSION_FIELDS, PERIOD_TYPE_SELECTION
 
@@ -111,6 +112,17 @@ class CrmKpiGoal(models.Model):
     )
     kpi_code = fields.Char(related="kpi_id.code", store=True, index=True, string="KPI Code")
     kpi_unit = fields.Selection(related="kpi_id.unit", string="KPI Unit")
+    goal_unit = fields.Selection(
+        UNITS,
+        compute="_compute_goal_unit",
+        string="Unit",
+        help="Unit of the baseline, target and values: the KPI's, or the "
+        "company currency for goals on an amount (a quota).",
+    )
+    current_text = fields.Char(compute="_compute_evaluation", string="Current")
+    target_text = fields.Char(compute="_compute_evaluation", string="Target")
+    baseline_text = fields.Char(compute="_compute_evaluation", string="Baseline")
+    forecast_text = fields.Char(compute="_compute_evaluation", string="Forecast")
     direction = fields.Selection(related="kpi_id.direction", store=True)
     period_type = fields.Selection(
         PERIOD_TYPE_SELECTION,
@@ -243,6 +255,40 @@ class CrmKpiGoal(models.Model):
             goal.feasibility_best = evaluation.get("best") or 0.0
             goal.feasibility_median = evaluation.get("median") or 0.0
             goal.feasibility_warning = bool(evaluation.get("exceeds_history"))
+        self._compute_texts(evaluations)
+
+    def _compute_texts(self, evaluations):
+        """The goal's numbers as the user reads them, with their unit (the
+        one table of units: the dashboard's and the XLSX's)."""
+        Snapshot = self.env["crm.kpi.snapshot"]
+        formatters = {}
+        for goal in self:
+            evaluation = evaluations.get(goal, {})
+            company = goal.company_id or self.env.company
+            if company not in formatters:
+                formatters[company] = Snapshot._kpi_formatter(company)
+            formatter = formatters[company]
+            unit, aggregation = goal.goal_unit, goal.kpi_id.aggregation
+
+            def text(value, unit=unit, aggregation=aggregation, formatter=formatter):
+                return formatter.text(value, unit, aggregation) if unit else ""
+
+            goal.current_text = text(evaluation.get("current"))
+            goal.target_text = text(goal.target_value)
+            goal.baseline_text = text(goal.baseline_value)
+            goal.forecast_text = (
+                text(evaluation["forecast"]) if evaluation.get("forecast") is not None
+                else self.env._("Too early")
+            )
+
+    @api.depends("kpi_id.unit", "kpi_id.code")
+    def _compute_goal_unit(self):
+        engine = self.env["crm.kpi.engine"]
+        for goal in self:
+            goal.goal_unit = (
+                "currency" if goal.kpi_id and engine._goal_is_amount(goal.kpi_code)
+                else goal.kpi_id.unit
+            )
 
     @api.depends("date_start", "deadline")
     def _compute_is_this_quarter(self):

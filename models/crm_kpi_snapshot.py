@@ -199,34 +199,35 @@ class CrmKpiSnapshot(models.Model):
         today = fields.Date.context_today(self)
         for company in companies:
             self._lock_run(company, period_type)
-            run = engine._open_run(company, periods, definitions.mapped("code"))
-            for period in periods:
-                context = engine._make_context(company, period, run)
-                for definition in definitions:
-                    try:
-                        with self.env.cr.savepoint():
-                            rows = engine._gather(definition, context)
-                            snapshot_ids += self._store(
-                                definition, company, period, rows, is_final=period.date_end <= today
+            with engine._run(company, periods, definitions.mapped("code")) as run:
+                for period in periods:
+                    window = engine._make_window(company, period, run)
+                    for definition in definitions:
+                        try:
+                            with self.env.cr.savepoint():
+                                rows = engine._gather(definition, window)
+                                snapshot_ids += self._store(
+                                    definition, company, period, rows,
+                                    is_final=period.date_end <= today,
+                                )
+                        except TRANSACTION_CONFLICTS:
+                            raise
+                        except KpiDataError as error:
+                            reason = error.args[0]
+                            _logger.warning(
+                                "KPI %s not computed for %s, %s: %s",
+                                definition.code, company.name, period.label, reason,
                             )
-                    except TRANSACTION_CONFLICTS:
-                        raise
-                    except KpiDataError as error:
-                        reason = error.args[0]
-                        _logger.warning(
-                            "KPI %s not computed for %s, %s: %s",
-                            definition.code, company.name, period.label, reason,
-                        )
-                        errors.append((definition.code, company.id, period.label, reason))
-                        snapshot_ids += self._store(
-                            definition, company, period, [], is_final=False, failure=reason
-                        )
-                    except Exception as error:  # noqa: BLE001 -- isolate one KPI's failure
-                        _logger.exception(
-                            "KPI %s failed for %s, %s", definition.code, company.name, period.label
-                        )
-                        errors.append((definition.code, company.id, period.label, str(error)))
-            engine._close_run(run)
+                            errors.append((definition.code, company.id, period.label, reason))
+                            snapshot_ids += self._store(
+                                definition, company, period, [], is_final=False, failure=reason
+                            )
+                        except Exception as error:  # noqa: BLE001 -- isolate one KPI's failure
+                            _logger.exception(
+                                "KPI %s failed for %s, %s",
+                                definition.code, company.name, period.label,
+                            )
+                            errors.append((definition.code, company.id, period.label, str(error)))
         self.invalidate_model()
         return self.browse(snapshot_ids), errors
 

@@ -86,6 +86,7 @@ class TestGoals(KpiCase):
             goal.invalidate_recordset()
             # January and February rolled up: (9 + 11) / (20 + 20) = 50 %, not avg of %
             self.assertAlmostEqual(goal.current_value, 50.0, places=4)
+            self.assertEqual((goal.current_text, goal.target_text), ("50.0 %", "60.0 %"))
             # (50 − 40) / (60 − 40) = 50 %
             self.assertAlmostEqual(goal.progress, 50.0, places=4)
             # 59 days of 180 (Jan 1 → Mar 1, Jan 1 → Jun 30) = 32.78 %
@@ -356,6 +357,13 @@ class TestGoals(KpiCase):
             self.assertAlmostEqual(goal.progress, 2000 / 9000 * 100, places=4)
             self.assertFalse(goal.has_forecast, "too early")
             self.assertEqual(goal.forecast_value, 0.0)
+            # a quota is an amount in the company currency, whatever the KPI's unit (%)
+            self.assertEqual(goal.goal_unit, "currency")
+            currency = self.company.currency_id
+            self.assertIn(currency.symbol, goal.target_text)
+            self.assertIn("9,000", goal.target_text)
+            self.assertIn("2,000", goal.current_text)
+            self.assertEqual(goal.forecast_text, "Too early")
         self._lead("Feb deal", dt(2026, 1, 5), user=self.user_1, status="won",
                    closed=dt(2026, 2, 10, 12), expected_revenue=1000)
         for month in (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)):

@@ -107,6 +107,18 @@ class TestCustomerKpis(KpiCase):
             "churn", "month", "2026-03-15"
         )
         self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.c2)
+        # from team A's dashboard: the customers counted for team A (the team
+        # of their first purchase; the partners have no team of their own),
+        # and the title says which team and period
+        Dashboard = self.env["crm.kpi.dashboard"].with_company(self.company)
+        action = Dashboard.action_open_kpi_records("churn", "month", "2026-03-15",
+                                                   team_id=self.team_a.id)
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.c2)
+        self.assertIn(self.team_a.name, action["name"])
+        self.assertIn("Mar 2026", action["name"])
+        action = Dashboard.action_open_kpi_records("churn", "month", "2026-03-15",
+                                                   team_id=self.team_b.id)
+        self.assertFalse(self.env[action["res_model"]].search(action["domain"]))
 
     def test_empty_period(self):
         # January 2024: nobody active before, C6 is new → no churn value (0 / 0)

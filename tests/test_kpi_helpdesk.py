@@ -103,7 +103,7 @@ class TestResolutionTime(KpiCase):
 
     def test_records_behind_a_value(self):
         engine = self.env["crm.kpi.engine"]
-        window = engine._make_context(self.company, period_of("month", date(2026, 3, 1)))
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
         Ticket = self.env["helpdesk.ticket"].with_context(active_test=False)
 
         def listed(row=None):
