@@ -183,6 +183,12 @@ def retention_cost(retention_costs: float | None, retained: int | None) -> KpiVa
     return ratio(retention_costs, retained)
 
 
+def active_customers(active: int | None) -> KpiValue:
+    """Customers active at a day (a subscription in progress or a one-off
+    purchase in the activity window): a count."""
+    return total(_sum(active))
+
+
 def renewal(renewed: int | None, up_for_renewal: int | None) -> KpiValue:
     """Renewal rate: subscriptions renewed / subscriptions up for renewal, in %."""
     return ratio(renewed, up_for_renewal, PERCENT)
@@ -276,6 +282,21 @@ def monthly_factor(rule_type: str, interval: int) -> float:
 def mrr(recurring_total: float, rule_type: str, interval: int) -> float:
     """Return the MRR of an amount billed every ``interval`` ``rule_type`` units."""
     return recurring_total * monthly_factor(rule_type, interval)
+
+
+def recurring_revenue(mrr_total: float | None) -> KpiValue:
+    """Monthly recurring revenue at a day: Σ MRR of the subscriptions in progress (a sum)."""
+    return total(_sum(mrr_total))
+
+
+def annual_recurring_revenue(mrr_total: float | None) -> KpiValue:
+    """Annual recurring revenue: 12 × MRR (a sum)."""
+    return total(12 * _sum(mrr_total))
+
+
+def arpa(mrr_total: float | None, paying_customers: int | None) -> KpiValue:
+    """Average revenue per account: MRR / customers paying it."""
+    return ratio(mrr_total, paying_customers)
 
 
 def net_new_mrr(
@@ -392,6 +413,16 @@ def clv_subscription(
     if arpa is None or gross_margin_pct is None:
         return total(None)
     return total(_divide(arpa * gross_margin_pct, monthly_churn_rate_pct))
+
+
+def ltv_cac(clv: float | None, cac_value: float | None) -> KpiValue:
+    """LTV : CAC, customer lifetime value / customer acquisition cost.
+
+    No value when either has none or the CAC is 0 (nothing was spent).
+    """
+    if clv is None or cac_value is None:
+        return KpiValue(clv, cac_value, None)
+    return ratio(clv, cac_value)
 
 
 CLV_METHODS = {

@@ -1,6 +1,7 @@
 """Customer KPIs (sale.order, account.move, sale.subscription): the customer
 base of a period (purchase events, first purchases, subscription intervals,
-the run tables holding them), churn, retention, upsell and retention cost."""
+the run tables holding them), churn, retention, upsell, retention cost and
+the active customers at the period's end."""
 
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ class CrmKpiEngineCustomers(models.AbstractModel):
         subscription intervals. A KPI missing here still computes the same
         value, from inlined SQL. Intended to be inherited by the families
         whose KPIs read them."""
-        return {"churn", "retention", "upsell", "retention_cost"}
+        return {"churn", "retention", "upsell", "retention_cost", "active_customers"}
 
     @api.model
     def _run_tables(self, window, periods, codes):
@@ -360,6 +361,18 @@ class CrmKpiEngineCustomers(models.AbstractModel):
     @api.model
     def _kpi_upsell_empty_reason(self):
         return self._active_customer_empty_reason()
+
+    @api.model
+    def _kpi_active_customers(self, definition, window):
+        """Customers active at the end of the period, as churn counts them."""
+        return self._rows(
+            self._customer_counts(definition, window),
+            lambda r: metrics.active_customers(r["active_end"]),
+        )
+
+    @api.model
+    def _kpi_active_customers_records(self, definition, window, row=None):
+        return self._customer_records(window, "active_end", row)
 
     @api.model
     def _active_customer_empty_reason(self):

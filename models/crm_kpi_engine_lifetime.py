@@ -1,4 +1,4 @@
-"""Customer lifetime value and CAC payback."""
+"""Customer lifetime value, CAC payback and LTV : CAC."""
 
 from dateutil.relativedelta import relativedelta
 
@@ -13,7 +13,11 @@ class CrmKpiEngineLifetime(models.AbstractModel):
 
     @api.model
     def _customer_kpis(self):
-        return super()._customer_kpis() | {"clv", "cac_payback"}
+        return super()._customer_kpis() | {"clv", "cac_payback", "ltv_cac"}
+
+    @api.model
+    def _sourced_kpis(self):
+        return super()._sourced_kpis() | {"ltv_cac"}
 
     @api.model
     def _new_customer_monthly_revenue(self, definition, window):
@@ -35,25 +39,20 @@ class CrmKpiEngineLifetime(models.AbstractModel):
                         SELECT * FROM (%(events)s) e
                          WHERE e.day >= %(date_from)s AND e.day < %(date_to)s
                     ),
-                    kpi_mrr AS (
-                        SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
-                          FROM crm_kpi_subscription_movement
-                         WHERE company_id = %(company)s AND date < %(date_to)s
-                         ORDER BY subscription_id, date DESC, id DESC
-                    )
-                    SELECT m.currency_id, m.mrr_after AS monthly
+                    kpi_mrr AS (%(mrr)s)
+                    SELECT m.currency_id, m.mrr AS monthly
                       FROM kpi_mrr m JOIN kpi_new n ON n.customer_id = m.partner_id
-                     WHERE m.mrr_after > 0
+                     WHERE m.mrr > 0
                     UNION ALL
                     SELECT ev.currency_id, ev.amount / %(months)s
                       FROM kpi_period_events ev JOIN kpi_new n ON n.customer_id = ev.customer_id
                      WHERE NOT EXISTS (SELECT 1 FROM kpi_mrr m
-                                        WHERE m.partner_id = ev.customer_id AND m.mrr_after > 0)
+                                        WHERE m.partner_id = ev.customer_id AND m.mrr > 0)
                 ) x
                 """,
                 events=self._purchase_events_sql(window),
                 first=self._first_purchases_sql(window),
-                company=window.company.id,
+                mrr=self._mrr_at_sql(window, window.date_to),
                 date_from=window.date_from,
                 date_to=window.date_to,
                 months=self._months_in(window),
@@ -162,7 +161,7 @@ class CrmKpiEngineLifetime(models.AbstractModel):
         year = self._trailing(window, relativedelta(years=1))
         margin_pct = company.kpi_gross_margin
         if company._kpi_setting("kpi_clv_method") == "subscription":
-            bridge = self._mrr_at_end(definition, window)
+            bridge = self._mrr_at_end(definition, window)[0]
             month = self._trailing(window, relativedelta(months=1))
             counts = self._customer_counts(definition, month)[0]
             monthly_churn = metrics.churn(lost=counts["lost"], active_at_start=counts["active_start"])
@@ -189,28 +188,24 @@ class CrmKpiEngineLifetime(models.AbstractModel):
         return [{"dimension": "company", "kpi_value": value}]
 
     @api.model
-    def _mrr_at_end(self, definition, window):
-        """MRR (company currency) at the end of the window and the number of
-        customers paying it."""
-        mrr_sql = SQL(
-            """
-            FROM (
-                SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
-                  FROM crm_kpi_subscription_movement
-                 WHERE company_id = %s AND date < %s
-                 ORDER BY subscription_id, date DESC, id DESC
-            ) m WHERE m.mrr_after > 0
-            """,
-            window.company.id,
-            window.date_to,
+    def _kpi_ltv_cac(self, definition, window):
+        """CLV (:meth:`_kpi_clv`, the company's method, trailing 12 months)
+        / CAC of the period (:meth:`_kpi_cac`): the very numbers those two
+        KPIs store for the period."""
+        clv = self._kpi_clv(definition, window)[0]["kpi_value"]
+        cac = next(
+            row["kpi_value"] for row in self._kpi_cac(definition, window)
+            if row["dimension"] == "company"
         )
-        mrr = self._in_company_currency(
-            self._grouped(definition, {}, {"mrr": SQL("SUM(m.mrr_after)")}, mrr_sql,
-                          currency=SQL("m.currency_id")),
-            ["mrr"],
-            window,
+        return [{"dimension": "company", "kpi_value": metrics.ltv_cac(clv.value, cac.value)}]
+
+    @api.model
+    def _kpi_ltv_cac_records(self, definition, window, row=None):
+        return self._kpi_cac_records(definition, window, row)
+
+    @api.model
+    def _kpi_ltv_cac_empty_reason(self):
+        return self.env._(
+            "No lifetime value, or no acquisition cost per new customer, for this period: "
+            "it needs new customers and their acquisition costs (Inputs → Costs)."
         )
-        customers = self._grouped(
-            definition, {}, {"customers": SQL("COUNT(DISTINCT m.partner_id)")}, mrr_sql
-        )
-        return self._merge(mrr, customers)[0]

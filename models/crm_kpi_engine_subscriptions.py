@@ -1,5 +1,6 @@
 """Recurring revenue KPIs (crm.kpi.subscription.movement ledger): the MRR
-bridge of a period (MRR churn, NRR, GRR, quick ratio, net new MRR) and renewal."""
+bridge of a period (MRR churn, NRR, GRR, quick ratio, net new MRR), the MRR
+in progress at its end (MRR, ARR, ARPA) and renewal."""
 
 from odoo import api, models
 from odoo.fields import Domain
@@ -51,13 +52,7 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
             SQL(
                 """
                 FROM (
-                    WITH kpi_start AS (
-                        SELECT DISTINCT ON (subscription_id) subscription_id, team_id, user_id,
-                               currency_id, mrr_after AS mrr
-                          FROM crm_kpi_subscription_movement
-                         WHERE company_id = %(company)s AND date < %(date_from)s
-                         ORDER BY subscription_id, date DESC, id DESC
-                    )
+                    WITH kpi_start AS (%(start)s)
                     SELECT team_id, user_id, currency_id, mrr AS mrr_start,
                            0 AS new, 0 AS expansion, 0 AS contraction, 0 AS churned,
                            0 AS reactivation, 0 AS expansion_existing,
@@ -73,6 +68,7 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
                        AND m.date >= %(date_from)s AND m.date < %(date_to)s
                 ) x
                 """,
+                start=self._mrr_at_sql(window, window.date_from),
                 company=window.company.id,
                 date_from=window.date_from,
                 date_to=window.date_to,
@@ -88,6 +84,125 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
             currency=SQL("x.currency_id"),
         )
         return self._in_company_currency(rows, MRR_MEASURES, window)
+
+    @api.model
+    def _mrr_at_sql(self, window, day):
+        """SQL of one row per subscription of the company that started
+        before ``day``, as its last movement before that day left it:
+        ``subscription_id``, ``partner_id`` (the customer), ``team_id``,
+        ``user_id``, ``currency_id`` and ``mrr`` (in the subscription's
+        currency; 0 once closed). The MRR at the start of a period (the
+        bridge's) is the MRR at the end of the period before."""
+        return SQL(
+            """
+            SELECT DISTINCT ON (subscription_id) subscription_id, partner_id, team_id, user_id,
+                   currency_id, mrr_after AS mrr
+              FROM crm_kpi_subscription_movement
+             WHERE company_id = %s AND date < %s
+             ORDER BY subscription_id, date DESC, id DESC
+            """,
+            window.company.id,
+            day,
+        )
+
+    @api.model
+    def _mrr_at_end(self, definition, window):
+        """MRR in progress at the end of the window (company currency, at the
+        rate of its last day) and the customers paying it, for the company
+        and per team and salesperson of each subscription's last movement:
+        ``mrr`` and ``customers`` (a customer paying subscriptions of two
+        teams counts once for the company and once in each team). Computed
+        once per window and shared by MRR, ARR, ARPA and the subscription
+        CLV."""
+        return self._allowed_rows(definition, self._shared(
+            window, ("mrr_at_end",), lambda: self._mrr_at_end_query(window)
+        ))
+
+    @api.model
+    def _mrr_at_end_query(self, window):
+        dimensions = {"team": SQL("m.team_id"), "user": SQL("m.user_id")}
+        from_where = SQL(
+            "FROM (%s) m WHERE m.mrr > 0", self._mrr_at_sql(window, window.date_to)
+        )
+        mrr = self._in_company_currency(
+            self._grouped(None, dimensions, {"mrr": SQL("SUM(m.mrr)")}, from_where,
+                          currency=SQL("m.currency_id")),
+            ["mrr"],
+            window,
+        )
+        customers = self._grouped(
+            None, dimensions, {"customers": SQL("COUNT(DISTINCT m.partner_id)")}, from_where
+        )
+        return self._merge(mrr, customers, defaults={"mrr": 0.0, "customers": 0})
+
+    @api.model
+    def _mrr_at_end_ids(self, window, row=None, column="subscription_id"):
+        """Ids of the subscriptions (or, ``column="partner_id"``, of the
+        customers) that :meth:`_mrr_at_end` counts, for the company or one
+        team or salesperson (``row``)."""
+        condition = SQL("TRUE")
+        if row and row["dimension"] in ("team", "user"):
+            condition = SQL(
+                "%s IS NOT DISTINCT FROM %s",
+                SQL.identifier("m", f"{row['dimension']}_id"),
+                row.get(f"{row['dimension']}_id") or None,
+            )
+        return [record_id for (record_id,) in self.env.execute_query(SQL(
+            "SELECT DISTINCT %s FROM (%s) m WHERE m.mrr > 0 AND %s",
+            SQL.identifier("m", column),
+            self._mrr_at_sql(window, window.date_to),
+            condition,
+        ))]
+
+    @api.model
+    def _mrr_at_end_records(self, window, row=None):
+        """(``sale.subscription``, domain) of the subscriptions paying the MRR
+        at the end of the window."""
+        return "sale.subscription", Domain("id", "in", self._mrr_at_end_ids(window, row))
+
+    @api.model
+    def _kpi_mrr(self, definition, window):
+        return self._rows(
+            self._mrr_at_end(definition, window),
+            lambda r: metrics.recurring_revenue(r["mrr"]),
+        )
+
+    @api.model
+    def _kpi_mrr_records(self, definition, window, row=None):
+        return self._mrr_at_end_records(window, row)
+
+    @api.model
+    def _kpi_arr(self, definition, window):
+        return self._rows(
+            self._mrr_at_end(definition, window),
+            lambda r: metrics.annual_recurring_revenue(r["mrr"]),
+        )
+
+    @api.model
+    def _kpi_arr_records(self, definition, window, row=None):
+        return self._mrr_at_end_records(window, row)
+
+    @api.model
+    def _kpi_arpa(self, definition, window):
+        return self._rows(
+            self._mrr_at_end(definition, window),
+            lambda r: metrics.arpa(mrr_total=r["mrr"], paying_customers=r["customers"]),
+        )
+
+    @api.model
+    def _kpi_arpa_records(self, definition, window, row=None):
+        """The customers paying the MRR at the end of the window."""
+        if row and row["dimension"] not in ("company", "team", "user"):
+            return None, None
+        return "res.partner", Domain(
+            "id", "in", self._mrr_at_end_ids(window, row, column="partner_id")
+        )
+
+    @api.model
+    def _kpi_arpa_empty_reason(self):
+        return self.env._(
+            "No subscription in progress with recurring revenue at the end of this period."
+        )
 
 
     @api.model

@@ -15,6 +15,8 @@ SPEC_CODES = {
     "upsell", "resolution_time", "marketing_roi", "traffic_to_lead",
     "lead_abandonment", "login_frequency", "records_created", "lead_sources",
     "data_quality", "ces_easy_share", "stage_drop_off",
+    # issue 17: recurring revenue and the customer base at the period's end
+    "mrr", "arr", "arpa", "active_customers", "ltv_cac",
 }
 
 

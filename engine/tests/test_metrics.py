@@ -376,3 +376,37 @@ class TestCustomerLifetimeValue(KpiTestCase):
         self.assertKpi(
             metrics.CLV_METHODS["purchase"](100000, 2500, 500, 4), 800, 1, 800
         )
+
+
+class TestRecurringTotals(KpiTestCase):
+    """MRR, ARR, ARPA, active customers and LTV : CAC (issue 17)."""
+
+    def test_recurring_revenue(self):
+        # 300 + 20 + 80 + 60 = 460 a month; ARR 12 × 460 = 5,520.
+        self.assertKpi(metrics.recurring_revenue(460), 460, 1, 460)
+        self.assertKpi(metrics.annual_recurring_revenue(460), 5520, 1, 5520)
+        # No subscription in progress: a real 0, not "no value".
+        self.assertKpi(metrics.recurring_revenue(None), 0, 1, 0)
+        self.assertKpi(metrics.annual_recurring_revenue(0), 0, 1, 0)
+
+    def test_arpa(self):
+        # 460 a month paid by 4 customers: 115 each.
+        self.assertKpi(metrics.arpa(mrr_total=460, paying_customers=4), 460, 4, 115.0)
+        # Nobody pays a subscription: no value.
+        self.assertKpi(metrics.arpa(0, 0), 0, 0, None)
+        self.assertKpi(metrics.arpa(None, None), 0, 0, None)
+
+    def test_active_customers(self):
+        self.assertKpi(metrics.active_customers(7), 7, 1, 7)
+        self.assertKpi(metrics.active_customers(None), 0, 1, 0)
+
+    def test_ltv_cac(self):
+        # CLV 3,600 against a CAC of 1,200: 3.0, the usual healthy mark.
+        self.assertKpi(metrics.ltv_cac(clv=3600, cac_value=1200), 3600, 1200, 3.0)
+        # A negative CLV (margin minus CAC) keeps its sign: −500 / 1,000.
+        self.assertKpi(metrics.ltv_cac(-500, 1000), -500, 1000, -0.5)
+        # No acquisition cost spent (CAC 0): no value, never infinity.
+        self.assertKpi(metrics.ltv_cac(3600, 0), 3600, 0, None)
+        # No CLV, or no CAC (no new customer): no value, not 0.
+        self.assertKpi(metrics.ltv_cac(None, 1200), None, 1200, None)
+        self.assertKpi(metrics.ltv_cac(3600, None), 3600, None, None)
