@@ -10,9 +10,10 @@ Every number is sent with its text, formatted on the server by the one
 table of units (``engine/units.py``); the web client formats nothing.
 """
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.fields import Domain
 
 from ..engine.periods import PERIOD_TYPES, period_of
 
@@ -50,6 +51,19 @@ class CrmKpiDashboard(models.AbstractModel):
             period_type, trend, company, scope=scope, definitions=definitions
         )
         previous, last_year = board.column("compare", "previous"), board.column("compare", "last_year")
+        # KPIs of a team or salesperson without a row: computed for the
+        # company (nothing of the slice to measure) or not computed at all
+        computed = set()
+        if scope:
+            computed = {
+                kpi.id for [kpi] in Snapshot._read_group(
+                    [("company_id", "=", company.id), ("period_type", "=", period_type),
+                     ("date_start", "=", period.date_start), ("dimension", "=", "company"),
+                     ("kpi_id", "in", definitions.ids)],
+                    ["kpi_id"],
+                )
+            }
+        formatter = Snapshot._kpi_formatter(company)
         return {
             "period": {
                 "type": period_type,
@@ -62,7 +76,10 @@ class CrmKpiDashboard(models.AbstractModel):
                 "last_year_label": last_year.period.label,
                 "last_year_title": last_year.label,
             },
-            "cards": [self._dashboard_card(definition, board) for definition in definitions],
+            "cards": [
+                self._dashboard_card(definition, board, formatter, scope, computed)
+                for definition in definitions
+            ],
             "goals": self._dashboard_goals(team_id, user_id),
             "teams": [
                 {"id": team.id, "name": team.name}
@@ -97,12 +114,13 @@ class CrmKpiDashboard(models.AbstractModel):
         return "company", []
 
     @api.model
-    def _dashboard_card(self, definition, board):
+    def _dashboard_card(self, definition, board, formatter, scope=None, computed=()):
         """One card: the board's row of the KPI, its current value, the
         comparisons and the trend, each number with its text."""
         row = board.row(definition.code)
         current = board.cell(row, board.column("period"))
         snapshot = current.source
+        engine = self.env["crm.kpi.engine"]
         return {
             "id": definition.id,
             "code": definition.code,
@@ -120,10 +138,30 @@ class CrmKpiDashboard(models.AbstractModel):
             "delta_year": self._dashboard_delta(board, row, "last_year"),
             "trend": [board.cell(row, column).number for column in board.columns_of("period")],
             "trend_labels": [column.label for column in board.columns_of("period")],
+            "fraction_text": self._fraction_text(definition, snapshot, formatter),
+            "drillable": engine._has_records(definition.code),
             "empty_reason": (
-                "" if current.number is not None else self._empty_reason(definition, snapshot)
+                "" if current.number is not None else self._empty_reason(
+                    definition, snapshot, scope=scope,
+                    computed_for_company=definition.id in computed,
+                )
             ),
         }
+
+    @api.model
+    def _fraction_text(self, definition, snapshot, formatter):
+        """"4 of 9": the counts behind a percentage of counts (win rate,
+        churn…); empty for other KPIs and for amounts."""
+        if not snapshot or not snapshot.has_value or definition.unit != "percent":
+            return ""
+        numerator, denominator = snapshot.numerator, snapshot.denominator
+        if numerator != int(numerator) or denominator != int(denominator):
+            return ""
+        return self.env._(
+            "%(numerator)s of %(denominator)s",
+            numerator=formatter.text(numerator, "count"),
+            denominator=formatter.text(denominator, "count"),
+        )
 
     @staticmethod
     def _dashboard_delta(board, row, comparison):
@@ -143,13 +181,22 @@ class CrmKpiDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _empty_reason(self, definition, snapshot):
-        """Why a KPI has no value, in words a user can act on."""
+    def _empty_reason(self, definition, snapshot, scope=None, computed_for_company=False):
+        """Why a KPI has no value, in words a user can act on: not computed
+        yet, computed but nothing of this team or salesperson to measure
+        (``scope``, when the company row exists), failed, or nothing to
+        divide by (the family's reason)."""
+        engine = self.env["crm.kpi.engine"]
+        if not snapshot and scope and computed_for_company:
+            return self.env._(
+                "Nothing for %(scope)s in this period. %(reason)s",
+                scope=scope.display_name, reason=engine._empty_reason_of(definition),
+            )
         if not snapshot:
             return self.env._("Not computed yet for this period: run Configuration → Compute KPIs.")
         if snapshot.failure:
             return snapshot.failure
-        return self.env["crm.kpi.engine"]._empty_reason_of(definition)
+        return engine._empty_reason_of(definition)
 
     @api.model
     def _dashboard_goals(self, team_id, user_id):
@@ -202,6 +249,9 @@ class CrmKpiDashboard(models.AbstractModel):
             "views": [[False, "list"], [False, "form"]],
             "domain": list(domain),
             "context": {"active_test": False},
+            "help": Markup("<p class='o_view_nocontent_smiling_face'>%s</p>") % self.env._(
+                "No record behind this value."
+            ),
         }
 
     @api.model

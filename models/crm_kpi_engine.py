@@ -213,6 +213,11 @@ class CrmKpiEngine(models.AbstractModel):
         return getattr(self, f"_kpi_{definition.code}")(definition, window)
 
     @api.model
+    def _has_records(self, code):
+        """Whether the records behind the KPI's values can be listed."""
+        return callable(getattr(self, f"_kpi_{code}_records", None))
+
+    @api.model
     def _records_of(self, definition, window, row=None):
         """(model, domain) of the records behind the KPI's value in the
         window (of ``row``, a dimension row, when given), or (None, None)

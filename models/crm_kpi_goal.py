@@ -938,7 +938,7 @@ class CrmKpiGoal(models.Model):
             domain.append(("team_id", "=", int(team_id)))
         if user_id:
             domain.append(("user_id", "=", int(user_id)))
-        colors = {"on_track": "success", "at_risk": "warning", "off_track": "danger"}
+        colors = {"on_track": "info", "at_risk": "warning", "off_track": "danger"}
         labels = dict(self._fields["status"]._description_selection(self.env))
         return [
             {

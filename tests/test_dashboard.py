@@ -117,6 +117,32 @@ class TestDashboardData(KpiCase):
         with self.assertRaises(UserError):
             self.Dashboard.get_dashboard_data("fortnight")
 
+    def test_empty_reasons_fractions_and_clickable_cards(self):
+        """March 2026, company: win rate 1 of 2. Team B has no opportunity:
+        the company row exists, so its card says there is nothing of team B
+        (not "not computed"); January 2024 was never computed."""
+        data = self.Dashboard.get_dashboard_data("month", "2026-03-15")
+        win_rate = self._card(data, "win_rate")
+        self.assertEqual(win_rate["fraction_text"], "1 of 2")
+        self.assertTrue(win_rate["drillable"])
+        self.assertFalse(self._card(data, "data_quality")["drillable"])
+        self.assertEqual(self._card(data, "net_new_revenue")["fraction_text"], "")
+        team_b = self._card(
+            self.Dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_b.id),
+            "win_rate",
+        )
+        self.assertIsNone(team_b["value"])
+        self.assertEqual(
+            team_b["empty_reason"],
+            f"Nothing for {self.team_b.name} in this period. "
+            "No opportunity was won or lost in this period.",
+        )
+        old = self._card(self.Dashboard.get_dashboard_data("month", "2024-01-15"), "win_rate")
+        self.assertIn("Not computed yet", old["empty_reason"])
+        # an empty drill-down says so
+        action = self.Dashboard.action_open_kpi_records("win_rate", "month", "2024-01-15")
+        self.assertIn("No record behind this value.", action["help"])
+
     def test_constant_query_count(self):
         def count():
             self.env.invalidate_all()

@@ -3,6 +3,7 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { useService } from "@web/core/utils/hooks";
+import { useSetupAction } from "@web/search/action_hook";
 
 const PERIOD_TYPES = [
     ["day", _t("Day")],
@@ -25,14 +26,39 @@ export class KpiDashboard extends Component {
         this.orm = useService("orm");
         this.action = useService("action");
         this.periodTypes = PERIOD_TYPES;
+        // Coming back through the breadcrumb restores the period and scope
+        // the user left (the action service keeps the local state); a first
+        // opening reads them from the action's context (kpi_period_type,
+        // kpi_date: a date or "last_complete", kpi_team_id, kpi_user_id).
+        const restored = this.props.state || {};
+        const context = this.props.action.context || {};
+        const periodType = restored.periodType || context.kpi_period_type || "month";
         this.state = useState({
-            periodType: "month",
-            date: luxon.DateTime.local().toISODate(),
-            teamId: 0,
-            userId: 0,
+            periodType,
+            date: restored.date || this.initialDate(periodType, context.kpi_date),
+            teamId: restored.teamId ?? (context.kpi_team_id || 0),
+            userId: restored.userId ?? (context.kpi_user_id || 0),
             data: null,
         });
+        useSetupAction({
+            getLocalState: () => ({
+                periodType: this.state.periodType,
+                date: this.state.date,
+                teamId: this.state.teamId,
+                userId: this.state.userId,
+            }),
+        });
         onWillStart(() => this.load());
+    }
+
+    /** Today, a given ISO date, or a day of the last complete period. */
+    initialDate(periodType, date) {
+        const today = luxon.DateTime.local();
+        if (date === "last_complete") {
+            const unit = periodType === "week" ? "week" : periodType;
+            return today.startOf(unit).minus({ days: 1 }).toISODate();
+        }
+        return date || today.toISODate();
     }
 
     async load() {
@@ -107,17 +133,38 @@ export class KpiDashboard extends Component {
     }
 
     async openRecords(card) {
+        if (!card.drillable) {
+            return;
+        }
         const action = await this.orm.call("crm.kpi.dashboard", "action_open_kpi_records", [card.code], {
             period_type: this.state.periodType,
             date: this.state.date,
             team_id: this.state.teamId || false,
             user_id: this.state.userId || false,
         });
-        this.action.doAction(action);
+        // an empty list says so, never Odoo's sample records
+        this.action.doAction(action, { props: { useSampleModel: false } });
     }
 
+    openGoal(goal) {
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "crm.kpi.goal",
+            res_id: goal.id,
+            views: [[false, "form"]],
+        });
+    }
+
+    /** The compute wizard on the period type and the period in view. */
     openCompute() {
-        this.action.doAction("crm_kpi.crm_kpi_backfill_wizard_action");
+        const period = this.state.data && this.state.data.period;
+        this.action.doAction("crm_kpi.crm_kpi_backfill_wizard_action", {
+            additionalContext: {
+                default_period_type: this.state.periodType,
+                ...(period ? { default_date_from: period.date_start } : {}),
+                ...(period ? { default_date_to: luxon.DateTime.fromISO(period.date_end).minus({ days: 1 }).toISODate() } : {}),
+            },
+        });
     }
 }
 

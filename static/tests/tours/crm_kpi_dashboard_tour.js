@@ -20,6 +20,31 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
             trigger: '.o_crm_kpi_period_label:contains("Q")',
         },
         {
+            content: "Open the quarter's opportunities behind the win rate",
+            trigger: '.o_crm_kpi_card[data-kpi="win_rate"].o_crm_kpi_card_drillable',
+            run: "click",
+        },
+        {
+            content: "The list names the KPI and the quarter",
+            trigger: '.o_breadcrumb .active:contains("Q")',
+        },
+        {
+            trigger: ".o_list_view .o_data_row:count(2)",
+        },
+        {
+            content: "Back to the dashboard through the breadcrumb",
+            trigger: ".o_breadcrumb .o_back_button, .breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "The dashboard kept the quarter",
+            trigger: '.o_crm_kpi_period_label:contains("Q")',
+        },
+        {
+            content: "A card whose records cannot be listed does not look clickable",
+            trigger: '.o_crm_kpi_card[data-kpi="data_quality"]:not(.o_crm_kpi_card_drillable)',
+        },
+        {
             content: "Back to months",
             trigger: ".o_crm_kpi_period_type",
             run: "select month",
