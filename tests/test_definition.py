@@ -15,6 +15,9 @@ SPEC_CODES = {
     "upsell", "resolution_time", "marketing_roi", "traffic_to_lead",
     "lead_abandonment", "login_frequency", "records_created", "lead_sources",
     "data_quality", "ces_easy_share", "stage_drop_off",
+    # issue 17: the pipeline and its forecast
+    "pipeline_value", "weighted_pipeline", "pipeline_coverage", "lead_conversion",
+    "avg_deal_size", "sales_velocity",
 }
 
 
