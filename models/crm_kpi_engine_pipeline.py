@@ -196,7 +196,9 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         it and not won or lost before it (``date_closed``), archived ones
         left out unless they were lost (an opportunity archived without a
         loss is out of the pipeline, since an unknown day). ``stay`` is the
-        lead's stay in the stage ledger at that moment, if any."""
+        lead's stay in the stage ledger at that moment, if any; ``tracked``
+        the first change of its expected revenue tracked in the chatter
+        after the moment, if any (see :meth:`_open_amount_sql`)."""
         return SQL(
             """
             FROM crm_lead l
@@ -206,13 +208,29 @@ class CrmKpiEnginePipeline(models.AbstractModel):
                    AND (s.date_out IS NULL OR s.date_out > %(moment)s)
                  ORDER BY s.date_in DESC, s.id DESC LIMIT 1
             ) stay ON TRUE
+            LEFT JOIN LATERAL (
+                SELECT val.old_value_float AS amount
+                  FROM mail_message msg
+                  JOIN mail_tracking_value val ON val.mail_message_id = msg.id
+                 WHERE msg.model = 'crm.lead' AND msg.res_id = l.id
+                   AND val.field_id = %(amount_field)s AND msg.date > %(moment)s
+                 ORDER BY msg.date, val.id LIMIT 1
+            ) tracked ON TRUE
             WHERE %(company)s AND l.type = 'opportunity' AND l.create_date < %(moment)s
               AND (l.active OR l.won_status != 'pending')
               AND (l.won_status = 'pending' OR l.date_closed >= %(moment)s)
             """,
             moment=moment,
+            amount_field=self.env["ir.model.fields"]._get("crm.lead", "expected_revenue").id,
             company=self._company_clause(SQL("l.company_id"), window),
         )
+
+    @api.model
+    def _open_amount_sql(self):
+        """SQL of the expected revenue of an open opportunity at the moment
+        of :meth:`_open_opportunities_where`: the old value of its first
+        change tracked after the moment, else its amount of today."""
+        return SQL("COALESCE(tracked.amount, l.expected_revenue)")
 
     @api.model
     def _open_opportunities_records(self, window, moment, row=None):
@@ -241,9 +259,10 @@ class CrmKpiEnginePipeline(models.AbstractModel):
     def _open_pipeline_totals(self, window, moment):
         """Rows of the company, team, salesperson and stage (at ``moment``,
         from the ledger) with the opportunities open at ``moment``:
-        ``open`` (their number), ``amount`` (Σ expected revenue) and
-        ``weighted`` (Σ expected revenue × probability); one query per
-        moment shared by the KPIs that read them."""
+        ``open`` (their number), ``amount`` (Σ expected revenue at the
+        moment) and ``weighted`` (Σ expected revenue at the moment ×
+        probability of today); one query per moment shared by the KPIs that
+        read them."""
         dimensions = {
             "team": SQL("l.team_id"),
             "user": SQL("l.user_id"),
@@ -254,8 +273,8 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             dimensions,
             {
                 "open": SQL("COUNT(*)"),
-                "amount": SQL("SUM(l.expected_revenue)"),
-                "weighted": SQL("SUM(l.expected_revenue * l.probability / 100.0)"),
+                "amount": SQL("SUM(%s)", self._open_amount_sql()),
+                "weighted": SQL("SUM(%s * l.probability / 100.0)", self._open_amount_sql()),
             },
             self._open_opportunities_where(window, moment),
         ))

@@ -19,6 +19,7 @@ class TestForecastKpis(KpiCase):
       id  team  user  revenue  history                          prob. now
       ==  ====  ====  =======  ===============================  ==========
       O1  A     1     1,000    02-10 in S1, 03-10 to S2, open   30
+                               (1,500 since 04-10, tracked)
       O2  A     1     2,000    02-15 in S1, won 03-20 (33 days) 100
       O3  B     2       500    03-05 in S1, lost 03-25          0
       O4  B     2       800    03-10 in S2, won 04-05           100
@@ -37,8 +38,9 @@ class TestForecastKpis(KpiCase):
       L4  B / 2  created 01-20, converted 02-10, lost 02-12
 
     Open at the end of March (04-01 00:00): O1 (S2), O4 (S2 then, Won today),
-    O5 (S1) = 1,000 + 800 + 400 = 2,200; weighted 300 + 800 + 0 = 1,100
-    (today's probabilities: O4 won since, O5 lost since).
+    O5 (S1) = 1,000 (O1's amount then, from the chatter) + 800 + 400 = 2,200;
+    weighted 300 + 800 + 0 = 1,100 (today's probabilities: O4 won since, O5
+    lost since).
     Open at the start of March (03-01 00:00): O1, O2, O5 = 3 opportunities,
     3,400 (team A: O1, O2 = 3,000; team B: O5 = 400).
     Won in March: O2 2,000 (33 days), O8 1,000 (10 days); lost: O3.
@@ -81,6 +83,12 @@ class TestForecastKpis(KpiCase):
         with freeze_time(dt(2026, 3, 10)):
             cls.o1.stage_id = cls.s2
         cls.o1.probability = 30
+        # O1's amount changes after March: the chatter keeps the 1,000 of then
+        cls.env.cr.precommit.run()
+        with freeze_time(dt(2026, 4, 10)):
+            cls.o1.expected_revenue = 1500
+            cls.env.flush_all()
+            cls.env.cr.precommit.run()
 
     @classmethod
     def _opportunity(cls, name, created, team, user, revenue, stage=None, **vals):
@@ -148,6 +156,14 @@ class TestForecastKpis(KpiCase):
         february = self.compute("pipeline_value", "month", date(2026, 2, 1))
         self.assertKpi(self.row(february), 3400, 1, 3400)
         self.assertKpi(self.row(february, "stage", stage_id=self.s1), 3400, 1, 3400)
+
+    def test_amount_of_the_moment(self):
+        # April: O1 at its 1,500 of today (no change after April), O6 9,999
+        april = self.compute("pipeline_value", "month", date(2026, 4, 1))
+        self.assertKpi(self.row(april), 1500 + 9999, 1, 11499)
+        weighted = self.compute("weighted_pipeline", "month", date(2026, 4, 1))
+        o6 = self.o6.expected_revenue * self.o6.probability / 100
+        self.assertKpi(self.row(weighted), 450 + o6, 1, 450 + o6)
 
     def test_pipeline_value_drill_down(self):
         self.assertEqual(self.names("pipeline_value"), ["O1", "O4", "O5"])
