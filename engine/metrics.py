@@ -161,6 +161,52 @@ def net_new_revenue(revenue: float | None) -> KpiValue:
     return total(_sum(revenue))
 
 
+def pipeline_value(amount: float | None) -> KpiValue:
+    """Open pipeline: Σ expected revenue of the opportunities open at a moment (a sum)."""
+    return total(_sum(amount))
+
+
+def weighted_pipeline(weighted_amount: float | None) -> KpiValue:
+    """Weighted pipeline: Σ expected revenue × probability of the open opportunities (a sum)."""
+    return total(_sum(weighted_amount))
+
+
+def pipeline_coverage(pipeline: float | None, quota_amount: float | None) -> KpiValue:
+    """Pipeline coverage: open pipeline at the period's start / quota of the period (×)."""
+    return ratio(pipeline, quota_amount)
+
+
+def lead_conversion(converted: int | None, leads: int | None) -> KpiValue:
+    """Lead-to-opportunity conversion: leads converted / leads created, in %."""
+    return ratio(converted, leads, PERCENT)
+
+
+def avg_deal_size(revenue: float | None, won: int | None) -> KpiValue:
+    """Average deal size: revenue won / opportunities won."""
+    return ratio(revenue, won)
+
+
+def sales_velocity(
+    open_opportunities: int | None,
+    won: int | None,
+    lost: int | None,
+    revenue: float | None,
+    total_days: float | None,
+) -> KpiValue:
+    """Sales velocity, revenue per day: open opportunities × win rate ×
+    average deal size / sales cycle days.
+
+    Win rate (won / (won + lost)), deal size (revenue / won) and cycle
+    (Σ days to win / won) are those of the same closed opportunities. The
+    numerator is open × win rate × deal size = open × revenue / (won +
+    lost), the denominator the sales cycle in days: no value when nothing
+    was won (no deal size, no cycle).
+    """
+    closed = _sum(won, lost)
+    numerator = _sum(open_opportunities) * _sum(revenue) / closed if closed else 0.0
+    return ratio(numerator, _divide(total_days, won))
+
+
 # ---------------------------------------------------------------------------
 # Customers and retention
 # ---------------------------------------------------------------------------

@@ -22,7 +22,6 @@ class CrmKpiEngineQuota(models.AbstractModel):
         company currency) against the monthly invoicing target of their
         sales team × the months in the period. Teams without a target have
         no quota and are left out of the company figure too."""
-        team_company = self._company_clause(SQL("t.company_id"), window)
         won = self._grouped(
             definition,
             {"team": SQL("l.team_id")},
@@ -39,16 +38,27 @@ class CrmKpiEngineQuota(models.AbstractModel):
                 window.utc_to,
             ),
         )
-        quotas = self._grouped(
-            definition,
-            {"team": SQL("t.id")},
-            {"quota": SQL("SUM(t.invoiced_target) * %s", self._months_in(window))},
-            SQL("FROM crm_team t WHERE t.active AND t.invoiced_target > 0 AND %s", team_company),
+        rows = self._merge(
+            won, self._team_quotas(definition, window), defaults={"won": 0, "quota": 0}
         )
-        rows = self._merge(won, quotas, defaults={"won": 0, "quota": 0})
         return self._rows(
             rows, lambda r: metrics.quota(revenue=float(r["won"]), quota_amount=float(r["quota"]))
         ) + self._quota_user_rows(definition, window)
+
+    @api.model
+    def _team_quotas(self, definition, window):
+        """Rows (company and, when ``definition`` allows it, per team) of
+        ``quota``: the monthly invoicing target of the active sales teams
+        that have one × the months in the window."""
+        return self._grouped(
+            definition,
+            {"team": SQL("t.id")},
+            {"quota": SQL("SUM(t.invoiced_target) * %s", self._months_in(window))},
+            SQL(
+                "FROM crm_team t WHERE t.active AND t.invoiced_target > 0 AND %s",
+                self._company_clause(SQL("t.company_id"), window),
+            ),
+        )
 
 
     @api.model
@@ -77,17 +87,7 @@ class CrmKpiEngineQuota(models.AbstractModel):
         rows = self.env.execute_query_dict(
             SQL(
                 """
-                WITH quota AS (
-                    SELECT g.user_id,
-                           SUM(g.target_value
-                               * (LEAST(g.deadline + 1, %(date_to)s) - GREATEST(g.date_start, %(date_from)s))
-                               / (g.deadline + 1 - g.date_start)::float) AS quota
-                      FROM crm_kpi_goal g
-                     WHERE g.active AND g.status != 'draft' AND g.scope = 'user'
-                       AND g.kpi_code = 'quota' AND g.company_id = %(company)s
-                       AND g.date_start < %(date_to)s AND g.deadline >= %(date_from)s
-                     GROUP BY g.user_id
-                )
+                WITH quota AS (%(quotas)s)
                 SELECT q.user_id, q.quota,
                        (SELECT COALESCE(SUM(l.expected_revenue), 0)
                           FROM crm_lead l
@@ -97,9 +97,7 @@ class CrmKpiEngineQuota(models.AbstractModel):
                        ) AS won
                   FROM quota q
                 """,
-                date_to=window.date_to,
-                date_from=window.date_from,
-                company=window.company.id,
+                quotas=self._user_quotas_sql(window),
                 lead_company=self._company_clause(SQL("l.company_id"), window),
                 utc_from=window.utc_from,
                 utc_to=window.utc_to,
@@ -113,3 +111,26 @@ class CrmKpiEngineQuota(models.AbstractModel):
             }
             for row in rows
         ]
+
+    @api.model
+    def _user_quotas_sql(self, window):
+        """SQL of the rows (``user_id``, ``quota``) of the salespeople with a
+        quota: the target of their started goals on ``quota`` overlapping the
+        window, pro-rated by days (target × days of the goal in the window /
+        days of the goal)."""
+        return SQL(
+            """
+            SELECT g.user_id,
+                   SUM(g.target_value
+                       * (LEAST(g.deadline + 1, %(date_to)s) - GREATEST(g.date_start, %(date_from)s))
+                       / (g.deadline + 1 - g.date_start)::float) AS quota
+              FROM crm_kpi_goal g
+             WHERE g.active AND g.status != 'draft' AND g.scope = 'user'
+               AND g.kpi_code = 'quota' AND g.company_id = %(company)s
+               AND g.date_start < %(date_to)s AND g.deadline >= %(date_from)s
+             GROUP BY g.user_id
+            """,
+            date_to=window.date_to,
+            date_from=window.date_from,
+            company=window.company.id,
+        )

@@ -17,6 +17,9 @@ SPEC_CODES = {
     "data_quality", "ces_easy_share", "stage_drop_off",
     # issue 17: recurring revenue and the customer base at the period's end
     "mrr", "arr", "arpa", "active_customers", "ltv_cac",
+    # issue 17: the pipeline and its forecast
+    "pipeline_value", "weighted_pipeline", "pipeline_coverage", "lead_conversion",
+    "avg_deal_size", "sales_velocity",
 }
 
 

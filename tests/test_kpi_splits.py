@@ -292,8 +292,9 @@ class TestKpiSplits(KpiCase):
                     )
 
     def _more_data(self):
-        """A subscription, stage stays, a quota goal, logins, feedback and
-        web traffic, for the walk over the catalog."""
+        """A subscription, stage stays, an open opportunity, a converted
+        lead, a quota goal, logins, feedback and web traffic, for the walk
+        over the catalog."""
         A, u1 = self.team_a, self.user_1
         pricelist = self.env["product.pricelist"].create({
             "name": "KPI Split subscriptions", "currency_id": self.eur.id,
@@ -345,7 +346,13 @@ class TestKpiSplits(KpiCase):
             "INSERT INTO res_users_log (create_uid, create_date, write_uid, write_date)"
             " VALUES (%s, %s, %s, %s)", u1.id, dt(2026, 3, 2, 9), u1.id, dt(2026, 3, 2, 9),
         ))
-        self._set_dates(staying, create_uid=u1.id)
+        # open at the end of March (pipeline KPIs), created in it
+        self._set_dates(staying, create_uid=u1.id, create_date=dt(2026, 3, 1))
+        # a lead of March with every split, converted (lead conversion)
+        lead = self._lead("KPI Split lead", dt(2026, 3, 2), A, u1, lead_type="lead",
+                          source_id=self.web.id, medium_id=self.email.id,
+                          campaign_id=self.spring.id)
+        lead.convert_opportunity(False, team_id=A.id)
         self.env["crm.kpi.feedback"].create([
             {"partner_id": self.n1.id, "date": "2026-03-10", "kind": kind, "scale": scale,
              "score": score, "company_id": self.company.id}
