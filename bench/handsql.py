@@ -53,8 +53,9 @@ _EVENTS = """
          WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
            AND am.invoice_date IS NOT NULL AND am.company_id = %(company)s
            AND am.subscription_id IS NULL
-           AND am.id NOT IN (SELECT l.move_id FROM account_move_line l
-                               JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id)
+           AND NOT EXISTS (SELECT 1 FROM account_move_line l
+                             JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id
+                            WHERE l.move_id = am.id)
         UNION ALL
         SELECT m.partner_id, m.date, TRUE, FALSE
           FROM crm_kpi_subscription_movement m
