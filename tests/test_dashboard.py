@@ -188,7 +188,16 @@ class TestDashboardTour(HttpCase):
             self.env["crm.kpi.snapshot"].compute_snapshots(
                 period_type, today, company_ids=[company.id]
             )
+        # the demo data opens the dashboard on the last complete month; this
+        # tour reads today's values
+        self.env.ref("crm_kpi.crm_kpi_dashboard_action").context = "{}"
         self.start_tour("/odoo/crm-kpis", "crm_kpi_dashboard_tour", login=manager.login)
+
+    def test_demo_opens_on_the_last_complete_month(self):
+        action = self.env.ref("crm_kpi.crm_kpi_dashboard_action")
+        if not self.env.ref("crm_kpi.crm_kpi_goal_demo_win_rate", raise_if_not_found=False):
+            self.skipTest("crm_kpi was installed without its demo data")
+        self.assertEqual(action.context, "{'kpi_date': 'last_complete'}")
 
 
 @tagged("post_install", "-at_install")
