@@ -1,8 +1,11 @@
 from datetime import date
 
+from lxml import etree
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..engine.periods import period_of
 from .common import KpiCase, dt
@@ -256,6 +259,19 @@ class TestGoals(KpiCase):
         )
         self.assertEqual(len(self.Goal.with_user(manager).search(
             [("id", "in", (own | teammate | team | other | other_team).ids)])), 5)
+        # "My Goals" of the manager lists the salesperson goal they just set
+        # for user 1 (user 1 is its salesperson and responsible)
+        set_for_user_1 = self.Goal.with_user(manager).create({
+            "name": "Win more, user 1", "kpi_id": self.win_rate.id, "scope": "user",
+            "user_id": self.user_1.id, "company_id": self.company.id,
+            "date_start": date(2026, 1, 1), "deadline": date(2026, 6, 30),
+            "baseline_value": 40, "target_value": 60,
+        })
+        self.assertEqual(set_for_user_1.responsible_id, self.user_1)
+        arch = etree.fromstring(view.arch)
+        my_goals = safe_eval(arch.find(".//filter[@name='filter_my_goals']").get("domain"),
+                             {"uid": manager.id})
+        self.assertIn(set_for_user_1, self.Goal.with_user(manager).search(my_goals))
         # a salesperson cannot change a KPI Manager's goal
         manager_goal = self._goal(baseline_value=40, responsible_id=manager.id)
         with self.assertRaises(AccessError):
