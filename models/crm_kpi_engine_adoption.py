@@ -90,7 +90,6 @@ class CrmKpiEngineAdoption(models.AbstractModel):
         )
         return self._rows(grouped, lambda r: metrics.records_created(r["records"]))
 
-
     @api.model
     def _kpi_records_created_records(self, definition, window, row=None):
         return self._created_leads_records(window, row)

@@ -319,7 +319,6 @@ class CrmKpiEngineCustomers(models.AbstractModel):
             lambda r: metrics.churn(lost=r["lost"], active_at_start=r["active_start"]),
         )
 
-
     @api.model
     def _kpi_churn_records(self, definition, window, row=None):
         return self._customer_records(window, "lost", row)
@@ -337,7 +336,6 @@ class CrmKpiEngineCustomers(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_retention_records(self, definition, window, row=None):
         return self._customer_records(window, "active_start", row)
@@ -352,7 +350,6 @@ class CrmKpiEngineCustomers(models.AbstractModel):
             self._customer_counts(definition, window),
             lambda r: metrics.upsell(upsold=r["upsold"], active_at_start=r["active_start"]),
         )
-
 
     @api.model
     def _kpi_upsell_records(self, definition, window, row=None):
@@ -421,7 +418,6 @@ class CrmKpiEngineCustomers(models.AbstractModel):
             currency=SQL("cost.currency_id"),
         )
         return self._in_company_currency(rows, ["costs"], window)
-
 
     @api.model
     def _costs_records(self, window, category, row=None):

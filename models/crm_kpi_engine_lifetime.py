@@ -78,7 +78,6 @@ class CrmKpiEngineLifetime(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_cac_payback_records(self, definition, window, row=None):
         return self._customer_records(window, "new", row)

@@ -174,7 +174,6 @@ class CrmKpiEngineMarketing(models.AbstractModel):
         rows = self._new_customer_revenue(definition, window)
         return self._rows(rows, lambda r: metrics.net_new_revenue(r["revenue"]))
 
-
     @api.model
     def _kpi_net_new_revenue_records(self, definition, window, row=None):
         return self._customer_records(window, "new", row)
@@ -191,7 +190,6 @@ class CrmKpiEngineMarketing(models.AbstractModel):
         return self._rows(
             rows, lambda r: metrics.cac(acquisition_costs=r["costs"], new_customers=r["new"])
         )
-
 
     @api.model
     def _kpi_cac_records(self, definition, window, row=None):
@@ -210,7 +208,6 @@ class CrmKpiEngineMarketing(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_marketing_share_records(self, definition, window, row=None):
         return self._customer_records(window, "new", row)
@@ -223,7 +220,6 @@ class CrmKpiEngineMarketing(models.AbstractModel):
                 marketing_revenue=r["marketing_revenue"], new_customer_revenue=r["revenue"]
             ),
         )
-
 
     @api.model
     def _kpi_marketing_revenue_share_records(self, definition, window, row=None):
@@ -246,7 +242,6 @@ class CrmKpiEngineMarketing(models.AbstractModel):
             rows,
             lambda r: metrics.marketing_roi(revenue=r["marketing_revenue"], costs=r["costs"]),
         )
-
 
     @api.model
     def _kpi_marketing_roi_records(self, definition, window, row=None):

@@ -29,7 +29,6 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             window.utc_to,
         )
 
-
     @api.model
     def _closed_opportunities_records(self, window, row=None, statuses=("won", "lost")):
         """(``crm.lead``, domain) of :meth:`_closed_opportunities_where`,
@@ -71,7 +70,6 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         grouped = self._allowed_rows(definition, self._closed_opportunity_totals(window))
         return self._rows(grouped, lambda r: metrics.win_rate(won=r["won"], lost=r["lost"]))
 
-
     @api.model
     def _kpi_win_rate_records(self, definition, window, row=None):
         return self._closed_opportunities_records(window, row)
@@ -86,7 +84,6 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         return self._rows(
             grouped, lambda r: metrics.sales_cycle(total_days=float(r["days"]), won=r["won"])
         )
-
 
     @api.model
     def _kpi_sales_cycle_records(self, definition, window, row=None):
@@ -105,7 +102,6 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             window.utc_from,
             window.utc_to,
         )
-
 
     @api.model
     def _created_leads_records(self, window, row=None):
@@ -126,7 +122,6 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             self._created_leads_where(window),
         )
         return self._rows(grouped, lambda r: metrics.lead_sources(r["leads"]))
-
 
     @api.model
     def _kpi_lead_sources_records(self, definition, window, row=None):

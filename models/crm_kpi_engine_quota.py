@@ -60,7 +60,6 @@ class CrmKpiEngineQuota(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_quota_records(self, definition, window, row=None):
         """The opportunities won in the period: by the teams with a target,

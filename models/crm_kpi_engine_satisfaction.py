@@ -23,7 +23,6 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
             window.date_to,
         )
 
-
     @api.model
     def _feedback_records(self, window, kind):
         """(``crm.kpi.feedback``, domain) of :meth:`_feedback_where`."""
@@ -57,7 +56,6 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_nps_records(self, definition, window, row=None):
         return self._feedback_records(window, "nps")
@@ -78,7 +76,6 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
             grouped,
             lambda r: metrics.ces(score_sum=float(r["score_sum"]), responses=r["responses"]),
         )
-
 
     @api.model
     def _kpi_ces_records(self, definition, window, row=None):

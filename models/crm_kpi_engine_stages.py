@@ -55,7 +55,6 @@ class CrmKpiEngineStages(models.AbstractModel):
             lambda r: metrics.stage_duration(total_days=float(r["days"]), stays=r["stays"]),
         )
 
-
     @api.model
     def _kpi_stage_duration_records(self, definition, window, row=None):
         return self._stays_records(window, row)

@@ -204,7 +204,6 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
             "No subscription in progress with recurring revenue at the end of this period."
         )
 
-
     @api.model
     def _movements_records(self, window, row=None):
         """(``crm.kpi.subscription.movement``, domain) of the movements of the period."""
@@ -230,7 +229,6 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_mrr_churn_records(self, definition, window, row=None):
         return self._movements_records(window, row)
@@ -251,7 +249,6 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_nrr_records(self, definition, window, row=None):
         return self._movements_records(window, row)
@@ -270,7 +267,6 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
                 churned=r["churned_existing"],
             ),
         )
-
 
     @api.model
     def _kpi_grr_records(self, definition, window, row=None):
@@ -293,7 +289,6 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
             ),
         )
 
-
     @api.model
     def _kpi_quick_ratio_records(self, definition, window, row=None):
         return self._movements_records(window, row)
@@ -314,7 +309,6 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
                 reactivation=r["reactivation"],
             ),
         )
-
 
     @api.model
     def _kpi_net_new_mrr_records(self, definition, window, row=None):
