@@ -158,7 +158,7 @@ class CrmKpiDefinition(models.Model):
             self.browse().check_access("create")
             engine = self.env["crm.kpi.engine"]
             for vals in vals_list:
-                if not hasattr(engine, f"_kpi_{vals.get('code')}"):
+                if not engine._has_gatherer(vals.get("code")):
                     raise ValidationError(self.env._(
                         "No KPI can be computed for the code %(code)s: a new KPI "
                         "needs an add-on that computes it.",
