@@ -25,6 +25,7 @@
         "views/crm_kpi_definition_views.xml",
         "views/crm_kpi_snapshot_views.xml",
         "views/crm_kpi_dashboard_views.xml",
+        "views/crm_kpi_compute_request_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",
         "data/ir_cron_data.xml",
         "views/crm_kpi_cost_views.xml",

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine.axis import nice_ticks
 from ..engine.periods import PERIOD_TYPES, period_of
 
 TREND_LENGTH = 12
@@ -64,6 +65,7 @@ class CrmKpiDashboard(models.AbstractModel):
                 )
             }
         formatter = Snapshot._kpi_formatter(company)
+        goals = self._dashboard_goals(team_id, user_id)
         return {
             "period": {
                 "type": period_type,
@@ -77,10 +79,10 @@ class CrmKpiDashboard(models.AbstractModel):
                 "last_year_title": last_year.label,
             },
             "cards": [
-                self._dashboard_card(definition, board, formatter, scope, computed)
+                self._dashboard_card(definition, board, formatter, scope, computed, goals)
                 for definition in definitions
             ],
-            "goals": self._dashboard_goals(team_id, user_id),
+            "goals": goals,
             "teams": [
                 {"id": team.id, "name": team.name}
                 for team in self.env["crm.team"].search([("company_id", "in", [False, self.env.company.id])])
@@ -114,11 +116,17 @@ class CrmKpiDashboard(models.AbstractModel):
         return "company", []
 
     @api.model
-    def _dashboard_card(self, definition, board, formatter, scope=None, computed=()):
+    def _dashboard_card(self, definition, board, formatter, scope=None, computed=(), goals=()):
         """One card: the board's row of the KPI, its current value, the
         comparisons and the trend, each number with its text."""
         row = board.row(definition.code)
         current = board.cell(row, board.column("period"))
+        # the running goal of this KPI and scope, drawn on the trend chart
+        scope_kind = {"crm.team": "team", "res.users": "user"}.get(scope._name) if scope else "company"
+        goal = next(
+            (goal for goal in goals if goal["kpi_id"] == definition.id and goal["scope"] == scope_kind),
+            None,
+        )
         snapshot = current.source
         engine = self.env["crm.kpi.engine"]
         return {
@@ -138,6 +146,15 @@ class CrmKpiDashboard(models.AbstractModel):
             "delta_year": self._dashboard_delta(board, row, "last_year"),
             "trend": [board.cell(row, column).number for column in board.columns_of("period")],
             "trend_labels": [column.label for column in board.columns_of("period")],
+            "trend_texts": [board.cell(row, column).text for column in board.columns_of("period")],
+            "trend_axis": [
+                {"value": tick, "text": formatter.text(tick, definition.unit, definition.aggregation)}
+                for tick in nice_ticks(
+                    [board.cell(row, column).number for column in board.columns_of("period")]
+                    + ([goal["target_value"]] if goal and goal["is_level"] else [])
+                )
+            ],
+            "goal": goal,
             "fraction_text": self._fraction_text(definition, snapshot, formatter),
             "drillable": engine._has_records(definition.code),
             "empty_reason": (

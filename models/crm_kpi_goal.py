@@ -4,7 +4,7 @@ import math
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import split_every
+from odoo.tools import format_date, split_every
 
 from ..engine import goals as goal_engine
 from ..engine.metrics import KpiValue
@@ -948,6 +948,15 @@ class CrmKpiGoal(models.Model):
                 "status": goal.status,
                 "status_label": labels[goal.status],
                 "color": colors[goal.status],
+                "kpi_id": goal.kpi_id.id,
+                "scope": goal.scope,
+                "target_value": goal.target_value,
+                "target_text": goal.target_text,
+                "current_text": goal.current_text,
+                "deadline": format_date(self.env, goal.deadline),
+                # a target a period's value can be drawn against: a ratio in
+                # the KPI's own unit (a sum's target is for the whole window)
+                "is_level": goal.kpi_id.aggregation == "ratio" and goal.goal_unit == goal.kpi_id.unit,
             }
             for goal in self.search(domain, order="deadline, id", limit=12)
         ]

@@ -442,6 +442,19 @@ class CrmKpiSnapshot(models.Model):
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
+    @api.model
+    def _action_computed_snapshots(self, period_type):
+        """The snapshot list on the company rows with a value of
+        ``period_type``: where a computation of that type returns to."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
+        action["context"] = {
+            "search_default_filter_company_level": 1,
+            f"search_default_filter_{period_type}": 1,
+            "search_default_filter_has_value": 1,
+            "fill_temporal": False,
+        }
+        return action
+
     def _check_can_compute(self):
         if not (self.env.su or self.env.user.has_group("crm_kpi.crm_kpi_group_manager")):
             raise AccessError(self.env._("Only KPI Managers can compute KPI snapshots."))

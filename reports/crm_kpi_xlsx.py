@@ -37,6 +37,7 @@ from ..engine.periods import (
     PERIOD_TYPES,
     Period,
     count_periods,
+    period_of,
     periods_between,
 )
 
@@ -44,6 +45,8 @@ HEADER_ROW = 3
 CHARTS_PER_ROW = 2
 CHART_ROWS = 16
 CHART_COLUMNS = 8
+CHART_ROWS_PER_PAGE = 2  # rows of charts on one printed page
+MIN_CHART_VALUES = 3  # fewer values make no trend
 
 RAG_COLOURS = {
     "ok": {"bg_color": "#C6EFCE", "font_color": "#006100"},
@@ -79,12 +82,25 @@ GOAL_KPI_VALUE_COLUMNS = {"baseline_value", "target_value", "current_value", "fo
 GOAL_PERCENT_COLUMNS = {"progress", "expected_progress"}
 
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_FILE_NAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def sheet_name(name):
     """A valid worksheet name: no []:*?/\\, no edge apostrophes, 31 characters."""
     name = _SHEET_NAME_FORBIDDEN.sub(" ", name or "").strip().strip("'").strip()
     return (name or "Sheet")[:31]
+
+
+def file_name_safe(name):
+    """``name`` without the characters a file name may not hold."""
+    return _FILE_NAME_FORBIDDEN.sub(" ", name).strip()
+
+
+def fit_width(texts, minimum, maximum=60):
+    """A column width (in characters) that shows the longest of ``texts``
+    whole, between ``minimum`` and ``maximum``."""
+    longest = max((len(text or "") for text in texts), default=0)
+    return max(minimum, min(maximum, longest + 2))
 
 
 def period_sort_key(period):
@@ -120,6 +136,10 @@ class BoardPack:
     description: str = ""
     include_goals: bool = True
     include_definitions: bool = True
+    labels: dict = field(default_factory=dict)  # Period → label in the user's language
+
+    def label(self, period):
+        return self.labels.get(period) or period.label
 
 
 class ReportCrmKpiBoardPack(models.AbstractModel):
@@ -139,6 +159,38 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         else:
             pack = self._prepare_pack_from_snapshots(objs)
         self._write_pack(workbook, pack)
+
+    def _kpi_file_name(self, options, snapshot_ids=()):
+        """The name of the downloaded workbook (without extension): the
+        company and the range of periods, e.g. "KPI Board Pack - YourCompany
+        - Jan 2026 to Dec 2026"."""
+        _ = self.env._
+        Snapshot = self.env["crm.kpi.snapshot"]
+        company = self.env.company
+        first = last = None
+        if options:
+            company = self.env["res.company"].browse(int(options.get("company_id") or 0)).exists()
+            date_from = fields.Date.to_date(options.get("date_from"))
+            date_to = fields.Date.to_date(options.get("date_to"))
+            if options.get("period_type") in PERIOD_TYPES and date_from and date_to:
+                first = period_of(options["period_type"], date_from)
+                last = period_of(options["period_type"], date_to)
+        elif snapshot_ids:
+            snapshots = Snapshot.search([("id", "in", list(snapshot_ids))])
+            company = snapshots.company_id if len(snapshots.company_id) == 1 else company
+            periods = sorted(
+                {Period(s.period_type, s.date_start, s.date_end) for s in snapshots},
+                key=period_sort_key,
+            )
+            first, last = (periods[0], periods[-1]) if periods else (None, None)
+        name = _("KPI Board Pack - %(company)s", company=company.name or "")
+        if first:
+            first_label, last_label = Snapshot._kpi_period_label(first), Snapshot._kpi_period_label(last)
+            span = first_label if first == last else _(
+                "%(first)s to %(last)s", first=first_label, last=last_label
+            )
+            name = f"{name} - {span}"
+        return file_name_safe(name)
 
     # ------------------------------------------------------------------
     # What to write
@@ -179,14 +231,13 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             Definition.with_context(active_test=False).search([("id", "in", kpi_ids)])
             if kpi_ids
             else Definition.search([])
-        )
+        ).filtered("is_available")
         starts = sorted({p.date_start for p in [*columns, *compare.values()]})
         Snapshot = self.env["crm.kpi.snapshot"]
 
         def board_of(scope=None):
             return lambda definitions: Snapshot._kpi_board(
                 period_type, columns, company, scope=scope, definitions=definitions,
-                local_labels=False,
             )
 
         base_domain = Domain(
@@ -206,8 +257,8 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             description=_(
                 "%(type)s periods %(first)s to %(last)s",
                 type=type_label[period_type],
-                first=columns[0].label,
-                last=columns[-1].label,
+                first=Snapshot._kpi_period_label(columns[0]),
+                last=Snapshot._kpi_period_label(columns[-1]),
             ),
             include_goals=bool(options.get("include_goals", True)),
             include_definitions=bool(options.get("include_definitions", True)),
@@ -226,7 +277,8 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         split per sheet. Periods are those of the selection; a Δ column is n/a
         when the period it compares with was not selected."""
         _ = self.env._
-        snapshots = self.env["crm.kpi.snapshot"].search([("id", "in", snapshots.ids)])
+        Snapshot = self.env["crm.kpi.snapshot"]
+        snapshots = Snapshot.search([("id", "in", snapshots.ids)])
         company = snapshots.company_id
         if len(company) > 1:
             raise UserError(_("Select the KPI snapshots of one company at a time."))
@@ -246,6 +298,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             self.env["crm.kpi.definition"]
             .with_context(active_test=False)
             .search([("id", "in", snapshots.kpi_id.ids)])
+            .filtered("is_available")
         )
         pack = BoardPack(
             company=company,
@@ -254,7 +307,8 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             definitions=definitions,
             description=(
                 _("Selected KPI snapshots: %(start)s to %(end)s",
-                  start=columns[0].label, end=columns[-1].label)
+                  start=Snapshot._kpi_period_label(columns[0]),
+                  end=Snapshot._kpi_period_label(columns[-1]))
                 if columns
                 else _("Selected KPI snapshots")
             ),
@@ -263,11 +317,10 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         for snapshot in snapshots:
             key = {"company": None, "team": snapshot.team_id, "user": snapshot.user_id}
             by_dimension[snapshot.dimension, key[snapshot.dimension]].append(snapshot)
-        Snapshot = self.env["crm.kpi.snapshot"]
 
         def board_of(key):
             return lambda definitions: Snapshot._kpi_board_of(
-                definitions, columns, by_dimension[key], company, local_labels=False
+                definitions, columns, by_dimension[key], company
             )
 
         pack.sheets.append(self._summary_sheet(definitions, board_of(("company", None))))
@@ -325,6 +378,8 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
     # ------------------------------------------------------------------
     def _write_pack(self, workbook, pack):
         _ = self.env._
+        Snapshot = self.env["crm.kpi.snapshot"]
+        pack.labels = {period: Snapshot._kpi_period_label(period) for period in pack.columns}
         formatter = self.env["crm.kpi.snapshot"]._kpi_formatter(pack.company)
         formats = _Formats(workbook, formatter)
         workbook.set_properties(
@@ -363,13 +418,14 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         """{value: translated label} of a selection field."""
         return dict(self.env[model]._fields[field_name]._description_selection(self.env))
 
-    def _add_sheet(self, workbook, name, landscape=True):
+    def _add_sheet(self, workbook, name, landscape=True, repeat_header=True):
         worksheet = workbook.add_worksheet(sheet_name(name))
         if landscape:
             worksheet.set_landscape()
         worksheet.set_paper(9)  # A4
         worksheet.fit_to_pages(1, 0)
-        worksheet.repeat_rows(HEADER_ROW)
+        if repeat_header:
+            worksheet.repeat_rows(HEADER_ROW)
         worksheet.set_footer("&L&A&R&P / &N")
         return worksheet
 
@@ -426,16 +482,19 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         board = sheet.read_board()
         worksheet = self._add_sheet(workbook, sheet.name)
         columns = self._kpi_sheet_columns(pack, sheet, board)
+        names = {"name": sheet.definitions.mapped("name"), "code": sheet.definitions.mapped("code")}
         for index, column in enumerate(columns):
-            worksheet.set_column(index, index, column["width"])
+            texts = [column["header"], *names.get(column["key"], [])]
+            worksheet.set_column(index, index, fit_width(texts, column["width"]))
         frozen = sum(1 for column in columns if column.get("frozen"))
         worksheet.freeze_panes(HEADER_ROW + 1, frozen)
 
+        values_in = _("values in %(currency)s", currency=pack.company.currency_id.name)
         self._write_titles(
             worksheet,
             formats,
             f"{pack.company.name}: {sheet.title}",
-            f"{pack.description} · {_('values in %(currency)s', currency=pack.company.currency_id.name)}",
+            f"{pack.description} · {values_in}",
         )
         self._write_strings(worksheet, HEADER_ROW, 0, [c["header"] for c in columns], formats.header)
         coloured_runs = []
@@ -511,15 +570,18 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         board = sheet.read_board()
         periods = board.columns_of("period")
         definitions = sheet.definitions.filtered(
-            lambda d: any(board.cell(d.code, column).number is not None for column in periods)
+            lambda d: sum(board.cell(d.code, column).number is not None for column in periods)
+            >= MIN_CHART_VALUES
         )
-        worksheet = self._add_sheet(workbook, _("Charts"))
-        worksheet.set_column(0, 0, 38)
-        worksheet.set_column(1, len(pack.columns), 11)
+        # No repeated header row: on the second page it would be printed over
+        # the charts. Each printed page holds whole rows of charts instead.
+        worksheet = self._add_sheet(workbook, _("Charts"), repeat_header=False)
+        worksheet.set_column(0, 0, fit_width(definitions.mapped("name"), 24))
+        worksheet.set_column(1, len(pack.columns), fit_width(pack.labels.values(), 11))
         self._write_titles(
             worksheet, formats, _("%(company)s: trends", company=pack.company.name), pack.description
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [_("KPI")] + [p.label for p in pack.columns], formats.header)
+        self._write_strings(worksheet, HEADER_ROW, 0, [_("KPI")] + [pack.label(p) for p in pack.columns], formats.header)
         row = HEADER_ROW
         charts = []
         for definition in definitions:
@@ -548,7 +610,18 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             chart.show_blanks_as("gap")
             chart.set_size({"width": 480, "height": 288})
             charts.append(chart)
+        if not charts:
+            worksheet.write_string(
+                row + 1, 0,
+                _("No trend to draw: a chart needs values in %(count)s periods at least.",
+                  count=MIN_CHART_VALUES),
+                formats.note,
+            )
         first_chart_row = row + 2
+        breaks = range(
+            first_chart_row, first_chart_row + len(charts) * CHART_ROWS, CHART_ROWS * CHART_ROWS_PER_PAGE
+        )
+        worksheet.set_h_pagebreaks([line for line in breaks if line])
         for index, chart in enumerate(charts):
             worksheet.insert_chart(
                 first_chart_row + (index // CHARTS_PER_ROW) * CHART_ROWS,
@@ -583,7 +656,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
                 currency=currency.name,
             ),
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [_("Movement")] + [p.label for p in columns], formats.header)
+        self._write_strings(worksheet, HEADER_ROW, 0, [_("Movement")] + [pack.label(p) for p in columns], formats.header)
         money = formats.value(formats.currency_format, "none")
         total = formats.total(formats.currency_format)
         row = HEADER_ROW
@@ -616,8 +689,9 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         worksheet = self._add_sheet(workbook, _("Goals"))
         worksheet.freeze_panes(HEADER_ROW + 1, 1)
         for index, name in enumerate(columns):
-            width = 30 if name == "name" else 16
-            worksheet.set_column(index, index, width)
+            texts = [descriptions[name]["string"]]
+            texts += [self._goal_cell_text(goal, name, descriptions[name]) for goal in goals]
+            worksheet.set_column(index, index, fit_width(texts, 30 if name == "name" else 12))
         self._write_titles(
             worksheet, formats, _("%(company)s: goals", company=pack.company.name), pack.description
         )
@@ -640,13 +714,27 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         inherited."""
         return list(GOAL_COLUMNS)
 
+    @staticmethod
+    def _goal_cell_text(goal, name, description):
+        """The text of a goal's relational, selection or text cell ("" for
+        numbers and dates, whose formats have their own width)."""
+        value = goal[name]
+        kind = description["type"]
+        if kind in ("many2one", "many2many", "one2many"):
+            return ", ".join(value.mapped("display_name"))
+        if kind == "selection":
+            return dict(description.get("selection") or []).get(value, value or "")
+        if kind in ("char", "text"):
+            return value or ""
+        return ""
+
     def _write_goal_cell(self, worksheet, formats, row, col, goal, name, description, definition, state):
         value = goal[name]
         kind = description["type"]
         if kind in ("many2one", "many2many", "one2many"):
-            worksheet.write_string(row, col, ", ".join(value.mapped("display_name")), formats.text)
+            worksheet.write_string(row, col, self._goal_cell_text(goal, name, description), formats.text)
         elif kind == "selection":
-            label = dict(description.get("selection") or []).get(value, value or "")
+            label = self._goal_cell_text(goal, name, description)
             fmt = formats.value("@", state) if name == "status" and state else formats.text
             worksheet.write_string(row, col, label, fmt)
         elif kind == "date":
@@ -671,27 +759,30 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             name: self._selection_labels("crm.kpi.definition", name)
             for name in ("area", "unit", "direction", "aggregation")
         }
+        headers = [
+            _("Code"),
+            _("KPI"),
+            _("Area"),
+            _("Formula / description"),
+            _("Unit"),
+            _("Better when"),
+            _("Roll-up"),
+            _("Warning threshold"),
+            _("Critical threshold"),
+        ]
+        contents = {
+            0: pack.definitions.mapped("code"),
+            1: pack.definitions.mapped("name"),
+            2: labels["area"].values(),
+            5: labels["direction"].values(),
+            6: labels["aggregation"].values(),
+        }
         worksheet = self._add_sheet(workbook, _("Definitions"))
         worksheet.freeze_panes(HEADER_ROW + 1, 2)
-        for col, width in enumerate((22, 38, 16, 80, 12, 20, 20, 14, 14)):
-            worksheet.set_column(col, col, width)
+        for col, width in enumerate((16, 24, 16, 80, 10, 16, 16, 12, 12)):
+            worksheet.set_column(col, col, fit_width([headers[col], *contents.get(col, [])], width, 80))
         self._write_titles(worksheet, formats, _("KPI definitions"), pack.description)
-        self._write_strings(worksheet, 
-            HEADER_ROW,
-            0,
-            [
-                _("Code"),
-                _("KPI"),
-                _("Area"),
-                _("Formula / description"),
-                _("Unit"),
-                _("Better when"),
-                _("Roll-up"),
-                _("Warning threshold"),
-                _("Critical threshold"),
-            ],
-            formats.header,
-        )
+        self._write_strings(worksheet, HEADER_ROW, 0, headers, formats.header)
         row = HEADER_ROW
         for definition in pack.definitions:
             row += 1

@@ -219,3 +219,34 @@ class TestDashboardGoals(KpiCase):
         self.assertFalse(
             dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_b.id)["goals"]
         )
+
+    def test_trend_chart_axis_and_target(self):
+        """The card's trend chart: ticks chosen and formatted on the server,
+        covering the values and the running goal's target, which is drawn
+        for the goal's own scope only.
+
+        Team A, March 2026: won 1 of 2 → 50 %; goal target 40 %: ticks over
+        0..50 in about four steps of 12.5 → 20 → 0, 20, 40, 60."""
+        self._lead("A won", dt(2026, 3, 1), self.team_a, self.user_1, status="won", closed=dt(2026, 3, 10))
+        self._lead("A lost", dt(2026, 3, 1), self.team_a, self.user_1, status="lost", closed=dt(2026, 3, 11))
+        self.Snapshot.compute_snapshots("month", date(2026, 3, 1), company_ids=[self.company.id])
+        win_rate = self.env.ref("crm_kpi.crm_kpi_definition_win_rate")
+        self.env["crm.kpi.goal"].with_company(self.company).create({
+            "name": "Win more", "kpi_id": win_rate.id, "scope": "team",
+            "team_id": self.team_a.id, "company_id": self.company.id,
+            "date_start": date(2026, 1, 1), "deadline": date(2026, 12, 31),
+            "baseline_value": 20, "target_value": 40, "status": "on_track",
+        })
+        dashboard = self.env["crm.kpi.dashboard"].with_company(self.company)
+        data = dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_a.id)
+        card = next(card for card in data["cards"] if card["code"] == "win_rate")
+        self.assertEqual(card["trend_texts"][-1], "50.0 %")
+        self.assertEqual(card["trend_texts"][0], "n/a")
+        self.assertEqual(card["trend_labels"][-1], "Mar 2026")
+        self.assertEqual([tick["text"] for tick in card["trend_axis"]],
+                         ["0.0 %", "20.0 %", "40.0 %", "60.0 %"])
+        self.assertEqual((card["goal"]["target_text"], card["goal"]["is_level"]), ("40.0 %", True))
+        # the team's goal is not the company's target
+        data = dashboard.get_dashboard_data("month", "2026-03-15")
+        card = next(card for card in data["cards"] if card["code"] == "win_rate")
+        self.assertIsNone(card["goal"])

@@ -117,6 +117,11 @@ class TestTranslations(KpiCase):
                 shown.update(normalize(value) for value in row if isinstance(value, str))
         self.assertFalse(sorted(shown & english), "English strings of crm_kpi in the Dutch workbook")
         self.assertIn(terms["Customer Churn Rate"], shown, "KPI names are translated")
+        # Texts made of pieces: the subtitle, and periods in Dutch month names
+        summary = book[terms["Summary"]]
+        values_in = terms["values in %(currency)s"] % {"currency": self.company.currency_id.name}
+        self.assertTrue(summary["A2"].value.endswith(values_in), summary["A2"].value)
+        self.assertEqual(summary["D4"].value, "mrt 2026")
 
 
 @tagged("post_install", "-at_install")

@@ -1,10 +1,12 @@
 import io
+import json
 from datetime import date
+from urllib.parse import quote, unquote
 
 from openpyxl import load_workbook
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine.tests.test_units import render_xlsx
 from ..reports.crm_kpi_xlsx import GOAL_COLUMNS, sheet_name
@@ -183,8 +185,8 @@ class TestXlsx(KpiCase):
         self.assertEqual(summary["A1"].value, "KPI Test Co: Whole company")
         self.assertEqual(
             [cell.value for cell in summary[4]],
-            ["KPI", "Code", "Unit", "2026-01", "2026-02", "2026-03",
-             "Δ vs previous (2026-02)", "Δ vs last year (2025-03)"],
+            ["KPI", "Code", "Unit", "Jan 2026", "Feb 2026", "Mar 2026",
+             "Δ vs previous (Feb 2026)", "Δ vs last year (Mar 2025)"],
         )
         self.assertEqual(summary.freeze_panes, "D5")
         # catalog order: sales cycle (40), win rate (140), net new revenue (160)
@@ -234,8 +236,14 @@ class TestXlsx(KpiCase):
         self.assertEqual([c.value for c in team_b["net_new_revenue"][3:8]], ["n/a"] * 5)
 
         charts = book["Charts"]
-        self.assertEqual(len(charts._charts), 3)  # one line chart per KPI with a value
-        self.assertEqual(charts["C5"].value, None)  # sales cycle, February: a gap
+        # A chart needs three values: win rate (66.7, 0, 50) and net new
+        # revenue (1,000, 0, 500) have them; the sales cycle (15, n/a, 7) not.
+        self.assertEqual(len(charts._charts), 2)
+        self.assertEqual([charts["A5"].value, charts["A6"].value, charts["A7"].value],
+                         ["Win Rate", "Net New Revenue", None])
+        self.assertEqual(charts["B4"].value, "Jan 2026")
+        self.assertFalse(charts.print_title_rows)  # would print over the charts
+        self.assertTrue(summary.print_title_rows)
 
         movements = book["Movements"]
         self.assertEqual(
@@ -306,10 +314,10 @@ class TestXlsx(KpiCase):
         self.assertEqual(
             [(column["key"], column["header"]) for column in columns],
             [("name", "KPI"), ("code", "Code"), ("unit", "Unit"),
-             ("month:2026-01-01", "2026-01"), ("month:2026-02-01", "2026-02"),
-             ("month:2026-03-01", "2026-03"),
-             ("delta_previous", "Δ vs previous (2026-02)"),
-             ("delta_last_year", "Δ vs last year (2025-03)")],
+             ("month:2026-01-01", "Jan 2026"), ("month:2026-02-01", "Feb 2026"),
+             ("month:2026-03-01", "Mar 2026"),
+             ("delta_previous", "Δ vs previous (Feb 2026)"),
+             ("delta_last_year", "Δ vs last year (Mar 2025)")],
         )
 
     def _count_queries(self, data):
@@ -455,3 +463,77 @@ class TestXlsx(KpiCase):
         names = [sheet for sheet, text in texts if text.startswith("=HYPERLINK")]
         self.assertEqual(sorted(set(names)), ["Charts", "Definitions", "Summary", "Team A", "Team B"])
         self.assertIn(("Definitions", "=1+1"), texts)
+
+    def test_unavailable_kpis_are_left_out(self):
+        """A KPI whose model is not installed (e.g. ticket resolution time
+        without a helpdesk) has no row on any sheet nor in Definitions."""
+        win_rate = self.kpis.filtered(lambda kpi: kpi.code == "win_rate")
+        win_rate.required_model = "crm_kpi.model.not.installed"
+        book = self._render(data={"board_pack": self._options()})
+        for title in ("Summary", "Team A", "Definitions"):
+            codes = [row[0 if title == "Definitions" else 1].value for row in book[title].iter_rows(min_row=5)]
+            self.assertIn("sales_cycle", codes)
+            self.assertNotIn("win_rate", codes, title)
+
+    def test_columns_fit_their_headers_and_names(self):
+        """Every header and KPI name is readable without widening a column:
+        the width (in characters) is at least the text's length."""
+        self.kpis.filtered(lambda kpi: kpi.code == "win_rate").name = (
+            "Win rate of qualified opportunities handed over by marketing"  # 60 characters
+        )
+        self.env["crm.kpi.goal"].with_company(self.company).create({
+            "name": "Win more", "kpi_id": self.kpis.filtered(lambda kpi: kpi.code == "win_rate").id,
+            "scope": "company", "company_id": self.company.id,
+            "date_start": "2026-01-01", "deadline": "2026-03-31",
+            "baseline_value": 20, "target_value": 40,
+        })
+        book = self._render(data={"board_pack": self._options()})
+        for title in ("Summary", "Goals", "Definitions"):
+            sheet = book[title]
+            for row in (4, 5, 6, 7):
+                for cell in sheet[row]:
+                    if not isinstance(cell.value, str) or (title == "Definitions" and cell.column == 4):
+                        continue  # the description column wraps its text
+                    width = sheet.column_dimensions[cell.column_letter].width
+                    with self.subTest(sheet=title, cell=cell.coordinate):
+                        self.assertGreaterEqual(width, min(len(cell.value), 58))
+
+    def test_file_name_says_company_and_range(self):
+        Report = self.env["report.crm_kpi.report_kpi_board_pack"]
+        self.assertEqual(
+            Report._kpi_file_name(self._options()),
+            "KPI Board Pack - KPI Test Co - Jan 2026 to Mar 2026",
+        )
+        self.assertEqual(
+            Report._kpi_file_name(self._options(period_type="quarter", date_to="2026-02-01")),
+            "KPI Board Pack - KPI Test Co - Q1 2026",
+        )
+        march = self.Snapshot.search([
+            ("company_id", "=", self.company.id), ("date_start", "=", "2026-03-01"),
+            ("period_type", "=", "month"), ("dimension", "=", "company"),
+        ])
+        self.assertEqual(Report._kpi_file_name(None, march.ids), "KPI Board Pack - KPI Test Co - Mar 2026")
+
+
+@tagged("post_install", "-at_install")
+class TestXlsxDownload(HttpCase):
+    def test_download_is_named_after_company_and_range(self):
+        """The workbook downloaded from the export wizard's URL carries its
+        name in Content-Disposition and opens with openpyxl."""
+        self.authenticate("admin", "admin")
+        company = self.env.ref("base.main_company")
+        options = {
+            "board_pack": {
+                "date_from": "2026-01-01", "date_to": "2026-03-31", "period_type": "month",
+                "company_id": company.id, "scope": "company", "team_ids": [], "user_ids": [],
+                "kpi_ids": [], "include_goals": False, "include_definitions": True,
+            }
+        }
+        response = self.url_open(
+            f"/report/xlsx/{REPORT}?options={quote(json.dumps(options))}"
+        )
+        self.assertEqual(response.status_code, 200)
+        disposition = unquote(response.headers["Content-Disposition"])
+        self.assertIn(f"KPI Board Pack - {company.name} - Jan 2026 to Mar 2026.xlsx", disposition)
+        book = load_workbook(io.BytesIO(response.content))
+        self.assertIn("Definitions", book.sheetnames)

@@ -37,6 +37,24 @@ class CrmKpiBackfillWizard(models.TransientModel):
             if wizard.date_to < wizard.date_from:
                 raise ValidationError(self.env._("The end of the range must not be before its start."))
 
+    def action_compute_background(self):
+        """Queue the range for the scheduled action and show its progress."""
+        self.ensure_one()
+        request = self.env["crm.kpi.compute.request"].create({
+            "period_type": self.period_type,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "kpi_ids": [fields.Command.set(self.kpi_ids.ids)],
+            "company_ids": [fields.Command.set(self.company_ids.ids)],
+        })
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": request._name,
+            "res_id": request.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
     def action_compute(self):
         """Compute the range in consecutive calls of at most the periods one
         computation allows (``crm.kpi.snapshot._max_periods``), in the same
@@ -75,14 +93,8 @@ class CrmKpiBackfillWizard(models.TransientModel):
         else:
             message = self.env._("%(count)s KPI values computed.", count=computed)
             kind = "success"
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
         # back on the snapshots of the period type just computed
-        action["context"] = {
-            "search_default_filter_company_level": 1,
-            f"search_default_filter_{self.period_type}": 1,
-            "search_default_filter_has_value": 1,
-            "fill_temporal": False,
-        }
+        action = self.env["crm.kpi.snapshot"]._action_computed_snapshots(self.period_type)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

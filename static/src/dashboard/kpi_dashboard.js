@@ -4,6 +4,7 @@ import { registry } from "@web/core/registry";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { useService } from "@web/core/utils/hooks";
 import { useSetupAction } from "@web/search/action_hook";
+import { KpiTrendDialog } from "./kpi_trend_dialog";
 
 const PERIOD_TYPES = [
     ["day", _t("Day")],
@@ -25,6 +26,7 @@ export class KpiDashboard extends Component {
     setup() {
         this.orm = useService("orm");
         this.action = useService("action");
+        this.dialog = useService("dialog");
         this.periodTypes = PERIOD_TYPES;
         // Coming back through the breadcrumb restores the period and scope
         // the user left (the action service keeps the local state); a first
@@ -130,6 +132,15 @@ export class KpiDashboard extends Component {
             .map((v, i) => (v === null ? null : `${(i * step).toFixed(1)},${(28 - ((v - min) / span) * 26).toFixed(1)}`))
             .filter(Boolean)
             .join(" ");
+    }
+
+    /** A card's trend chart, with the link to its records when they can be listed. */
+    openTrend(card) {
+        this.dialog.add(KpiTrendDialog, {
+            card,
+            periodTitle: this.state.data.period.title,
+            ...(card.drillable ? { openRecords: () => this.openRecords(card) } : {}),
+        });
     }
 
     async openRecords(card) {

@@ -20,8 +20,20 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
             trigger: '.o_crm_kpi_period_label:contains("Q")',
         },
         {
-            content: "Open the quarter's opportunities behind the win rate",
+            content: "Open the win rate's trend chart",
             trigger: '.o_crm_kpi_card[data-kpi="win_rate"].o_crm_kpi_card_drillable',
+            run: "click",
+        },
+        {
+            content: "The chart has a value axis, the value and its counts",
+            trigger: '.o_crm_kpi_trend_dialog[data-kpi="win_rate"] .o_crm_kpi_trend_tick:contains("%")',
+        },
+        {
+            trigger: '.o_crm_kpi_trend_dialog .o_crm_kpi_trend_fraction:contains("1 of 2")',
+        },
+        {
+            content: "Open the quarter's opportunities behind the win rate",
+            trigger: ".modal .o_crm_kpi_trend_records",
             run: "click",
         },
         {
@@ -41,8 +53,16 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
             trigger: '.o_crm_kpi_period_label:contains("Q")',
         },
         {
-            content: "A card whose records cannot be listed does not look clickable",
+            content: "A card whose records cannot be listed opens its chart only",
             trigger: '.o_crm_kpi_card[data-kpi="data_quality"]:not(.o_crm_kpi_card_drillable)',
+            run: "click",
+        },
+        {
+            trigger: '.o_crm_kpi_trend_dialog[data-kpi="data_quality"]',
+        },
+        {
+            trigger: ".modal:not(:has(.o_crm_kpi_trend_records)) .modal-footer .btn-secondary",
+            run: "click",
         },
         {
             content: "Back to months",
@@ -52,6 +72,10 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
         {
             content: "Open the opportunities behind the win rate",
             trigger: '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:contains("50.0 %")',
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_crm_kpi_trend_records",
             run: "click",
         },
         {
