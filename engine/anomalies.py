@@ -40,7 +40,6 @@ MAD_SCALE = 1.4826
 MEAN_AD_SCALE = 1.2533
 TOLERANCE = 1e-9
 DIRECTIONS = ("higher", "lower")
-ANOMALIES = ("better", "worse")
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,9 @@ def band(
 def classify(value: float | None, value_band: Band | None, direction: str) -> str | None:
     """``"better"``, ``"worse"`` or ``None`` (no value, no band, or inside it)."""
     if direction not in DIRECTIONS:
-        raise ValueError(f"Unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}.")
+        raise ValueError(
+            f"Unknown direction {direction!r}; expected one of {', '.join(DIRECTIONS)}."
+        )
     if value is None or value_band is None or value_band.contains(value):
         return None
     above = value > value_band.high

@@ -108,7 +108,7 @@ class CrmKpiSnapshot(models.Model):
         rows = self._kpi_anomaly_history(series, settings)
         updates, worse = self._kpi_judge(rows, settings, definitions)
         self._kpi_write_verdicts(updates)
-        notified = self._kpi_notify_anomalies(worse, rows, definitions, companies)
+        notified = self._kpi_notify_anomalies(worse, rows, companies)
         if notified:
             self.env.execute_query(SQL(
                 "UPDATE crm_kpi_snapshot SET anomaly_notified = TRUE WHERE id = ANY(%s)",
@@ -232,7 +232,7 @@ class CrmKpiSnapshot(models.Model):
     # ------------------------------------------------------------------
     # Activities of worse anomalies
     # ------------------------------------------------------------------
-    def _kpi_notify_anomalies(self, worse, rows, definitions, companies):
+    def _kpi_notify_anomalies(self, worse, rows, companies):
         """Give one activity per KPI, company and period with a new worse
         anomaly (its company row not yet notified) to each recipient, on the
         company row; return the ids of the company rows notified."""
