@@ -157,6 +157,7 @@ class CrmKpiDashboard(models.AbstractModel):
             "goal": goal,
             "fraction_text": self._fraction_text(definition, snapshot, formatter),
             "drillable": engine._has_records(definition.code),
+            "anomaly": snapshot._kpi_anomaly_info(formatter) if snapshot else None,
             "empty_reason": (
                 "" if current.number is not None else self._empty_reason(
                     definition, snapshot, scope=scope,

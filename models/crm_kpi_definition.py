@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..engine.board import threshold_state
+from .crm_kpi_input_mixin import check_numbers
+from .res_company import KPI_SETTING_BOUNDS
 
 UNITS = [
     ("percent", "Percent"),
@@ -33,12 +35,21 @@ LOCKED_FIELDS = (
     "allow_utm", "allow_stage", "required_model",
 )
 
+# The per-KPI overrides of the company's anomaly settings (0: the company's)
+# and the company setting each overrides; editable by KPI Managers.
+ANOMALY_OVERRIDES = {
+    "anomaly_k": "kpi_anomaly_k",
+    "anomaly_periods": "kpi_anomaly_periods",
+    "anomaly_min_history": "kpi_anomaly_min_history",
+}
+
 
 class CrmKpiDefinition(models.Model):
     """One KPI of the catalog: what it measures, how, and how to read it.
 
     The catalog ships as data (one record per KPI code); managers may tune
-    names, descriptions, thresholds, the order and the active flag, nothing
+    names, descriptions, thresholds, the anomaly settings, the order and the
+    active flag, nothing
     else (see ``LOCKED_FIELDS``); a new definition needs its gatherer.
     """
 
@@ -100,6 +111,24 @@ class CrmKpiDefinition(models.Model):
         string="Colour by Thresholds",
         help="Without thresholds, values are shown without colour.",
     )
+    anomaly_k = fields.Float(
+        string="Anomaly Band Width (k)",
+        aggregator=None,
+        help="Overrides the company setting for this KPI: a final value is an anomaly "
+        "outside median ± k × MAD of its own history. 0: the company setting.",
+    )
+    anomaly_periods = fields.Integer(
+        string="Anomaly History (periods)",
+        aggregator=None,
+        help="Overrides the company setting: how many previous periods the band is "
+        "computed from. 0: the company setting.",
+    )
+    anomaly_min_history = fields.Integer(
+        string="Anomaly Minimum History (periods)",
+        aggregator=None,
+        help="Overrides the company setting: no anomaly with fewer past values. "
+        "0: the company setting.",
+    )
     required_model = fields.Char(
         help="Technical name of a model that must be installed for this KPI "
         "to be offered (e.g. helpdesk.ticket)."
@@ -150,8 +179,31 @@ class CrmKpiDefinition(models.Model):
                     )
                 )
 
+    @api.constrains(*ANOMALY_OVERRIDES)
+    def _check_anomaly_overrides(self):
+        for definition in self:
+            for fname, setting in ANOMALY_OVERRIDES.items():
+                if definition[fname]:
+                    low, high = KPI_SETTING_BOUNDS[setting]
+                    if not low <= definition[fname] <= high:
+                        raise ValidationError(self.env._(
+                            "%(field)s of KPI %(kpi)s must be 0 (the company setting) or lie "
+                            "between %(min)s and %(max)s, not %(value)s.",
+                            field=self._fields[fname]._description_string(self.env),
+                            kpi=definition.name, min=low, max=high, value=definition[fname],
+                        ))
+            minimum, periods = definition.anomaly_min_history, definition.anomaly_periods
+            if minimum and periods and minimum > periods:
+                raise ValidationError(self.env._(
+                    "An anomaly needs at least %(minimum)s past periods, more than the "
+                    "%(periods)s periods of history it is judged by.",
+                    minimum=minimum, periods=periods,
+                ))
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_numbers(self, vals, ANOMALY_OVERRIDES)
         # A KPI is only as good as the code that computes it: add-ons add
         # definitions in their data files (as superuser) with their gatherer.
         if not self.env.su:
@@ -167,6 +219,7 @@ class CrmKpiDefinition(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        check_numbers(self, vals, ANOMALY_OVERRIDES)
         if "code" in vals and any(d.code != vals["code"] for d in self):
             raise ValidationError(
                 self.env._(
@@ -186,12 +239,24 @@ class CrmKpiDefinition(models.Model):
                 raise ValidationError(self.env._(
                     "%(fields)s of a KPI cannot be changed: every value already "
                     "computed and every goal depends on them. Only the name, the "
-                    "description, the thresholds, the sequence and the active flag "
-                    "can be changed.",
+                    "description, the thresholds, the anomaly settings, the sequence "
+                    "and the active flag can be changed.",
                     fields=", ".join(self._fields[name].get_description(self.env)["string"]
                                      for name in locked),
                 ))
         return super().write(vals)
+
+    def _anomaly_settings(self, company):
+        """(k, periods of history, minimum history) of this KPI in
+        ``company``: its own overrides, else the company's settings; the
+        minimum is at most the periods of history (a history of N periods
+        holds at most N values)."""
+        self.ensure_one()
+        k, periods, minimum = (
+            self[fname] or company._kpi_setting(setting)
+            for fname, setting in ANOMALY_OVERRIDES.items()
+        )
+        return k, periods, min(minimum, periods)
 
     def threshold_state(self, value):
         """Return 'ok', 'warning', 'critical' or 'none' for a value of this KPI."""

@@ -56,7 +56,8 @@ DIMENSION_SELECTION = [
 ]
 # The fields of a snapshot the board reads.
 BOARD_FIELDS = ["kpi_id", "period_type", "date_start", "date_end", "value", "has_value",
-                "numerator", "denominator", "failure"]
+                "numerator", "denominator", "failure",
+                "anomaly", "anomaly_median", "anomaly_low", "anomaly_high", "anomaly_history"]
 # The snapshot field that holds the value of each dimension.
 DIMENSION_FIELDS = {
     "team": "team_id",

@@ -3,6 +3,7 @@ import math
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.anomalies import DEFAULT_K, DEFAULT_MIN_HISTORY, DEFAULT_PERIODS
 from .crm_kpi_input_mixin import check_numbers
 
 # UTM records that make a lead "marketing-sourced" by default (KPI_SPEC §1:
@@ -18,12 +19,18 @@ DEFAULT_MARKETING_MEDIUMS = (
 DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
 
 # Settings that fall back to their default when a company has none.
-KPI_SETTINGS_WITH_DEFAULT = ("kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method")
+KPI_SETTINGS_WITH_DEFAULT = (
+    "kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method",
+    "kpi_anomaly_k", "kpi_anomaly_periods", "kpi_anomaly_min_history",
+)
 # The numeric KPI settings and their bounds (both included).
 KPI_SETTING_BOUNDS = {
     "kpi_activity_window_days": (1, 3650),
     "kpi_stale_days": (1, 3650),
     "kpi_gross_margin": (0, 100),
+    "kpi_anomaly_k": (0.5, 10),
+    "kpi_anomaly_periods": (3, 60),
+    "kpi_anomaly_min_history": (2, 60),
 }
 
 
@@ -83,6 +90,28 @@ class ResCompany(models.Model):
         help="Leads with one of these UTM sources count as marketing-sourced.",
     )
 
+    kpi_anomaly_k = fields.Float(
+        string="Anomaly Band Width (k)",
+        default=DEFAULT_K,
+        help="A final value is an anomaly outside median ± k × MAD of its own history.",
+    )
+    kpi_anomaly_periods = fields.Integer(
+        string="Anomaly History (periods)",
+        default=DEFAULT_PERIODS,
+        help="How many previous periods of the same type the band is computed from.",
+    )
+    kpi_anomaly_min_history = fields.Integer(
+        string="Anomaly Minimum History (periods)",
+        default=DEFAULT_MIN_HISTORY,
+        help="No anomaly is flagged for a KPI with fewer past values than this.",
+    )
+    kpi_anomaly_user_id = fields.Many2one(
+        "res.users",
+        string="Anomaly Alerts To",
+        domain=[("share", "=", False)],
+        help="Gets the activity of a worse anomaly; empty: every KPI Manager of the company.",
+    )
+
     _kpi_activity_window_positive = models.Constraint(
         "CHECK (kpi_activity_window_days > 0)",
         "The KPI activity window must be at least one day.",
@@ -103,6 +132,18 @@ class ResCompany(models.Model):
                 if not value and fname in KPI_SETTINGS_WITH_DEFAULT:
                     continue  # empty column of an older company: the default applies
                 company._kpi_check_setting_bound(fname, value)
+
+    @api.constrains("kpi_anomaly_periods", "kpi_anomaly_min_history")
+    def _check_kpi_anomaly_history(self):
+        for company in self:
+            periods = company._kpi_setting("kpi_anomaly_periods")
+            minimum = company._kpi_setting("kpi_anomaly_min_history")
+            if minimum > periods:
+                raise ValidationError(self.env._(
+                    "An anomaly needs at least %(minimum)s past periods, more than the "
+                    "%(periods)s periods of history it is judged by.",
+                    minimum=minimum, periods=periods,
+                ))
 
     @api.model
     def _kpi_check_setting_bound(self, fname, value):

@@ -23,6 +23,12 @@ class ResConfigSettings(models.TransientModel):
     kpi_marketing_source_ids = fields.Many2many(
         related="company_id.kpi_marketing_source_ids", readonly=False
     )
+    kpi_anomaly_k = fields.Float(related="company_id.kpi_anomaly_k", readonly=False)
+    kpi_anomaly_periods = fields.Integer(related="company_id.kpi_anomaly_periods", readonly=False)
+    kpi_anomaly_min_history = fields.Integer(
+        related="company_id.kpi_anomaly_min_history", readonly=False
+    )
+    kpi_anomaly_user_id = fields.Many2one(related="company_id.kpi_anomaly_user_id", readonly=False)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -28,3 +28,4 @@ from . import test_engine
 from . import test_kpi_helpdesk
 from . import test_kpi_forecast
 from . import test_compute_request
+from . import test_anomalies
