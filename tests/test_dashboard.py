@@ -250,3 +250,17 @@ class TestDashboardGoals(KpiCase):
         data = dashboard.get_dashboard_data("month", "2026-03-15")
         card = next(card for card in data["cards"] if card["code"] == "win_rate")
         self.assertIsNone(card["goal"])
+
+
+@tagged("post_install", "-at_install")
+class TestFirstHourTour(HttpCase):
+    def test_first_hour_tour(self):
+        """The first hour of a sales manager, on the demo data (issue 16)."""
+        if not self.env.ref("crm_kpi.crm_kpi_goal_demo_win_rate", raise_if_not_found=False):
+            self.skipTest("crm_kpi was installed without its demo data")
+        self.start_tour("/odoo/crm-kpis", "crm_kpi_first_hour_tour", login="admin", timeout=300)
+        goal = self.env["crm.kpi.goal"].search([("name", "=", "Mitchell's quota")])
+        self.assertEqual((goal.goal_unit, goal.target_value, goal.user_id.login), ("currency", 90000, "admin"))
+        self.assertNotEqual(goal.status, "draft")
+        request = self.env["crm.kpi.compute.request"].search([], limit=1)
+        self.assertEqual((request.period_type, request.state), ("quarter", "queued"))
