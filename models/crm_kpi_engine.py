@@ -48,7 +48,6 @@ class KpiDataError(UserError):
     instead of a wrong number."""
 
 
-
 @dataclass(frozen=True)
 class KpiWindow:
     """Everything a KPI query needs to know about the window it computes:
