@@ -15,6 +15,7 @@ from . import crm_kpi_engine_helpdesk
 from . import crm_kpi_snapshot
 from . import crm_kpi_compute_request
 from . import crm_kpi_snapshot_anomaly
+from . import crm_kpi_snapshot_dimension
 from . import res_company
 from . import crm_kpi_cost
 from . import crm_kpi_feedback

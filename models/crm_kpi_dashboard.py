@@ -41,10 +41,9 @@ class CrmKpiDashboard(models.AbstractModel):
         dimension, _domain = self._dashboard_dimension(team_id, user_id)
 
         definitions = self.env["crm.kpi.definition"].search([]).filtered("is_available")
-        if dimension == "team":
-            definitions = definitions.filtered("allow_team")
-        elif dimension == "user":
-            definitions = definitions.filtered("allow_user")
+        allowed_by = self.env["crm.kpi.snapshot"]._kpi_dimensions()[dimension]["allowed_by"]
+        if allowed_by:
+            definitions = definitions.filtered(allowed_by)
         Snapshot = self.env["crm.kpi.snapshot"]
         scope = self._dashboard_scope(team_id, user_id)
         company = self.env.company
@@ -97,22 +96,38 @@ class CrmKpiDashboard(models.AbstractModel):
         }
 
     @api.model
+    def _dashboard_filters(self, team_id, user_id):
+        """{dimension: record id} of the dashboard's filters (the registry's
+        ``board`` dimensions the dashboard sends: sales team, salesperson)
+        that are set."""
+        values = {"team_id": team_id, "user_id": user_id}
+        return {
+            code: int(values[entry["field"]])
+            for code, entry in self.env["crm.kpi.snapshot"]._kpi_dimensions().items()
+            if entry["board"] and entry["field"] and values.get(entry["field"])
+        }
+
+    @api.model
     def _dashboard_scope(self, team_id, user_id):
         """The record the dashboard is filtered on (None: the whole company)."""
-        if team_id:
-            return self.env["crm.team"].browse(int(team_id))
-        if user_id:
-            return self.env["res.users"].browse(int(user_id))
-        return None
+        dimension, _domain = self._dashboard_dimension(team_id, user_id)
+        if dimension == "company":
+            return None
+        Snapshot = self.env["crm.kpi.snapshot"]
+        fname = Snapshot._kpi_dimension_fields()[dimension]
+        return self.env[Snapshot._fields[fname].comodel_name].browse(
+            self._dashboard_filters(team_id, user_id)[dimension]
+        )
 
     @api.model
     def _dashboard_dimension(self, team_id, user_id):
-        if team_id and user_id:
+        """(dimension, snapshot domain) of the dashboard's filter."""
+        filters = self._dashboard_filters(team_id, user_id)
+        if len(filters) > 1:
             raise UserError(self.env._("Choose a sales team or a salesperson, not both."))
-        if team_id:
-            return "team", [("team_id", "=", int(team_id))]
-        if user_id:
-            return "user", [("user_id", "=", int(user_id))]
+        for dimension, value in filters.items():
+            fname = self.env["crm.kpi.snapshot"]._kpi_dimension_fields()[dimension]
+            return dimension, [(fname, "=", value)]
         return "company", []
 
     @api.model
@@ -244,7 +259,7 @@ class CrmKpiDashboard(models.AbstractModel):
         dimension, _domain = self._dashboard_dimension(team_id, user_id)
         row = {"dimension": dimension}
         if dimension != "company":
-            row[f"{dimension}_id"] = int(team_id or user_id)
+            row[f"{dimension}_id"] = self._dashboard_filters(team_id, user_id)[dimension]
         # the family lists the records of the card's row: for customer KPIs
         # the customers counted for the team of their first purchase, not
         # the partners whose own team it is

@@ -48,15 +48,6 @@ class KpiDataError(UserError):
     instead of a wrong number."""
 
 
-# Dimensions of lead-based KPIs and the crm_lead columns that carry them.
-LEAD_DIMENSIONS = {
-    "team": "team_id",
-    "user": "user_id",
-    "source": "source_id",
-    "medium": "medium_id",
-    "campaign": "campaign_id",
-}
-
 @dataclass(frozen=True)
 class KpiWindow:
     """Everything a KPI query needs to know about the window it computes:
@@ -244,18 +235,26 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _allowed_dimensions(self, definition):
+        """The dimensions the KPI is split by: the company, and every
+        dimension of the registry (``crm.kpi.snapshot._kpi_dimensions``)
+        that the definition allows (its ``allowed_by`` field)."""
         if not definition.is_available:
             return {"company"}  # computed for nothing: no split either
-        allowed = {"company"}
-        if definition.allow_team:
-            allowed.add("team")
-        if definition.allow_user:
-            allowed.add("user")
-        if definition.allow_utm:
-            allowed |= {"source", "medium", "campaign"}
-        if definition.allow_stage:
-            allowed.add("stage")
-        return allowed
+        return {
+            code
+            for code, entry in self.env["crm.kpi.snapshot"]._kpi_dimensions().items()
+            if not entry["allowed_by"] or definition[entry["allowed_by"]]
+        }
+
+    @api.model
+    def _dimension_columns(self, model_name):
+        """{dimension: column} of the records of ``model_name`` that carry
+        each dimension, from the registry's ``columns``."""
+        return {
+            code: entry["columns"][model_name]
+            for code, entry in self.env["crm.kpi.snapshot"]._kpi_dimensions().items()
+            if model_name in entry["columns"]
+        }
 
     @api.model
     def _company_clause(self, column, window):
@@ -440,7 +439,11 @@ class CrmKpiEngine(models.AbstractModel):
 
     @api.model
     def _lead_dimensions(self, alias="l"):
-        return {dim: SQL.identifier(alias, column) for dim, column in LEAD_DIMENSIONS.items()}
+        """{dimension: SQL column} of the lead-based KPIs, on the leads ``alias``."""
+        return {
+            dim: SQL.identifier(alias, column)
+            for dim, column in self._dimension_columns("crm.lead").items()
+        }
 
     @api.model
     def _months_in(self, window):

@@ -7,7 +7,6 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..engine import metrics
-from .crm_kpi_engine import LEAD_DIMENSIONS
 
 
 class CrmKpiEnginePipeline(models.AbstractModel):
@@ -39,7 +38,7 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             Domain("won_status", "in", list(statuses)),
             Domain("date_closed", ">=", window.utc_from),
             Domain("date_closed", "<", window.utc_to),
-            self._row_domain(row, LEAD_DIMENSIONS),
+            self._row_domain(row, self._dimension_columns("crm.lead")),
         ])
 
     @api.model
@@ -110,7 +109,7 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             self._company_domain(window),
             Domain("create_date", ">=", window.utc_from),
             Domain("create_date", "<", window.utc_to),
-            self._row_domain(row, LEAD_DIMENSIONS),
+            self._row_domain(row, self._dimension_columns("crm.lead")),
         ])
 
     @api.model
@@ -240,7 +239,7 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             Domain("won_status", "=", "pending") | Domain("date_closed", ">=", moment),
         ])
         if not row or row["dimension"] != "stage":
-            return "crm.lead", domain & self._row_domain(row, LEAD_DIMENSIONS)
+            return "crm.lead", domain & self._row_domain(row, self._dimension_columns("crm.lead"))
         at_moment = Domain("date_in", "<=", moment) & (
             Domain("date_out", "=", False) | Domain("date_out", ">", moment)
         )

@@ -12,7 +12,7 @@ from ..engine.periods import MAX_PERIODS, count_periods, period_of, periods_betw
 from ..engine.rollup import rollup
 from .crm_kpi_definition import UNITS
 from .crm_kpi_input_mixin import check_numbers
-from .crm_kpi_snapshot import DIMENSION_FIELDS, PERIOD_TYPE_SELECTION
+from .crm_kpi_snapshot import PERIOD_TYPE_SELECTION
 
 _logger = logging.getLogger(__name__)
 
@@ -35,8 +35,6 @@ assert tuple(key for key, _label in STATUS_SELECTION) == goal_engine.GOAL_STATUS
 ALERT_STATUSES = ("at_risk", "off_track")
 # Number of comparable past windows read for the feasibility hint.
 HISTORY_WINDOWS = 8
-# UTM filters: (goal field, snapshot dimension).
-UTM_FILTERS = (("source_id", "source"), ("medium_id", "medium"), ("campaign_id", "campaign"))
 # How wide each scope is, for the parent check: a parent is strictly wider.
 SCOPE_WIDTH = {"user": 0, "team": 1, "company": 2}
 # Fields that say whose goal it is: only KPI Managers change them once started.
@@ -404,6 +402,13 @@ class CrmKpiGoal(models.Model):
     @api.constrains("scope", "team_id", "user_id", "source_id", "medium_id", "campaign_id", "kpi_id")
     def _check_scope(self):
         scope_labels = dict(self._fields["scope"]._description_selection(self.env))
+        dimensions = self.env["crm.kpi.snapshot"]._kpi_dimensions()
+        filters = self._goal_filters()
+
+        def allows(definition, dimension):
+            allowed_by = dimensions[dimension]["allowed_by"]
+            return not allowed_by or definition[allowed_by]
+
         for goal in self:
             expected = {"company": (False, False), "team": (True, False), "user": (False, True)}
             if (bool(goal.team_id), bool(goal.user_id)) != expected[goal.scope]:
@@ -416,8 +421,7 @@ class CrmKpiGoal(models.Model):
                         scope=scope_labels[goal.scope],
                     )
                 )
-            allowed = {"company": True, "team": goal.kpi_id.allow_team, "user": goal.kpi_id.allow_user}
-            if not allowed[goal.scope]:
+            if not allows(goal.kpi_id, goal.scope):
                 raise ValidationError(
                     self.env._(
                         "KPI %(kpi)s is not computed per %(scope)s: goal %(goal)s cannot use "
@@ -427,8 +431,11 @@ class CrmKpiGoal(models.Model):
                         goal=goal.name,
                     )
                 )
-            utm = [fname for fname, _dim in UTM_FILTERS if goal[fname]]
-            if utm and (goal.scope != "company" or len(utm) > 1 or not goal.kpi_id.allow_utm):
+            utm = [dim for dim, fname in filters.items() if goal[fname]]
+            if utm and (
+                goal.scope != "company" or len(utm) > 1
+                or not allows(goal.kpi_id, utm[0])
+            ):
                 raise ValidationError(
                     self.env._(
                         "Goal %(goal)s: a marketing filter (one source, medium or campaign) "
@@ -773,14 +780,24 @@ class CrmKpiGoal(models.Model):
             or self.kpi_id.aggregation == "sum"
         )
 
+    @api.model
+    def _goal_filters(self):
+        """{dimension: goal field} of the filters of company goals: the
+        dimensions of the registry (``crm.kpi.snapshot._kpi_dimensions``)
+        that goals use as a filter, on the goal's field of the same name."""
+        return {
+            code: entry["field"]
+            for code, entry in self.env["crm.kpi.snapshot"]._kpi_dimensions().items()
+            if entry["goal"] == "filter"
+        }
+
     def _scope_dimension(self):
         """(snapshot dimension, snapshot field, value) of the goal's scope."""
         self.ensure_one()
-        if self.scope == "team":
-            return "team", "team_id", self.team_id.id
-        if self.scope == "user":
-            return "user", "user_id", self.user_id.id
-        for fname, dimension in UTM_FILTERS:
+        if self.scope != "company":
+            fname = self.env["crm.kpi.snapshot"]._kpi_dimension_fields()[self.scope]
+            return self.scope, fname, self[fname].id
+        for dimension, fname in self._goal_filters().items():
             if self[fname]:
                 return dimension, fname, self[fname].id
         return "company", None, None
@@ -831,15 +848,15 @@ class CrmKpiGoal(models.Model):
             goals_of.setdefault(key, []).append(goal)
         if not domains:
             return pairs
+        Snapshot = self.env["crm.kpi.snapshot"]
+        dimension_fields = Snapshot._kpi_dimension_fields()
         snapshot_fields = [
-            "kpi_id", "period_type", "company_id", "dimension", "team_id", "user_id",
-            "source_id", "medium_id", "campaign_id", "date_start", "numerator", "denominator",
+            "kpi_id", "period_type", "company_id", "dimension", *Snapshot._kpi_key_fields(),
+            "date_start", "numerator", "denominator",
         ]
-        snapshots = self.env["crm.kpi.snapshot"].sudo().search_fetch(
-            Domain.OR(domains), snapshot_fields
-        )
+        snapshots = Snapshot.sudo().search_fetch(Domain.OR(domains), snapshot_fields)
         for snapshot in snapshots:
-            fname = DIMENSION_FIELDS.get(snapshot.dimension)
+            fname = dimension_fields.get(snapshot.dimension)
             key = (
                 snapshot.kpi_id.id, snapshot.period_type, snapshot.company_id.id,
                 snapshot.dimension, snapshot[fname].id if fname else None,

@@ -45,28 +45,10 @@ REFRESH_RUN_PARAM = "crm_kpi.refresh_run"
 # System parameter overriding MAX_PERIODS, the most periods of one computation.
 MAX_PERIODS_PARAM = "crm_kpi.max_periods"
 
-DIMENSION_SELECTION = [
-    ("company", "Company"),
-    ("team", "Sales Team"),
-    ("user", "Salesperson"),
-    ("source", "Source"),
-    ("medium", "Medium"),
-    ("campaign", "Campaign"),
-    ("stage", "Stage"),
-]
 # The fields of a snapshot the board reads.
 BOARD_FIELDS = ["kpi_id", "period_type", "date_start", "date_end", "value", "has_value",
                 "numerator", "denominator", "failure",
                 "anomaly", "anomaly_median", "anomaly_low", "anomaly_high", "anomaly_history"]
-# The snapshot field that holds the value of each dimension.
-DIMENSION_FIELDS = {
-    "team": "team_id",
-    "user": "user_id",
-    "source": "source_id",
-    "medium": "medium_id",
-    "campaign": "campaign_id",
-    "stage": "stage_id",
-}
 
 
 class CrmKpiSnapshot(models.Model):
@@ -97,7 +79,9 @@ class CrmKpiSnapshot(models.Model):
     period_type = fields.Selection(PERIOD_TYPE_SELECTION, required=True, index=True)
     date_start = fields.Date(required=True, index=True)
     date_end = fields.Date(required=True, help="First day after the period (exclusive).")
-    dimension = fields.Selection(DIMENSION_SELECTION, required=True, default="company")
+    dimension = fields.Selection(
+        selection="_selection_dimension", required=True, default="company"
+    )
     company_id = fields.Many2one("res.company", required=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     team_id = fields.Many2one("crm.team", string="Sales Team", index="btree_not_null")
@@ -128,11 +112,8 @@ class CrmKpiSnapshot(models.Model):
         "without an exchange rate); it then has no value.",
     )
 
-    _snapshot_key = models.UniqueIndex(
-        "(kpi_id, period_type, date_start, company_id, dimension,"
-        " COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(source_id, 0),"
-        " COALESCE(medium_id, 0), COALESCE(campaign_id, 0), COALESCE(stage_id, 0))"
-    )
+    # The unique index of (KPI, period, company, dimension, dimension
+    # value) is built from the dimensions by init() (crm_kpi_snapshot_dimension.py).
 
     # ------------------------------------------------------------------
     # Pivot / graph: ratios are rolled up, never averaged
@@ -374,9 +355,10 @@ class CrmKpiSnapshot(models.Model):
         of a dimension (found by the record's model)."""
         if not scope:
             return [("dimension", "=", "company")]
-        for dimension, fname in DIMENSION_FIELDS.items():
-            if self._fields[fname].comodel_name == scope._name:
-                return [("dimension", "=", dimension), (fname, "=", scope.id)]
+        dimension = self._kpi_dimension_of_model(scope._name)
+        if dimension:
+            fname = self._kpi_dimension_fields()[dimension]
+            return [("dimension", "=", dimension), (fname, "=", scope.id)]
         # A programming error (the scope comes from code, not from a user).
         raise ValueError(f"KPIs cannot be split by {scope._name}.")
 
@@ -602,22 +584,28 @@ class CrmKpiSnapshot(models.Model):
         values = []
         if failure:
             rows = [{"dimension": "company", "kpi_value": KpiValue(0.0, 0.0, None)}]
+        dimension_fields = self._kpi_dimension_fields()
+        key_fields = self._kpi_key_fields()
         for row in rows:
             kpi_value = self._value_of(definition, row)
-            values.append(
-                SQL(
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            dimension = row.get("dimension", "company")
+            own_field = dimension_fields.get(dimension)
+            # a row carries its dimension's value as <dimension>_id
+            keys = [
+                row.get(f"{dimension}_id") if fname == own_field else row.get(fname)
+                for fname in key_fields
+            ]
+            values.append(SQL(
+                "(%s)",
+                SQL(", ").join(SQL("%s", value) for value in [
                     definition.id, definition.code, definition.aggregation, definition.factor,
-                    period.period_type, period.date_start, period.date_end,
-                    row.get("dimension", "company"), company.id,
-                    row.get("team_id"), row.get("user_id"), row.get("source_id"),
-                    row.get("medium_id"), row.get("campaign_id"), row.get("stage_id"),
+                    period.period_type, period.date_start, period.date_end, dimension, company.id,
+                    *keys,
                     kpi_value.numerator, kpi_value.denominator, kpi_value.value,
                     kpi_value.value is not None, is_final, failure, now,
                     self.env.uid, now, self.env.uid, now,
-                )
-            )
+                ]),
+            ))
         ids = []
         if values:
             ids = [
@@ -627,14 +615,11 @@ class CrmKpiSnapshot(models.Model):
                         """
                 INSERT INTO crm_kpi_snapshot (
                     kpi_id, kpi_code, aggregation, factor,
-                    period_type, date_start, date_end, dimension, company_id,
-                    team_id, user_id, source_id, medium_id, campaign_id, stage_id,
+                    period_type, date_start, date_end, dimension, company_id, %s,
                     numerator, denominator, value, has_value,
                     is_final, failure, computed_at, create_uid, create_date, write_uid, write_date
                 ) VALUES %s
-                ON CONFLICT (kpi_id, period_type, date_start, company_id, dimension,
-                    COALESCE(team_id, 0), COALESCE(user_id, 0), COALESCE(source_id, 0),
-                    COALESCE(medium_id, 0), COALESCE(campaign_id, 0), COALESCE(stage_id, 0))
+                ON CONFLICT (%s)
                 DO UPDATE SET
                     kpi_code = EXCLUDED.kpi_code,
                     aggregation = EXCLUDED.aggregation,
@@ -651,7 +636,9 @@ class CrmKpiSnapshot(models.Model):
                     write_date = EXCLUDED.write_date
                 RETURNING id
                 """,
+                        SQL(", ").join(SQL.identifier(fname) for fname in key_fields),
                         SQL(", ").join(values),
+                        self._kpi_key_sql(),
                     )
                 )
             ]

@@ -265,7 +265,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         )
         pack.sheets.append(self._summary_sheet(definitions, board_of()))
         scope = options.get("scope") or "company"
-        if scope in ("team", "user"):
+        if scope in self._sheet_dimensions():
             for record in self._scope_records(scope, options, base_domain):
                 pack.sheets.append(
                     self._dimension_sheet(scope, record, definitions, board_of(record))
@@ -283,7 +283,10 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         if len(company) > 1:
             raise UserError(_("Select the KPI snapshots of one company at a time."))
         company = company or self.env.company
-        snapshots = snapshots.filtered(lambda s: s.dimension in ("company", "team", "user"))
+        dimension_fields = self._sheet_dimensions()
+        snapshots = snapshots.filtered(
+            lambda s: s.dimension == "company" or s.dimension in dimension_fields
+        )
         columns = sorted(
             {Period(s.period_type, s.date_start, s.date_end) for s in snapshots},
             key=period_sort_key,
@@ -315,8 +318,8 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         )
         by_dimension = defaultdict(list)
         for snapshot in snapshots:
-            key = {"company": None, "team": snapshot.team_id, "user": snapshot.user_id}
-            by_dimension[snapshot.dimension, key[snapshot.dimension]].append(snapshot)
+            fname = dimension_fields.get(snapshot.dimension)
+            by_dimension[snapshot.dimension, snapshot[fname] if fname else None].append(snapshot)
 
         def board_of(key):
             return lambda definitions: Snapshot._kpi_board_of(
@@ -324,7 +327,7 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             )
 
         pack.sheets.append(self._summary_sheet(definitions, board_of(("company", None))))
-        for scope, field_name in (("team", "team_id"), ("user", "user_id")):
+        for scope, field_name in dimension_fields.items():
             records = snapshots.filtered(lambda s, scope=scope: s.dimension == scope)[field_name]
             for record in records.sorted(lambda r: r.display_name or ""):
                 pack.sheets.append(
@@ -341,14 +344,26 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             is_summary=True,
         )
 
+    def _sheet_dimensions(self):
+        """{dimension: snapshot field} of the dimensions that get one sheet
+        per value (the registry's ``board`` entries but the company)."""
+        return {
+            code: entry["field"]
+            for code, entry in self.env["crm.kpi.snapshot"]._kpi_dimensions().items()
+            if entry["board"] and entry["field"]
+        }
+
     def _dimension_sheet(self, scope, record, definitions, get_board):
         _ = self.env._
+        entry = self.env["crm.kpi.snapshot"]._kpi_dimensions()[scope]
         if scope == "team":
             title = _("Sales team: %(name)s", name=record.display_name)
-            definitions = definitions.filtered("allow_team")
-        else:
+        elif scope == "user":
             title = _("Salesperson: %(name)s", name=record.display_name)
-            definitions = definitions.filtered("allow_user")
+        else:
+            title = _("%(dimension)s: %(name)s", dimension=entry["label"], name=record.display_name)
+        if entry["allowed_by"]:
+            definitions = definitions.filtered(entry["allowed_by"])
         return KpiSheet(
             name=record.display_name,
             title=title,
@@ -357,12 +372,12 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         )
 
     def _scope_records(self, scope, options, base_domain):
-        """The chosen teams or salespeople (those the user may read), else every
-        one that has rows in the range."""
-        if scope == "team":
-            model, field_name, ids = "crm.team", "team_id", options.get("team_ids")
-        else:
-            model, field_name, ids = "res.users", "user_id", options.get("user_ids")
+        """The chosen records of the dimension ``scope`` (option
+        ``<scope>_ids``, those the user may read), else every one that has
+        rows in the range."""
+        field_name = self._sheet_dimensions()[scope]
+        model = self.env["crm.kpi.snapshot"]._fields[field_name].comodel_name
+        ids = options.get(f"{scope}_ids")
         if ids:
             return self.env[model].search([("id", "in", ids)])
         groups = self.env["crm.kpi.snapshot"]._read_group(

@@ -22,6 +22,7 @@ from . import test_concurrency
 from . import test_kpi_real_flows
 from . import test_limits
 from . import test_kpi_splits
+from . import test_dimensions
 from . import test_demo
 from . import test_goal_views
 from . import test_engine
