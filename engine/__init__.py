@@ -4,4 +4,4 @@ goals, the board and its units.
 Nothing here imports Odoo, so every formula is tested without a database.
 """
 
-from . import board, goals, metrics, periods, rollup, units
+from . import board, cohorts, goals, metrics, periods, rollup, units

@@ -12,7 +12,9 @@ from . import crm_kpi_engine_lifetime
 from . import crm_kpi_engine_adoption
 from . import crm_kpi_engine_records
 from . import crm_kpi_engine_helpdesk
+from . import crm_kpi_engine_cohorts
 from . import crm_kpi_snapshot
+from . import crm_kpi_cohort_cell
 from . import res_company
 from . import crm_kpi_cost
 from . import crm_kpi_feedback

@@ -228,6 +228,9 @@ class CrmKpiSnapshot(models.Model):
                                 definition.code, company.name, period.label,
                             )
                             errors.append((definition.code, company.id, period.label, str(error)))
+                    self.env["crm.kpi.cohort.cell"]._compute_cohorts(
+                        engine, window, definitions.mapped("code"), errors
+                    )
         self.invalidate_model()
         return self.browse(snapshot_ids), errors
 

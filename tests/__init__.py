@@ -27,3 +27,4 @@ from . import test_goal_views
 from . import test_engine
 from . import test_kpi_helpdesk
 from . import test_kpi_forecast
+from . import test_kpi_cohorts
