@@ -28,3 +28,4 @@ from . import test_engine
 from . import test_kpi_helpdesk
 from . import test_kpi_forecast
 from . import test_kpi_cohorts
+from . import test_kpi_stock_rollup
