@@ -132,7 +132,9 @@ def build_triangle(facts, mode: str, last_month: date, first_cohort: date | None
     month reached at ``last_month`` (at most ``max_months``), a reached month
     without a fact being a cell not computed (no value). The row's size is
     the cohort size or starting MRR of its month-0 cell (else of its first
-    cell).
+    cell). In revenue mode a cohort without starting MRR (one-off buyers
+    only) has no row: nothing to retain, and its later MRR is not added to
+    the average either.
     """
     if mode not in MODES:
         raise ValueError(f"Unknown cohort mode {mode!r}; use one of {MODES}.")
@@ -151,8 +153,6 @@ def build_triangle(facts, mode: str, last_month: date, first_cohort: date | None
         numbers[2] += fact.mrr or 0
         numbers[3] += fact.mrr_start or 0
     cohorts = sorted({cohort for cohort, _k in sums})
-    reach = min(max_months, months_between(cohorts[0], last_month)) if cohorts else -1
-    months = list(range(reach + 1))
     totals = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     rows = []
     for cohort in cohorts:
@@ -160,6 +160,8 @@ def build_triangle(facts, mode: str, last_month: date, first_cohort: date | None
         first_k = min(k for c, k in sums if c == cohort)
         base = sums[cohort, 0] if (cohort, 0) in sums else sums[cohort, first_k]
         row = TriangleRow(cohort, base[1] if mode == "logo" else base[3])
+        if not row.size:
+            continue
         for k in range(reached + 1):
             if (cohort, k) not in sums:
                 row.cells.append(TriangleCell(k, KpiValue(None, None, None), computed=False))
@@ -170,6 +172,8 @@ def build_triangle(facts, mode: str, last_month: date, first_cohort: date | None
             for index, number in enumerate(numbers):
                 total[index] += number
         rows.append(row)
+    reach = min(max_months, months_between(rows[0].cohort, last_month)) if rows else -1
+    months = list(range(reach + 1))
     average = TriangleRow(None, sum(row.size for row in rows))
     for k in months:
         if k in totals:

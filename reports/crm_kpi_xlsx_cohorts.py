@@ -28,12 +28,15 @@ class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
         last_month = month_start(pack.columns[-1].last_day)
         first_cohort = max(month_start(pack.columns[0].date_start), add_months(last_month, -MAX_MONTHS))
         Cell = self.env["crm.kpi.cohort.cell"]
+        # the size columns are the cells' fields, named as the model names them
+        labels = {name: desc["string"] for name, desc in Cell.fields_get(
+            ["cohort_size", "mrr_start"], ["string"]).items()}
         triangles = [
-            (_("Logo retention: share of the cohort's customers still active"), _("Customers"),
-             "count", Cell._kpi_cohort_triangle(pack.company, "logo", last_month,
+            (_("Logo retention: share of the cohort's customers still active"),
+             labels["cohort_size"], "count", Cell._kpi_cohort_triangle(pack.company, "logo", last_month,
                                                 first_cohort=first_cohort)),
             (_("Revenue retention: share of the cohort's starting MRR still recurring"),
-             _("Starting MRR"), "currency",
+             labels["mrr_start"], "currency",
              Cell._kpi_cohort_triangle(pack.company, "revenue", last_month,
                                        first_cohort=first_cohort)),
         ]

@@ -51,7 +51,7 @@ class TestRetentionCohorts(KpiCase):
 
     Team A (K1, K2, K4): Jan 2/2, 1/2, 1/2, 2/2 and MRR 300 → 100, 33.33,
     33.33, 100; team B Jan (K3): 1/1 each month, no starting MRR (no
-    revenue share).
+    revenue row).
     """
 
     @classmethod
@@ -193,8 +193,9 @@ class TestRetentionCohorts(KpiCase):
         self.assertEqual(self._shares("logo", team=B)[0], {
             JAN: [100.0, 100.0, 100.0, 100.0], MAR: [100.0, 100.0],
         })
-        # K3 has no MRR: team B's January cohort has no revenue share
-        self.assertEqual(self._shares("revenue", team=B)[0][JAN], [None, None, None, None])
+        # K3 pays no MRR: team B's January cohort has no revenue row, March
+        # starts from K5's 80
+        self.assertEqual(self._shares("revenue", team=B)[0], {MAR: [100.0, 100.0]})
         # the teams add up to the company
         for k in range(4):
             cells = [self._cell(JAN, k, "team", A), self._cell(JAN, k, "team", B)]
@@ -330,7 +331,7 @@ class TestRetentionCohorts(KpiCase):
             for row in sheet.iter_rows(min_row=4)
         ]
         # logo triangle: title, header, Jan, Feb, Mar, All cohorts
-        self.assertEqual(values[1][:6], ["Cohort", "Customers", "0", "1", "2", "3"])
+        self.assertEqual(values[1][:6], ["Cohort", "Cohort Customers", "0", "1", "2", "3"])
         self.assertEqual(values[2][1:6], [3, 100, 66.67, 66.67, 100])
         self.assertEqual(values[3][1:6], [1, 100, 100, 100, None])
         self.assertEqual(values[4][1:4], [2, 100, 100])

@@ -75,9 +75,13 @@ class TestCohortTriangle(unittest.TestCase):
         row = logo.rows[0]
         self.assertEqual(self.shares(row), [100.0, None, 0.0])
         self.assertEqual([cell.computed for cell in row.cells], [True, False, True])
+        # no starting MRR: no revenue row, its later MRR not in the average
+        facts += [fact(FEB, 0, 1, 1, 50, 50), fact(FEB, 1, 1, 1, 20, 50),
+                  fact(JAN, 1, 1, 1, 500, 0)]
         revenue = build_triangle(facts, "revenue", MAR)
-        self.assertEqual(self.shares(revenue.rows[0]), [None, None, None])
-        self.assertEqual(revenue.rows[0].size, 0)
+        self.assertEqual([row.cohort for row in revenue.rows], [FEB])
+        self.assertEqual(revenue.months, [0, 1])
+        self.assertEqual(self.shares(revenue.average), [100.0, 40.0])
 
     def test_window_of_cohorts(self):
         # only the cohorts from February: January is left out
