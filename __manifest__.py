@@ -26,6 +26,7 @@
         "views/crm_kpi_snapshot_views.xml",
         "views/crm_kpi_dashboard_views.xml",
         "views/crm_kpi_compute_request_views.xml",
+        "views/crm_kpi_cohort_cell_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",
         "data/ir_cron_data.xml",
         "views/crm_kpi_cost_views.xml",
@@ -50,6 +51,7 @@
     "assets": {
         "web.assets_backend": [
             "crm_kpi/static/src/dashboard/*",
+            "crm_kpi/static/src/cohorts/*",
         ],
         "web.assets_tests": [
             "crm_kpi/static/tests/tours/*",

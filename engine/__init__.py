@@ -4,4 +4,4 @@ goals, the board and its units.
 Nothing here imports Odoo, so every formula is tested without a database.
 """
 
-from . import anomalies, board, goals, metrics, periods, rollup, units
+from . import anomalies, board, cohorts, goals, metrics, periods, rollup, units

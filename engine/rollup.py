@@ -3,6 +3,10 @@
 A ratio KPI is recomputed as Σnumerator / Σdenominator × factor, never as the
 average of the ratios: 1/2 and 9/10 roll up to 10/12 = 83.33 %, not 70 %.
 A sum KPI is Σnumerator.
+
+Over periods, a *stock* KPI (a level at the period's end: MRR, active
+customers, open pipeline) is not added up: a quarter of months takes the
+last month's value (:func:`rollup_periods` with ``over_time="last"``).
 """
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -11,6 +15,7 @@ from operator import itemgetter
 from .metrics import KpiValue, ratio, total
 
 ROLLUP_KINDS = ("ratio", "sum")
+TIME_AGGREGATIONS = ("rollup", "last")
 
 
 def _check_kind(kind: str) -> None:
@@ -43,6 +48,32 @@ def rollup(
     """
     _check_kind(kind)
     return _combine(((v.numerator, v.denominator) for v in values), factor, kind)
+
+
+def rollup_periods(
+    values: Iterable[KpiValue], factor: float = 1.0, kind: str = "ratio",
+    over_time: str = "rollup",
+) -> KpiValue:
+    """Roll up the values of consecutive periods (oldest first, one value
+    per period, each possibly a roll-up of teams already).
+
+    ``over_time`` "rollup": as :func:`rollup` (a flow: revenue won, leads
+    created); "last": the value of the last period only (a stock: a level at
+    the period's end, e.g. the MRR of a quarter is the MRR of its last
+    month). No value without any period.
+    """
+    _check_kind(kind)
+    if over_time not in TIME_AGGREGATIONS:
+        raise ValueError(
+            f"Unknown aggregation over time {over_time!r}; expected one of "
+            f"{', '.join(TIME_AGGREGATIONS)}."
+        )
+    values = list(values)
+    if over_time == "last":
+        values = values[-1:]
+        if not values:
+            return KpiValue(0, 0, None) if kind == "ratio" else total(None)
+    return rollup(values, factor, kind)
 
 
 def group_rollup(

@@ -12,10 +12,12 @@ from . import crm_kpi_engine_lifetime
 from . import crm_kpi_engine_adoption
 from . import crm_kpi_engine_records
 from . import crm_kpi_engine_helpdesk
+from . import crm_kpi_engine_cohorts
 from . import crm_kpi_snapshot
 from . import crm_kpi_compute_request
 from . import crm_kpi_snapshot_anomaly
 from . import crm_kpi_snapshot_dimension
+from . import crm_kpi_cohort_cell
 from . import res_company
 from . import crm_kpi_cost
 from . import crm_kpi_feedback

@@ -86,6 +86,19 @@ class CrmKpiDefinition(models.Model):
         "recomputed from the summed numerators and denominators, never "
         "averaged.",
     )
+    time_aggregation = fields.Selection(
+        [
+            ("rollup", "Roll-up of the periods"),
+            ("last", "Last period's value"),
+        ],
+        string="Over Time",
+        compute="_compute_time_aggregation",
+        store=True,
+        help="How values of several periods combine (a goal's window, a pivot "
+        "over months): a roll-up like the teams', or, for a level at the "
+        "period's end (MRR, active customers, open pipeline), the value of "
+        "the last period.",
+    )
     factor = fields.Float(
         default=1.0,
         aggregator=None,
@@ -141,6 +154,12 @@ class CrmKpiDefinition(models.Model):
     _code_unique = models.Constraint(
         "UNIQUE (code)", "Each KPI code can be defined only once."
     )
+
+    @api.depends("code")
+    def _compute_time_aggregation(self):
+        stocks = self.env["crm.kpi.engine"]._last_value_kpis()
+        for definition in self:
+            definition.time_aggregation = "last" if definition.code in stocks else "rollup"
 
     @api.depends("required_model")
     def _compute_is_available(self):

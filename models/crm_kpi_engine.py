@@ -230,6 +230,14 @@ class CrmKpiEngine(models.AbstractModel):
         return set()
 
     @api.model
+    def _last_value_kpis(self):
+        """Codes of the stock KPIs: levels at the end of a period (MRR, open
+        pipeline), whose value over several periods (a goal window, a pivot
+        group of periods) is that of the last period, not a roll-up.
+        Intended to be inherited: each family adds its stock KPIs."""
+        return set()
+
+    @api.model
     def _goal_is_amount(self, code):
         return code in self._amount_goal_kpis()
 

@@ -25,6 +25,10 @@ class CrmKpiEngineCustomers(models.AbstractModel):
         return {"churn", "retention", "upsell", "retention_cost", "active_customers"}
 
     @api.model
+    def _last_value_kpis(self):
+        return super()._last_value_kpis() | {"active_customers"}
+
+    @api.model
     def _run_tables(self, window, periods, codes):
         tables = super()._run_tables(window, periods, codes)
         # A table pays off when it is read several times: over several

@@ -274,6 +274,10 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         ))
 
     @api.model
+    def _last_value_kpis(self):
+        return super()._last_value_kpis() | {"pipeline_value", "weighted_pipeline"}
+
+    @api.model
     def _kpi_pipeline_value(self, definition, window):
         grouped = self._allowed_rows(definition, self._open_pipeline_totals(window, window.utc_to))
         return self._rows(grouped, lambda r: metrics.pipeline_value(float(r["amount"])))

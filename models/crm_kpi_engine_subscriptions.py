@@ -19,6 +19,11 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
     _inherit = "crm.kpi.engine"
 
     @api.model
+    def _last_value_kpis(self):
+        # levels at the period's end (ARPA: the MRR / the paying customers then)
+        return super()._last_value_kpis() | {"mrr", "arr", "arpa"}
+
+    @api.model
     def _mrr_bridge(self, definition, window):
         """The MRR bridge of the period in company currency, for the company
         and per team and salesperson of the subscription: MRR at the start

@@ -9,7 +9,7 @@ from odoo.tools import format_date, split_every
 from ..engine import goals as goal_engine
 from ..engine.metrics import KpiValue
 from ..engine.periods import MAX_PERIODS, count_periods, period_of, periods_between
-from ..engine.rollup import rollup
+from ..engine.rollup import rollup_periods
 from .crm_kpi_definition import UNITS
 from .crm_kpi_input_mixin import check_numbers
 from .crm_kpi_snapshot import PERIOD_TYPE_SELECTION
@@ -773,11 +773,11 @@ class CrmKpiGoal(models.Model):
 
     def _is_additive(self):
         """Whether the goal's value adds up over its window from zero: sum
-        KPIs, and quota goals (revenue won against the quota amount)."""
+        KPIs (not the levels, whose value is the last period's), and quota
+        goals (revenue won against the quota amount)."""
         self.ensure_one()
-        return (
-            self.env["crm.kpi.engine"]._goal_is_amount(self.kpi_code)
-            or self.kpi_id.aggregation == "sum"
+        return self.env["crm.kpi.engine"]._goal_is_amount(self.kpi_code) or (
+            self.kpi_id.aggregation == "sum" and self.kpi_id.time_aggregation != "last"
         )
 
     @api.model
@@ -867,14 +867,17 @@ class CrmKpiGoal(models.Model):
 
     def _window_value(self, pairs, periods):
         """The goal's value over ``periods``, or None without any snapshot:
-        Σnumerator for additive goals, else the KPI's roll-up."""
+        Σnumerator for additive goals, else the KPI's roll-up over periods
+        (the last period's value for a level such as MRR)."""
         found = [pairs[p.date_start] for p in periods if p.date_start in pairs]
         if not found:
             return None
         if self.env["crm.kpi.engine"]._goal_is_amount(self.kpi_code):
             return sum(numerator for numerator, _denominator in found)
         values = (KpiValue(numerator, denominator, None) for numerator, denominator in found)
-        return rollup(values, self.kpi_id.factor, self.kpi_id.aggregation).value
+        return rollup_periods(
+            values, self.kpi_id.factor, self.kpi_id.aggregation, self.kpi_id.time_aggregation
+        ).value
 
     def _history_baseline(self):
         """The baseline captured at start: 0 for additive goals, else the

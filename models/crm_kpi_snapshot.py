@@ -128,12 +128,21 @@ class CrmKpiSnapshot(models.Model):
             def column(fname):
                 return self._field_to_sql(self._table, fname, query)
 
-            # A group mixing several KPIs has no meaningful value.
+            # A group mixing several KPIs has no meaningful value; a level
+            # (time aggregation "last") over several periods is the roll-up
+            # of the rows of its last period only.
             return SQL(
                 "CASE WHEN COUNT(DISTINCT %(kpi)s) > 1 THEN NULL"
+                " WHEN COUNT(DISTINCT %(start)s) > 1 AND (SELECT d.time_aggregation"
+                " FROM crm_kpi_definition d WHERE d.id = MAX(%(kpi)s)) = 'last' THEN ("
+                "  SELECT CASE WHEN BOOL_AND(%(agg)s = 'sum') THEN SUM(x.num)"
+                "  ELSE SUM(x.num) / NULLIF(SUM(x.den), 0) * MAX(%(factor)s) END"
+                "  FROM unnest(ARRAY_AGG(%(num)s), ARRAY_AGG(%(den)s), ARRAY_AGG(%(start)s))"
+                "  AS x(num, den, day) WHERE x.day = MAX(%(start)s))"
                 " WHEN BOOL_AND(%(agg)s = 'sum') THEN SUM(%(num)s)"
                 " ELSE SUM(%(num)s) / NULLIF(SUM(%(den)s), 0) * MAX(%(factor)s) END",
                 kpi=column("kpi_id"),
+                start=column("date_start"),
                 agg=column("aggregation"),
                 num=column("numerator"),
                 den=column("denominator"),
@@ -210,6 +219,9 @@ class CrmKpiSnapshot(models.Model):
                                 definition.code, company.name, period.label,
                             )
                             errors.append((definition.code, company.id, period.label, str(error)))
+                    self.env["crm.kpi.cohort.cell"]._compute_cohorts(
+                        engine, window, definitions.mapped("code"), errors
+                    )
         self.invalidate_model()
         return self.browse(snapshot_ids), errors
 

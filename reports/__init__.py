@@ -1,1 +1,2 @@
 from . import crm_kpi_xlsx
+from . import crm_kpi_xlsx_cohorts

@@ -30,3 +30,5 @@ from . import test_kpi_helpdesk
 from . import test_kpi_forecast
 from . import test_compute_request
 from . import test_anomalies
+from . import test_kpi_cohorts
+from . import test_kpi_stock_rollup

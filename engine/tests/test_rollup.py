@@ -1,7 +1,7 @@
 import unittest
 
 from ..metrics import KpiValue, churn, ratio, total, win_rate
-from ..rollup import group_rollup, rollup
+from ..rollup import group_rollup, rollup, rollup_periods
 
 
 class TestRollup(unittest.TestCase):
@@ -120,3 +120,25 @@ class TestGroupRollup(unittest.TestCase):
     def test_unknown_kind(self):
         with self.assertRaisesRegex(ValueError, "Unknown roll-up kind"):
             group_rollup([], "team", kind="median")
+
+
+class TestRollupPeriods(unittest.TestCase):
+    def test_flow_adds_up(self):
+        # revenue won in three months: 100 + 200 + 50 = 350
+        values = [total(100), total(200), total(50)]
+        self.assertEqual(rollup_periods(values, kind="sum"), KpiValue(350, 1, 350))
+
+    def test_stock_takes_the_last_period(self):
+        # MRR at the end of January 100, February 120, March 90: the quarter's
+        # MRR is March's 90, not 310
+        values = [total(100), total(120), total(90)]
+        self.assertEqual(rollup_periods(values, kind="sum", over_time="last"), KpiValue(90, 1, 90))
+        # a ratio stock (ARPA: MRR / paying customers): the last period's 90 / 3 = 30
+        arpa = [ratio(100, 2), ratio(90, 3)]
+        self.assertEqual(rollup_periods(arpa, over_time="last"), KpiValue(90, 3, 30.0))
+
+    def test_stock_without_period(self):
+        self.assertEqual(rollup_periods([], kind="sum", over_time="last"), KpiValue(None, 1, None))
+        self.assertEqual(rollup_periods([], over_time="last"), KpiValue(0, 0, None))
+        with self.assertRaises(ValueError):
+            rollup_periods([], over_time="average")
