@@ -18,12 +18,15 @@ DEFAULT_MARKETING_MEDIUMS = (
 DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
 
 # Settings that fall back to their default when a company has none.
-KPI_SETTINGS_WITH_DEFAULT = ("kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method")
+KPI_SETTINGS_WITH_DEFAULT = (
+    "kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method", "kpi_leaderboard_visibility",
+)
 # The numeric KPI settings and their bounds (both included).
 KPI_SETTING_BOUNDS = {
     "kpi_activity_window_days": (1, 3650),
     "kpi_stale_days": (1, 3650),
     "kpi_gross_margin": (0, 100),
+    "kpi_leaderboard_min_denominator": (0, 1_000_000),
 }
 
 
@@ -81,6 +84,25 @@ class ResCompany(models.Model):
         string="Marketing Sources",
         default=lambda self: _refs(self.env, DEFAULT_MARKETING_SOURCES),
         help="Leads with one of these UTM sources count as marketing-sourced.",
+    )
+
+    kpi_leaderboard_visibility = fields.Selection(
+        [
+            ("ranking", "Ranking"),
+            ("personal", "Personal"),
+        ],
+        string="Leaderboard Visibility",
+        default="ranking",
+        help="Ranking: the members of a sales team see the team's whole leaderboard. "
+        "Personal: a salesperson sees only their own row and rank (KPI Managers and "
+        "team leaders still see the whole team).",
+    )
+    kpi_leaderboard_min_denominator = fields.Integer(
+        string="Leaderboard Minimum Denominator",
+        default=5,
+        help="A ratio KPI (win rate, churn, ...) whose denominator is below this "
+        "number (e.g. fewer closed opportunities) is shown on the leaderboard but "
+        "not ranked. 0 ranks every value.",
     )
 
     _kpi_activity_window_positive = models.Constraint(

@@ -23,6 +23,12 @@ class ResConfigSettings(models.TransientModel):
     kpi_marketing_source_ids = fields.Many2many(
         related="company_id.kpi_marketing_source_ids", readonly=False
     )
+    kpi_leaderboard_visibility = fields.Selection(
+        related="company_id.kpi_leaderboard_visibility", readonly=False
+    )
+    kpi_leaderboard_min_denominator = fields.Integer(
+        related="company_id.kpi_leaderboard_min_denominator", readonly=False
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
