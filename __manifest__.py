@@ -25,6 +25,7 @@
         "views/crm_kpi_definition_views.xml",
         "views/crm_kpi_snapshot_views.xml",
         "views/crm_kpi_dashboard_views.xml",
+        "views/crm_kpi_leaderboard_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",
         "data/ir_cron_data.xml",
         "views/crm_kpi_cost_views.xml",
@@ -49,6 +50,7 @@
     "assets": {
         "web.assets_backend": [
             "crm_kpi/static/src/dashboard/*",
+            "crm_kpi/static/src/leaderboard/*",
         ],
         "web.assets_tests": [
             "crm_kpi/static/tests/tours/*",
