@@ -88,13 +88,13 @@ class CrmKpiLeaderboard(models.AbstractModel):
                 "previous_title": Snapshot._kpi_period_label(period.previous()),
                 "date_start": fields.Date.to_string(period.date_start),
             },
-            "kpi": definition and {
+            "kpi": {
                 "id": definition.id,
                 "name": definition.name,
                 "description": definition.description or "",
                 "direction": definition.direction,
                 "is_ratio": definition.aggregation == "ratio",
-            },
+            } if definition else False,
             "kpis": [{"id": d.id, "name": d.name} for d in definitions],
             "teams": [{"id": t.id, "name": t.name} for t in self._leaderboard_teams()],
             "team_id": team.id if team else False,

@@ -188,6 +188,12 @@ class TestLeaderboard(KpiCase):
         with self.assertRaises(UserError):
             self.board(team_id=other.id)
 
+    def test_no_kpi_to_rank(self):
+        """With every KPI that can be split by team archived, nothing to rank."""
+        self.env["crm.kpi.definition"].search([("allow_team", "=", True)]).active = False
+        data = self.board(kpi_id=False)
+        self.assertEqual((data["kpi"], data["kpis"], data["rows"]), (False, [], []))
+
     def test_constant_query_count(self):
         def count(**kwargs):
             self.env.invalidate_all()
