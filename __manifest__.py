@@ -27,6 +27,7 @@
         "views/crm_kpi_dashboard_views.xml",
         "views/crm_kpi_compute_request_views.xml",
         "views/crm_kpi_cohort_cell_views.xml",
+        "views/crm_kpi_leaderboard_views.xml",
         "wizards/crm_kpi_backfill_wizard_views.xml",
         "data/ir_cron_data.xml",
         "views/crm_kpi_cost_views.xml",
@@ -52,6 +53,7 @@
         "web.assets_backend": [
             "crm_kpi/static/src/dashboard/*",
             "crm_kpi/static/src/cohorts/*",
+            "crm_kpi/static/src/leaderboard/*",
         ],
         "web.assets_tests": [
             "crm_kpi/static/tests/tours/*",

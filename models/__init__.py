@@ -31,6 +31,7 @@ from . import sale_subscription
 from . import sale_subscription_line
 from . import sale_subscription_template
 from . import crm_kpi_dashboard
+from . import crm_kpi_leaderboard
 from . import res_config_settings
 from . import crm_kpi_goal
 from . import res_partner

@@ -21,7 +21,7 @@ DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
 # Settings that fall back to their default when a company has none.
 KPI_SETTINGS_WITH_DEFAULT = (
     "kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method",
-    "kpi_anomaly_k", "kpi_anomaly_periods", "kpi_anomaly_min_history",
+    "kpi_anomaly_k", "kpi_anomaly_periods", "kpi_anomaly_min_history", "kpi_leaderboard_visibility",
 )
 # The numeric KPI settings and their bounds (both included).
 KPI_SETTING_BOUNDS = {
@@ -31,6 +31,7 @@ KPI_SETTING_BOUNDS = {
     "kpi_anomaly_k": (0.5, 10),
     "kpi_anomaly_periods": (3, 60),
     "kpi_anomaly_min_history": (2, 60),
+    "kpi_leaderboard_min_denominator": (0, 1_000_000),
 }
 
 
@@ -110,6 +111,24 @@ class ResCompany(models.Model):
         string="Anomaly Alerts To",
         domain=[("share", "=", False)],
         help="Gets the activity of a worse anomaly; empty: every KPI Manager of the company.",
+    )
+    kpi_leaderboard_visibility = fields.Selection(
+        [
+            ("ranking", "Ranking"),
+            ("personal", "Personal"),
+        ],
+        string="Leaderboard Visibility",
+        default="ranking",
+        help="Ranking: the members of a sales team see the team's whole leaderboard. "
+        "Personal: a salesperson sees only their own row and rank (KPI Managers and "
+        "team leaders still see the whole team).",
+    )
+    kpi_leaderboard_min_denominator = fields.Integer(
+        string="Leaderboard Minimum Denominator",
+        default=5,
+        help="A ratio KPI (win rate, churn, ...) whose denominator is below this "
+        "number (e.g. fewer closed opportunities) is shown on the leaderboard but "
+        "not ranked. 0 ranks every value.",
     )
 
     _kpi_activity_window_positive = models.Constraint(

@@ -29,6 +29,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.kpi_anomaly_min_history", readonly=False
     )
     kpi_anomaly_user_id = fields.Many2one(related="company_id.kpi_anomaly_user_id", readonly=False)
+    kpi_leaderboard_visibility = fields.Selection(
+        related="company_id.kpi_leaderboard_visibility", readonly=False
+    )
+    kpi_leaderboard_min_denominator = fields.Integer(
+        related="company_id.kpi_leaderboard_min_denominator", readonly=False
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -11,6 +11,7 @@ from . import test_kpi_feedback
 from . import test_kpi_subscriptions
 from . import test_kpi_recurring
 from . import test_dashboard
+from . import test_leaderboard
 from . import test_goals
 from . import test_goal_rights
 from . import test_kpi_fields

@@ -166,6 +166,17 @@ export class KpiDashboard extends Component {
         });
     }
 
+    /** The leaderboard, on the same period and team. */
+    openLeaderboard() {
+        this.action.doAction("crm_kpi.crm_kpi_leaderboard_action", {
+            additionalContext: {
+                kpi_period_type: this.state.periodType,
+                kpi_date: this.state.date,
+                kpi_team_id: this.state.teamId || false,
+            },
+        });
+    }
+
     /** The compute wizard on the period type and the period in view. */
     openCompute() {
         const period = this.state.data && this.state.data.period;

@@ -1,0 +1,156 @@
+import { Component, onWillStart, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { useService } from "@web/core/utils/hooks";
+import { useSetupAction } from "@web/search/action_hook";
+
+const PERIOD_TYPES = [
+    ["day", _t("Day")],
+    ["week", _t("Week")],
+    ["month", _t("Month")],
+    ["quarter", _t("Quarter")],
+    ["year", _t("Year")],
+];
+
+/**
+ * The KPI leaderboard: the teams of the company, or the salespeople of one
+ * team, ranked on one KPI for one period by crm.kpi.leaderboard (read from
+ * the snapshots, ranked and formatted on the server: nothing is computed or
+ * formatted here). In personal mode the server sends only the user's rows.
+ */
+export class KpiLeaderboard extends Component {
+    static template = "crm_kpi.KpiLeaderboard";
+    static props = { ...standardActionServiceProps };
+
+    setup() {
+        this.orm = useService("orm");
+        this.action = useService("action");
+        this.periodTypes = PERIOD_TYPES;
+        // As the dashboard: the breadcrumb restores what the user chose; a
+        // first opening reads kpi_id, kpi_period_type, kpi_date (a date or
+        // "last_complete") and kpi_team_id from the action's context.
+        const restored = this.props.state || {};
+        const context = this.props.action.context || {};
+        const periodType = restored.periodType || context.kpi_period_type || "month";
+        this.state = useState({
+            kpiId: restored.kpiId ?? (context.kpi_id || 0),
+            periodType,
+            date: restored.date || this.initialDate(periodType, context.kpi_date),
+            teamId: restored.teamId ?? (context.kpi_team_id || 0),
+            data: null,
+        });
+        useSetupAction({
+            getLocalState: () => ({
+                kpiId: this.state.kpiId,
+                periodType: this.state.periodType,
+                date: this.state.date,
+                teamId: this.state.teamId,
+            }),
+        });
+        onWillStart(async () => {
+            try {
+                await this.load();
+            } catch (error) {
+                // a team chosen on the dashboard whose salespeople the user
+                // may not rank: the teams instead
+                if (!this.state.teamId) {
+                    throw error;
+                }
+                this.state.teamId = 0;
+                await this.load();
+            }
+        });
+    }
+
+    /** Today, a given ISO date, or a day of the last complete period. */
+    initialDate(periodType, date) {
+        const today = luxon.DateTime.local();
+        if (date === "last_complete") {
+            return today.startOf(periodType).minus({ days: 1 }).toISODate();
+        }
+        return date || today.toISODate();
+    }
+
+    async load() {
+        const data = await this.orm.call("crm.kpi.leaderboard", "get_leaderboard_data", [], {
+            kpi_id: this.state.kpiId || false,
+            period_type: this.state.periodType,
+            date: this.state.date,
+            team_id: this.state.teamId || false,
+        });
+        this.state.kpiId = data.kpi ? data.kpi.id : 0;
+        this.state.data = data;
+    }
+
+    onKpi(ev) {
+        this.state.kpiId = parseInt(ev.target.value);
+        this.load();
+    }
+
+    onPeriodType(ev) {
+        this.state.periodType = ev.target.value;
+        this.load();
+    }
+
+    onDate(ev) {
+        if (ev.target.value) {
+            this.state.date = ev.target.value;
+            this.load();
+        }
+    }
+
+    onTeam(ev) {
+        // a KPI that cannot be split by salesperson (or team) falls back to
+        // the default one on the server
+        this.state.teamId = parseInt(ev.target.value);
+        this.load();
+    }
+
+    shift(step) {
+        const units = { day: "days", week: "weeks", month: "months", quarter: "quarters", year: "years" };
+        const date = luxon.DateTime.fromISO(this.state.date).plus({ [units[this.state.periodType]]: step });
+        this.state.date = date.toISODate();
+        this.load();
+    }
+
+    deltaClass(delta) {
+        if (!delta || delta.state === "none") {
+            return "text-muted";
+        }
+        return delta.state === "better" ? "text-success" : "text-danger";
+    }
+
+    rowClass(row) {
+        const classes = [`o_crm_kpi_leaderboard_${row.status}`];
+        if (row.is_me) {
+            classes.push("o_crm_kpi_leaderboard_me", "table-info");
+        }
+        if (row.status !== "ranked") {
+            classes.push("text-muted");
+        }
+        return classes.join(" ");
+    }
+
+    /** The dashboard, on the same period and team. */
+    openDashboard() {
+        this.action.doAction("crm_kpi.crm_kpi_dashboard_action", {
+            additionalContext: {
+                kpi_period_type: this.state.periodType,
+                kpi_date: this.state.date,
+                kpi_team_id: this.state.teamId || false,
+            },
+        });
+    }
+
+    openGoal(goal) {
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "crm.kpi.goal",
+            res_id: goal.id,
+            views: [[false, "form"]],
+        });
+    }
+}
+
+registry.category("actions").add("crm_kpi.leaderboard", KpiLeaderboard);
