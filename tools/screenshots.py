@@ -24,10 +24,15 @@ from pathlib import Path
 
 import websocket
 
+# (file, URL, selector to wait for, selector to click then wait for again or None)
 PAGES = [
-    ("dashboard.png", "/odoo/crm-kpis", ".o_crm_kpi_card"),
-    ("snapshots_pivot.png", "/odoo/action-crm_kpi.crm_kpi_snapshot_action", ".o_pivot"),
-    ("goals_kanban.png", "/odoo/action-crm_kpi.crm_kpi_goal_action", ".o_kanban_renderer"),
+    ("dashboard.png", "/odoo/crm-kpis", ".o_crm_kpi_card", None),
+    ("trend_chart.png", "/odoo/crm-kpis", '.o_crm_kpi_card[data-kpi="win_rate"]',
+     ('.o_crm_kpi_card[data-kpi="win_rate"]', ".o_crm_kpi_trend_chart")),
+    ("snapshots_pivot.png", "/odoo/action-crm_kpi.crm_kpi_snapshot_action", ".o_pivot", None),
+    ("goals_kanban.png", "/odoo/action-crm_kpi.crm_kpi_goal_action", ".o_kanban_renderer", None),
+    ("leaderboard.png", "/odoo/crm-kpi-leaderboard", ".o_crm_kpi_leaderboard table", None),
+    ("cohorts.png", "/odoo/crm-kpi-cohorts", ".o_crm_kpi_cohorts table", None),
 ]
 
 
@@ -109,11 +114,18 @@ def main():
         )
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        for name, path, selector in PAGES:
+        for name, path, selector, click in PAGES:
             tools.call("Page.navigate", url=f"{args.url}{path}")
             if not tools.wait_for(selector):
                 print(f"skipped {name}: {selector} did not appear at {path}")
                 continue
+            if click:
+                target, shown = click
+                time.sleep(1)
+                tools.evaluate(f"document.querySelector({json.dumps(target)}).click()")
+                if not tools.wait_for(shown):
+                    print(f"skipped {name}: {shown} did not appear after a click on {target}")
+                    continue
             time.sleep(2)  # let charts and images settle
             shot = tools.call("Page.captureScreenshot", format="png")
             (out / name).write_bytes(base64.b64decode(shot["data"]))

@@ -139,6 +139,11 @@ registry.category("web_tour.tours").add("crm_kpi_first_hour_tour", {
             run: "click",
         },
         {
+            content: "by the end of the third month from now",
+            trigger: '.o_form_view .o_field_widget[name="deadline"] input',
+            run: `edit ${luxon.DateTime.now().plus({ months: 3 }).endOf("month").toFormat("MM/dd/yyyy")}`,
+        },
+        {
             content: "The target is an amount in the company currency",
             trigger: '.o_notebook .nav-link:contains("Measurable")',
             run: "click",
