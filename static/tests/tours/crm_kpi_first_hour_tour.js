@@ -184,8 +184,15 @@ registry.category("web_tour.tours").add("crm_kpi_first_hour_tour", {
             run: "click",
         },
         {
-            content: "The wizard closes without an error",
-            trigger: "body:not(:has(.modal)):not(:has(.o_error_dialog))",
+            content: "The workbook is downloaded without an error",
+            trigger: "body:not(:has(.o_blockUI)):not(:has(.o_error_dialog)) .modal .o_form_view",
+        },
+        {
+            trigger: ".modal .btn-close",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
         },
     ],
 });
