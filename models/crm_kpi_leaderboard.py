@@ -296,7 +296,7 @@ class CrmKpiLeaderboard(models.AbstractModel):
             "status": ranked.status,
             "value": cell.number,
             "value_text": cell.text,
-            "fraction_text": self._leaderboard_fraction(definition, snapshot, formatter),
+            "fraction_text": self.env["crm.kpi.dashboard"]._fraction_text(definition, snapshot, formatter),
             "note": self._leaderboard_note(definition, ranked, snapshot, formatter),
             "delta": None if delta.number is None else {
                 "text": delta.text, "state": delta.state,
@@ -311,20 +311,6 @@ class CrmKpiLeaderboard(models.AbstractModel):
             },
             "is_me": is_me,
         }
-
-    @api.model
-    def _leaderboard_fraction(self, definition, snapshot, formatter):
-        """"12 of 30" for a ratio of counts; empty for sums and amounts."""
-        if not snapshot or definition.aggregation != "ratio":
-            return ""
-        numerator, denominator = snapshot.numerator, snapshot.denominator
-        if numerator != int(numerator) or denominator != int(denominator):
-            return ""
-        return self.env._(
-            "%(numerator)s of %(denominator)s",
-            numerator=formatter.text(numerator, "count"),
-            denominator=formatter.text(denominator, "count"),
-        )
 
     @api.model
     def _leaderboard_note(self, definition, ranked, snapshot, formatter):

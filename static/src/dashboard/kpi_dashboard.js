@@ -4,15 +4,8 @@ import { registry } from "@web/core/registry";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { useService } from "@web/core/utils/hooks";
 import { useSetupAction } from "@web/search/action_hook";
+import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "./kpi_periods";
 import { KpiTrendDialog } from "./kpi_trend_dialog";
-
-const PERIOD_TYPES = [
-    ["day", _t("Day")],
-    ["week", _t("Week")],
-    ["month", _t("Month")],
-    ["quarter", _t("Quarter")],
-    ["year", _t("Year")],
-];
 
 /**
  * The KPI dashboard: one card per KPI for the chosen period and scope, read
@@ -37,7 +30,7 @@ export class KpiDashboard extends Component {
         const periodType = restored.periodType || context.kpi_period_type || "month";
         this.state = useState({
             periodType,
-            date: restored.date || this.initialDate(periodType, context.kpi_date),
+            date: restored.date || initialDate(periodType, context.kpi_date),
             teamId: restored.teamId ?? (context.kpi_team_id || 0),
             userId: restored.userId ?? (context.kpi_user_id || 0),
             data: null,
@@ -51,16 +44,6 @@ export class KpiDashboard extends Component {
             }),
         });
         onWillStart(() => this.load());
-    }
-
-    /** Today, a given ISO date, or a day of the last complete period. */
-    initialDate(periodType, date) {
-        const today = luxon.DateTime.local();
-        if (date === "last_complete") {
-            const unit = periodType === "week" ? "week" : periodType;
-            return today.startOf(unit).minus({ days: 1 }).toISODate();
-        }
-        return date || today.toISODate();
     }
 
     async load() {
@@ -97,17 +80,12 @@ export class KpiDashboard extends Component {
     }
 
     shift(step) {
-        const units = { day: "days", week: "weeks", month: "months", quarter: "quarters", year: "years" };
-        const date = luxon.DateTime.fromISO(this.state.date).plus({ [units[this.state.periodType]]: step });
-        this.state.date = date.toISODate();
+        this.state.date = shiftDate(this.state.date, this.state.periodType, step);
         this.load();
     }
 
     deltaClass(delta) {
-        if (!delta || delta.state === "none") {
-            return "text-muted";
-        }
-        return delta.state === "better" ? "text-success" : "text-danger";
+        return deltaClass(delta);
     }
 
     /** Δ and Δ% as the server wrote them, e.g. "+16.7 pp (+50.0 %)". */

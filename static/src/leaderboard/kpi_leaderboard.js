@@ -1,17 +1,9 @@
 import { Component, onWillStart, useState } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { useService } from "@web/core/utils/hooks";
 import { useSetupAction } from "@web/search/action_hook";
-
-const PERIOD_TYPES = [
-    ["day", _t("Day")],
-    ["week", _t("Week")],
-    ["month", _t("Month")],
-    ["quarter", _t("Quarter")],
-    ["year", _t("Year")],
-];
+import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "@crm_kpi/dashboard/kpi_periods";
 
 /**
  * The KPI leaderboard: the teams of the company, or the salespeople of one
@@ -36,7 +28,7 @@ export class KpiLeaderboard extends Component {
         this.state = useState({
             kpiId: restored.kpiId ?? (context.kpi_id || 0),
             periodType,
-            date: restored.date || this.initialDate(periodType, context.kpi_date),
+            date: restored.date || initialDate(periodType, context.kpi_date),
             teamId: restored.teamId ?? (context.kpi_team_id || 0),
             data: null,
         });
@@ -61,15 +53,6 @@ export class KpiLeaderboard extends Component {
                 await this.load();
             }
         });
-    }
-
-    /** Today, a given ISO date, or a day of the last complete period. */
-    initialDate(periodType, date) {
-        const today = luxon.DateTime.local();
-        if (date === "last_complete") {
-            return today.startOf(periodType).minus({ days: 1 }).toISODate();
-        }
-        return date || today.toISODate();
     }
 
     async load() {
@@ -108,17 +91,12 @@ export class KpiLeaderboard extends Component {
     }
 
     shift(step) {
-        const units = { day: "days", week: "weeks", month: "months", quarter: "quarters", year: "years" };
-        const date = luxon.DateTime.fromISO(this.state.date).plus({ [units[this.state.periodType]]: step });
-        this.state.date = date.toISODate();
+        this.state.date = shiftDate(this.state.date, this.state.periodType, step);
         this.load();
     }
 
     deltaClass(delta) {
-        if (!delta || delta.state === "none") {
-            return "text-muted";
-        }
-        return delta.state === "better" ? "text-success" : "text-danger";
+        return deltaClass(delta);
     }
 
     rowClass(row) {
