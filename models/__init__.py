@@ -35,4 +35,6 @@ from . import crm_kpi_dashboard
 from . import crm_kpi_leaderboard
 from . import res_config_settings
 from . import crm_kpi_goal
+from . import crm_kpi_goal_rights
+from . import crm_kpi_goal_evaluation
 from . import res_partner
