@@ -14,6 +14,7 @@ from . import crm_kpi_engine_records
 from . import crm_kpi_engine_helpdesk
 from . import crm_kpi_engine_cohorts
 from . import crm_kpi_snapshot
+from . import crm_kpi_snapshot_board
 from . import crm_kpi_compute_request
 from . import crm_kpi_snapshot_anomaly
 from . import crm_kpi_snapshot_dimension
@@ -34,4 +35,6 @@ from . import crm_kpi_dashboard
 from . import crm_kpi_leaderboard
 from . import res_config_settings
 from . import crm_kpi_goal
+from . import crm_kpi_goal_rights
+from . import crm_kpi_goal_evaluation
 from . import res_partner

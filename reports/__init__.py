@@ -1,2 +1,3 @@
 from . import crm_kpi_xlsx
+from . import crm_kpi_xlsx_sheets
 from . import crm_kpi_xlsx_cohorts
