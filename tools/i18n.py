@@ -59,10 +59,10 @@ SAME_AS_ENGLISH_ALL = {
 }
 SAME_AS_ENGLISH = {
     "nl": {"Team", "Status", "Marketing", "Code", "Online", "Budget", "Sales", "Medium",
-           "Lead", "Dashboard"},
+           "Lead", "Dashboard", "Cohort"},
     "de": {"Team", "Status", "Name", "Marketing", "Code", "Online", "Budget", "Medium",
            "Start", "Feedback", "Details", "Lead", "Dashboard"},
-    "ro": {"Status", "Marketing", "Online", "Buget", "Total"},
+    "ro": {"Status", "Marketing", "Online", "Buget", "Total", "Personal"},
     "ja": set(),
 }
 
