@@ -38,3 +38,4 @@ from . import crm_kpi_goal
 from . import crm_kpi_goal_rights
 from . import crm_kpi_goal_evaluation
 from . import res_partner
+from . import crm_kpi_digest

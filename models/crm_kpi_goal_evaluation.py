@@ -28,6 +28,7 @@ class CrmKpiGoalEvaluation(models.Model):
         "campaign_id", "period_type", "date_start", "deadline", "baseline_value",
         "target_value", "status", "at_risk_margin", "off_track_margin",
     )
+    @api.depends_context("lang")  # the texts are in the reader's language
     def _compute_evaluation(self):
         evaluations = self._evaluate()
         for goal in self:

@@ -33,3 +33,4 @@ from . import test_compute_request
 from . import test_anomalies
 from . import test_kpi_cohorts
 from . import test_kpi_stock_rollup
+from . import test_digest
