@@ -1,5 +1,6 @@
 """The evaluation of SMART goals: their value over the goal window read
-from the KPI's snapshots (one query for many goals), the progress, pace,
+from the KPI's snapshots through the board reader
+(``crm.kpi.snapshot._kpi_boards``, one query for many goals), the progress, pace,
 forecast, status and feasibility of ``engine.goals``, the status updates
 and their activities, and the dashboard's goal strip.
 
@@ -199,34 +200,54 @@ class CrmKpiGoalEvaluation(models.Model):
 
     def _snapshot_pairs(self):
         """{goal: {period start: (numerator, denominator)}} for the goal
-        window and its history windows, read in one query."""
-        pairs = {goal: {} for goal in self}
-        domains, goals_of = [], {}
+        window and its history windows, read through the board reader
+        (:meth:`_goal_boards`)."""
+        boards = self._goal_boards()
+        pairs = {}
+        for goal in self:
+            board, code = boards[goal], goal.kpi_id.code
+            pairs[goal] = {}
+            for column in board.columns_of("period"):
+                cell = board.cells.get((code, column.key))
+                if cell and cell.computed:
+                    pairs[goal][column.period.date_start] = (
+                        cell.value.numerator, cell.value.denominator
+                    )
+        return pairs
+
+    def _goal_boards(self):
+        """{goal: board} of the goal's KPI for its scope (see
+        :meth:`_scope_dimension`) over its window and its history windows,
+        from ``crm.kpi.snapshot._kpi_boards`` as superuser: one search per
+        company and period type, however many goals, KPIs and scopes. A
+        board may hold more periods and KPIs than its goal's (those of the
+        other goals read with it)."""
+        groups = {}
         for goal in self:
             periods = goal._goal_periods()
             first = goal._history_windows(periods)[-1][0]
-            domains.append(goal._snapshot_domain(first.date_start, periods[-1].date_start))
-            dimension, _fname, value = goal._scope_dimension()
-            key = (goal.kpi_id.id, goal.period_type, goal.company_id.id, dimension, value)
-            goals_of.setdefault(key, []).append(goal)
-        if not domains:
-            return pairs
-        Snapshot = self.env["crm.kpi.snapshot"]
-        dimension_fields = Snapshot._kpi_dimension_fields()
-        snapshot_fields = [
-            "kpi_id", "period_type", "company_id", "dimension", *Snapshot._kpi_key_fields(),
-            "date_start", "numerator", "denominator",
-        ]
-        snapshots = Snapshot.sudo().search_fetch(Domain.OR(domains), snapshot_fields)
-        for snapshot in snapshots:
-            fname = dimension_fields.get(snapshot.dimension)
-            key = (
-                snapshot.kpi_id.id, snapshot.period_type, snapshot.company_id.id,
-                snapshot.dimension, snapshot[fname].id if fname else None,
+            group = groups.setdefault((goal.company_id, goal.period_type), {
+                "kpis": [], "starts": set(), "scopes": {},
+            })
+            group["kpis"].append(goal.kpi_id)
+            group["starts"].update(
+                p.date_start for p in periods_between(
+                    goal.period_type, first.date_start, periods[-1].date_start
+                )
             )
-            for goal in goals_of.get(key, ()):
-                pairs[goal][snapshot.date_start] = (snapshot.numerator, snapshot.denominator)
-        return pairs
+            dimension, fname, _value = goal._scope_dimension()
+            group["scopes"][goal] = (dimension, goal[fname] if fname else None)
+        Snapshot = self.env["crm.kpi.snapshot"].sudo()
+        boards = {}
+        for (company, period_type), group in groups.items():
+            scopes = group["scopes"]
+            boards_of = Snapshot._kpi_boards(
+                period_type, sorted(group["starts"]), company, set(scopes.values()),
+                definitions=self.env["crm.kpi.definition"].union(*group["kpis"]),
+                comparisons=(), local_labels=False,
+            )
+            boards.update({goal: boards_of[scope] for goal, scope in scopes.items()})
+        return boards
 
     def _window_value(self, pairs, periods):
         """The goal's value over ``periods``, or None without any snapshot:
