@@ -15,6 +15,7 @@ from ..engine import goals as goal_engine
 from ..engine.metrics import KpiValue
 from ..engine.periods import MAX_PERIODS, count_periods, periods_between
 from ..engine.rollup import rollup_periods
+from ..engine.units import Formatter
 from .crm_kpi_goal import ALERT_STATUSES, HISTORY_WINDOWS
 
 
@@ -244,7 +245,8 @@ class CrmKpiGoalEvaluation(models.Model):
             boards_of = Snapshot._kpi_boards(
                 period_type, sorted(group["starts"]), company, set(scopes.values()),
                 definitions=self.env["crm.kpi.definition"].union(*group["kpis"]),
-                comparisons=(), local_labels=False,
+                # the goals read numbers only: their texts are _compute_texts'
+                comparisons=(), local_labels=False, formatter=Formatter(),
             )
             boards.update({goal: boards_of[scope] for goal, scope in scopes.items()})
         return boards

@@ -39,7 +39,8 @@ class CrmKpiSnapshotBoard(models.Model):
 
     @api.model
     def _kpi_boards(self, period_type, periods, company, scopes, kpi_codes=None,
-                    definitions=None, comparisons=COMPARISONS, local_labels=True):
+                    definitions=None, comparisons=COMPARISONS, local_labels=True,
+                    formatter=None):
         """{scope: board} of each of ``scopes``, read from the snapshots in
         one search whatever their number (the goals of many teams and
         salespeople cost one query), with the user's access rights; each
@@ -47,7 +48,8 @@ class CrmKpiSnapshotBoard(models.Model):
 
         A scope is None (the whole company), a record of a dimension, or a
         pair (dimension code, record) naming the dimension when several
-        share the record's model. Intended to be inherited."""
+        share the record's model. ``formatter``: the texts' (default
+        :meth:`_kpi_formatter` of the company). Intended to be inherited."""
         periods = [period_of(period_type, p.date_start if isinstance(p, Period) else p)
                    for p in periods]
         if definitions is None:
@@ -62,9 +64,9 @@ class CrmKpiSnapshotBoard(models.Model):
                 p.date_start for name, p in compare_periods(periods[-1]).items()
                 if name in comparisons
             )
-        # read once here, not per scope (their codes key the stored values)
-        definitions.fetch(["code", "name", "unit", "direction", "aggregation", "use_thresholds",
-                           "warning_threshold", "critical_threshold"])
+        definitions.mapped("code")  # read once (all their fields), not per scope
+        if formatter is None:
+            formatter = self._kpi_formatter(company)
         ids_of = {key: [] for key in keys.values()}
         if periods and keys:
             domain = Domain.AND([
@@ -84,7 +86,7 @@ class CrmKpiSnapshotBoard(models.Model):
         return {
             scope: self._kpi_board_of(
                 definitions, periods, self.browse(ids_of[key]), company,
-                comparisons, local_labels,
+                comparisons, local_labels, formatter,
             )
             for scope, key in keys.items()
         }
@@ -132,8 +134,9 @@ class CrmKpiSnapshotBoard(models.Model):
 
     @api.model
     def _kpi_board_of(self, definitions, periods, snapshots, company, comparisons=COMPARISONS,
-                      local_labels=True):
-        """The board of already read ``snapshots`` (of one scope)."""
+                      local_labels=True, formatter=None):
+        """The board of already read ``snapshots`` (of one scope), its texts
+        by ``formatter`` (default :meth:`_kpi_formatter` of the company)."""
         stored = {
             (s.kpi_id.code, Period(s.period_type, s.date_start, s.date_end)): Stored(
                 KpiValue(s.numerator, s.denominator, s.value if s.has_value else None),
@@ -147,7 +150,8 @@ class CrmKpiSnapshotBoard(models.Model):
         if local_labels and periods:
             shown = [*periods, *compare_periods(periods[-1]).values()]
             labels = {period: self._kpi_period_label(period) for period in shown}
-        return build_board(rows, periods, stored, self._kpi_formatter(company), comparisons, labels)
+        formatter = formatter or self._kpi_formatter(company)
+        return build_board(rows, periods, stored, formatter, comparisons, labels)
 
     @api.model
     def _board_row(self, definition):
