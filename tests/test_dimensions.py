@@ -163,9 +163,8 @@ class TestDimensionRegistry(KpiCase):
             # user 1: C1 = 100; user 2: C2 + C3 = 250 + 50 = 300
             self.assertEqual(costs_of(rows, "cost_creator"),
                              {self.user_1.id: 100, self.user_2.id: 300})
-            model, domain = engine._costs_records(
-                window, "acquisition", {"dimension": "cost_creator", "cost_creator_id": self.user_2.id}
-            )
+            row = {"dimension": "cost_creator", "cost_creator_id": self.user_2.id}
+            model, domain = engine._costs_records(window, "acquisition", row)
             self.assertEqual(self.env[model].search(domain), c2 | c3)
         # the registry's own mapping: team A C1 + C3 = 150, no team C2 = 250;
         # the company 100 + 250 + 50 = 400; no creator rows without the inherit
