@@ -12,6 +12,7 @@ from odoo.fields import Domain
 from odoo.tools import format_date
 
 from ..engine import goals as goal_engine
+from ..engine.board import period_key
 from ..engine.metrics import KpiValue
 from ..engine.periods import MAX_PERIODS, count_periods, periods_between
 from ..engine.rollup import rollup_periods
@@ -208,13 +209,21 @@ class CrmKpiGoalEvaluation(models.Model):
         for goal in self:
             board, code = boards[goal], goal.kpi_id.code
             pairs[goal] = {}
-            for column in board.columns_of("period"):
-                cell = board.cells.get((code, column.key))
+            for period in goal._read_periods():
+                cell = board.cells.get((code, period_key(period)))
                 if cell and cell.computed:
-                    pairs[goal][column.period.date_start] = (
+                    pairs[goal][period.date_start] = (
                         cell.value.numerator, cell.value.denominator
                     )
         return pairs
+
+    def _read_periods(self):
+        """The periods the goal's value is read over: its history windows
+        and its window, oldest first."""
+        self.ensure_one()
+        periods = self._goal_periods()
+        first = self._history_windows(periods)[-1][0]
+        return periods_between(self.period_type, first.date_start, periods[-1].date_start)
 
     def _goal_boards(self):
         """{goal: board} of the goal's KPI for its scope (see
@@ -222,20 +231,14 @@ class CrmKpiGoalEvaluation(models.Model):
         from ``crm.kpi.snapshot._kpi_boards`` as superuser: one search per
         company and period type, however many goals, KPIs and scopes. A
         board may hold more periods and KPIs than its goal's (those of the
-        other goals read with it)."""
+        other goals read with it): read it over :meth:`_read_periods`."""
         groups = {}
         for goal in self:
-            periods = goal._goal_periods()
-            first = goal._history_windows(periods)[-1][0]
             group = groups.setdefault((goal.company_id, goal.period_type), {
                 "kpis": [], "starts": set(), "scopes": {},
             })
             group["kpis"].append(goal.kpi_id)
-            group["starts"].update(
-                p.date_start for p in periods_between(
-                    goal.period_type, first.date_start, periods[-1].date_start
-                )
-            )
+            group["starts"].update(p.date_start for p in goal._read_periods())
             dimension, fname, _value = goal._scope_dimension()
             group["scopes"][goal] = (dimension, goal[fname] if fname else None)
         Snapshot = self.env["crm.kpi.snapshot"].sudo()
