@@ -397,14 +397,14 @@ class CrmKpiEngineCustomers(models.AbstractModel):
     def _costs(self, definition, window, category, condition=None):
         """Costs of a category recorded in the period (and meeting the SQL
         ``condition`` on ``cost``), in company currency, for the company and
-        per sales team, UTM source, medium and campaign of the cost."""
+        per dimension the registry maps on the costs (``crm.kpi.cost`` in
+        its ``columns``: the sales team, UTM source, medium and campaign of
+        the cost)."""
         rows = self._grouped(
             definition,
             {
-                "team": SQL("cost.team_id"),
-                "source": SQL("cost.source_id"),
-                "medium": SQL("cost.medium_id"),
-                "campaign": SQL("cost.campaign_id"),
+                dim: SQL.identifier("cost", column)
+                for dim, column in self._dimension_columns("crm.kpi.cost").items()
             },
             {"costs": SQL("SUM(cost.amount)")},
             SQL(
@@ -431,10 +431,7 @@ class CrmKpiEngineCustomers(models.AbstractModel):
             Domain("category", "=", category),
             Domain("date", ">=", window.date_from),
             Domain("date", "<", window.date_to),
-            self._row_domain(row, {
-                "team": "team_id", "source": "source_id", "medium": "medium_id",
-                "campaign": "campaign_id",
-            }),
+            self._row_domain(row, self._dimension_columns("crm.kpi.cost")),
         ])
 
     @api.model

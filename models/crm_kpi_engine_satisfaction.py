@@ -24,13 +24,25 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
         )
 
     @api.model
-    def _feedback_records(self, window, kind):
-        """(``crm.kpi.feedback``, domain) of :meth:`_feedback_where`."""
+    def _feedback_dimensions(self):
+        """{dimension: SQL column} of the answers ``fb``: the dimensions the
+        registry maps on ``crm.kpi.feedback`` (its ``columns``; none by
+        default: answers have no sales team or salesperson of their own)."""
+        return {
+            dim: SQL.identifier("fb", column)
+            for dim, column in self._dimension_columns("crm.kpi.feedback").items()
+        }
+
+    @api.model
+    def _feedback_records(self, window, kind, row=None):
+        """(``crm.kpi.feedback``, domain) of :meth:`_feedback_where` (of
+        ``row``, a dimension row, when given)."""
         return "crm.kpi.feedback", Domain.AND([
             Domain("company_id", "=", window.company.id),
             Domain("kind", "=", kind),
             Domain("date", ">=", window.date_from),
             Domain("date", "<", window.date_to),
+            self._row_domain(row, self._dimension_columns("crm.kpi.feedback")),
         ])
 
     @api.model
@@ -41,7 +53,7 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
     def _kpi_nps(self, definition, window):
         grouped = self._grouped(
             definition,
-            {},
+            self._feedback_dimensions(),
             {
                 "promoters": SQL("COUNT(*) FILTER (WHERE fb.category = 'promoter')"),
                 "detractors": SQL("COUNT(*) FILTER (WHERE fb.category = 'detractor')"),
@@ -58,7 +70,7 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
 
     @api.model
     def _kpi_nps_records(self, definition, window, row=None):
-        return self._feedback_records(window, "nps")
+        return self._feedback_records(window, "nps", row)
 
     @api.model
     def _kpi_nps_empty_reason(self):
@@ -68,7 +80,7 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
     def _kpi_ces(self, definition, window):
         grouped = self._grouped(
             definition,
-            {},
+            self._feedback_dimensions(),
             {"score_sum": SQL("SUM(fb.score)"), "responses": SQL("COUNT(*)")},
             self._feedback_where(window, "ces"),
         )
@@ -79,7 +91,7 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
 
     @api.model
     def _kpi_ces_records(self, definition, window, row=None):
-        return self._feedback_records(window, "ces")
+        return self._feedback_records(window, "ces", row)
 
     @api.model
     def _kpi_ces_empty_reason(self):
@@ -89,7 +101,7 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
     def _kpi_ces_easy_share(self, definition, window):
         grouped = self._grouped(
             definition,
-            {},
+            self._feedback_dimensions(),
             {"easy": SQL("COUNT(*) FILTER (WHERE fb.score >= 5)"), "responses": SQL("COUNT(*)")},
             self._feedback_where(window, "ces"),
         )
@@ -100,7 +112,7 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
 
     @api.model
     def _kpi_ces_easy_share_records(self, definition, window, row=None):
-        return self._feedback_records(window, "ces")
+        return self._feedback_records(window, "ces", row)
 
     @api.model
     def _kpi_ces_easy_share_empty_reason(self):

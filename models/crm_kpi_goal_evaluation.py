@@ -1,5 +1,6 @@
 """The evaluation of SMART goals: their value over the goal window read
-from the KPI's snapshots (one query for many goals), the progress, pace,
+from the KPI's snapshots through the board reader
+(``crm.kpi.snapshot._kpi_boards``, one query for many goals), the progress, pace,
 forecast, status and feasibility of ``engine.goals``, the status updates
 and their activities, and the dashboard's goal strip.
 
@@ -11,9 +12,11 @@ from odoo.fields import Domain
 from odoo.tools import format_date
 
 from ..engine import goals as goal_engine
+from ..engine.board import period_key
 from ..engine.metrics import KpiValue
 from ..engine.periods import MAX_PERIODS, count_periods, periods_between
 from ..engine.rollup import rollup_periods
+from ..engine.units import Formatter
 from .crm_kpi_goal import ALERT_STATUSES, HISTORY_WINDOWS
 
 
@@ -200,34 +203,57 @@ class CrmKpiGoalEvaluation(models.Model):
 
     def _snapshot_pairs(self):
         """{goal: {period start: (numerator, denominator)}} for the goal
-        window and its history windows, read in one query."""
-        pairs = {goal: {} for goal in self}
-        domains, goals_of = [], {}
+        window and its history windows, read through the board reader
+        (:meth:`_goal_boards`)."""
+        boards = self._goal_boards()
+        pairs = {}
         for goal in self:
-            periods = goal._goal_periods()
-            first = goal._history_windows(periods)[-1][0]
-            domains.append(goal._snapshot_domain(first.date_start, periods[-1].date_start))
-            dimension, _fname, value = goal._scope_dimension()
-            key = (goal.kpi_id.id, goal.period_type, goal.company_id.id, dimension, value)
-            goals_of.setdefault(key, []).append(goal)
-        if not domains:
-            return pairs
-        Snapshot = self.env["crm.kpi.snapshot"]
-        dimension_fields = Snapshot._kpi_dimension_fields()
-        snapshot_fields = [
-            "kpi_id", "period_type", "company_id", "dimension", *Snapshot._kpi_key_fields(),
-            "date_start", "numerator", "denominator",
-        ]
-        snapshots = Snapshot.sudo().search_fetch(Domain.OR(domains), snapshot_fields)
-        for snapshot in snapshots:
-            fname = dimension_fields.get(snapshot.dimension)
-            key = (
-                snapshot.kpi_id.id, snapshot.period_type, snapshot.company_id.id,
-                snapshot.dimension, snapshot[fname].id if fname else None,
-            )
-            for goal in goals_of.get(key, ()):
-                pairs[goal][snapshot.date_start] = (snapshot.numerator, snapshot.denominator)
+            board, code = boards[goal], goal.kpi_id.code
+            pairs[goal] = {}
+            for period in goal._read_periods():
+                cell = board.cells.get((code, period_key(period)))
+                if cell and cell.computed:
+                    pairs[goal][period.date_start] = (
+                        cell.value.numerator, cell.value.denominator
+                    )
         return pairs
+
+    def _read_periods(self):
+        """The periods the goal's value is read over: its history windows
+        and its window, oldest first."""
+        self.ensure_one()
+        periods = self._goal_periods()
+        first = self._history_windows(periods)[-1][0]
+        return periods_between(self.period_type, first.date_start, periods[-1].date_start)
+
+    def _goal_boards(self):
+        """{goal: board} of the goal's KPI for its scope (see
+        :meth:`_scope_dimension`) over its window and its history windows,
+        from ``crm.kpi.snapshot._kpi_boards`` as superuser: one search per
+        company and period type, however many goals, KPIs and scopes. A
+        board may hold more periods and KPIs than its goal's (those of the
+        other goals read with it): read it over :meth:`_read_periods`."""
+        groups = {}
+        for goal in self:
+            group = groups.setdefault((goal.company_id, goal.period_type), {
+                "kpis": [], "starts": set(), "scopes": {},
+            })
+            group["kpis"].append(goal.kpi_id)
+            group["starts"].update(p.date_start for p in goal._read_periods())
+            dimension, fname, _value = goal._scope_dimension()
+            group["scopes"][goal] = (dimension, goal[fname] if fname else None)
+        Snapshot = self.env["crm.kpi.snapshot"].sudo()
+        boards = {}
+        for (company, period_type), group in groups.items():
+            scopes = group["scopes"]
+            boards_of = Snapshot._kpi_boards(
+                period_type, sorted(group["starts"]), company, set(scopes.values()),
+                definitions=self.env["crm.kpi.definition"].union(*group["kpis"]),
+                # the goals read numbers only: their texts are _compute_texts'
+                comparisons=(), local_labels=False, formatter=Formatter(),
+            )
+            boards.update({goal: boards_of[scope] for goal, scope in scopes.items()})
+        return boards
 
     def _window_value(self, pairs, periods):
         """The goal's value over ``periods``, or None without any snapshot:

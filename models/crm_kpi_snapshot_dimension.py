@@ -38,8 +38,9 @@ class CrmKpiSnapshot(models.Model):
           gives a column);
         - ``columns``: {source model: column} of the records the dimension
           comes from, for the families reading them through
-          ``crm.kpi.engine._dimension_columns`` (``crm.lead``); the other
-          families name their columns next to their own queries;
+          ``crm.kpi.engine._dimension_columns``: the leads (``crm.lead``)
+          and the costs (``crm.kpi.cost``); the other families name their
+          columns next to their own queries;
         - ``goal``: how goals use it: ``"scope"`` (a team or salesperson
           goal, on the goal's field of the same name), ``"filter"`` (one
           marketing filter of a company goal, on the goal's field of the
@@ -57,7 +58,8 @@ class CrmKpiSnapshot(models.Model):
             },
             "team": {
                 "field": "team_id", "label": _("Sales Team"), "allowed_by": "allow_team",
-                "columns": {"crm.lead": "team_id"}, "goal": "scope", "board": True,
+                "columns": {"crm.lead": "team_id", "crm.kpi.cost": "team_id"},
+                "goal": "scope", "board": True,
             },
             "user": {
                 "field": "user_id", "label": _("Salesperson"), "allowed_by": "allow_user",
@@ -65,15 +67,18 @@ class CrmKpiSnapshot(models.Model):
             },
             "source": {
                 "field": "source_id", "label": _("Source"), "allowed_by": "allow_utm",
-                "columns": {"crm.lead": "source_id"}, "goal": "filter", "board": False,
+                "columns": {"crm.lead": "source_id", "crm.kpi.cost": "source_id"},
+                "goal": "filter", "board": False,
             },
             "medium": {
                 "field": "medium_id", "label": _("Medium"), "allowed_by": "allow_utm",
-                "columns": {"crm.lead": "medium_id"}, "goal": "filter", "board": False,
+                "columns": {"crm.lead": "medium_id", "crm.kpi.cost": "medium_id"},
+                "goal": "filter", "board": False,
             },
             "campaign": {
                 "field": "campaign_id", "label": _("Campaign"), "allowed_by": "allow_utm",
-                "columns": {"crm.lead": "campaign_id"}, "goal": "filter", "board": False,
+                "columns": {"crm.lead": "campaign_id", "crm.kpi.cost": "campaign_id"},
+                "goal": "filter", "board": False,
             },
             "stage": {
                 "field": "stage_id", "label": _("Stage"), "allowed_by": "allow_stage",

@@ -14,6 +14,7 @@ from . import test_dashboard
 from . import test_leaderboard
 from . import test_goals
 from . import test_goal_rights
+from . import test_goal_board
 from . import test_kpi_fields
 from . import test_xlsx
 from . import test_i18n

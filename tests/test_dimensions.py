@@ -135,3 +135,97 @@ class TestDimensionRegistry(KpiCase):
         snapshots = self.compute("win_rate", "month", date(2026, 3, 1))
         self.assertNotIn("creator", snapshots.mapped("dimension"))
         self.assertEqual(len(snapshots.filtered(lambda s: s.dimension == "user")), 2)
+
+    def test_cost_dimension_from_registry(self):
+        """The costs are split by the dimensions the registry maps on
+        ``crm.kpi.cost``: a test-only entry ``cost_creator`` (the user who
+        entered the cost, ``create_uid``, in the snapshot's ``user_id``).
+
+        March 2026 acquisition costs: C1 100 (team A, entered by user 1),
+        C2 250 (no team, entered by user 2), C3 50 (team A, entered by user 2).
+        """
+        c1, c2, c3 = self.env["crm.kpi.cost"].create([
+            {"date": date(2026, 3, day), "amount": amount, "company_id": self.company.id,
+             "currency_id": self.company.currency_id.id, "team_id": team.id if team else False}
+            for day, amount, team in ((1, 100, self.team_a), (2, 250, None), (3, 50, self.team_a))
+        ])
+        self._set_dates(c1, create_uid=self.user_1.id)
+        self._set_dates(c2 | c3, create_uid=self.user_2.id)
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+
+        def costs_of(rows, dimension):
+            return {row.get(f"{dimension}_id"): row["costs"]
+                    for row in rows if row["dimension"] == dimension}
+
+        with self._with_entry("cost_creator", "crm.kpi.cost"):
+            rows = engine._costs(None, window, "acquisition")
+            # user 1: C1 = 100; user 2: C2 + C3 = 250 + 50 = 300
+            self.assertEqual(costs_of(rows, "cost_creator"),
+                             {self.user_1.id: 100, self.user_2.id: 300})
+            row = {"dimension": "cost_creator", "cost_creator_id": self.user_2.id}
+            model, domain = engine._costs_records(window, "acquisition", row)
+            self.assertEqual(self.env[model].search(domain), c2 | c3)
+        # the registry's own mapping: team A C1 + C3 = 150, no team C2 = 250;
+        # the company 100 + 250 + 50 = 400; no creator rows without the inherit
+        rows = engine._costs(None, window, "acquisition")
+        self.assertEqual(costs_of(rows, "team"), {self.team_a.id: 150, None: 250})
+        self.assertEqual([row["costs"] for row in rows if row["dimension"] == "company"], [400])
+        self.assertFalse(costs_of(rows, "cost_creator"))
+
+    def _with_entry(self, code, model_name):
+        """The registry of a test-only inherit adding dimension ``code``: the
+        user who created the records of ``model_name`` (``create_uid``), in
+        the snapshot's ``user_id``."""
+        registry_class = type(self.Snapshot)
+        original = registry_class._kpi_dimensions
+
+        def _kpi_dimensions(snapshot):
+            dimensions = original(snapshot)
+            dimensions[code] = {
+                "field": "user_id", "label": "Entered by", "allowed_by": "allow_user",
+                "columns": {model_name: "create_uid"}, "goal": None, "board": False,
+            }
+            return dimensions
+
+        return patch.object(registry_class, "_kpi_dimensions", _kpi_dimensions)
+
+    def test_feedback_dimension_from_registry(self):
+        """The answers (NPS) are split by the dimensions the registry maps on
+        ``crm.kpi.feedback``; none by default.
+
+        March 2026 NPS answers (0-10): 10 and 3 entered by user 1, 9 and 9
+        entered by user 2.
+        """
+        partner = self.env["res.partner"].create({"name": "KPI Respondent"})
+        answers = self.env["crm.kpi.feedback"].create([
+            {"partner_id": partner.id, "date": date(2026, 3, 10), "kind": "nps",
+             "scale": "0_10", "score": score, "company_id": self.company.id}
+            for score in (10, 3, 9, 9)
+        ])
+        self._set_dates(answers[:2], create_uid=self.user_1.id)
+        self._set_dates(answers[2:], create_uid=self.user_2.id)
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+
+        def values(rows):
+            return {(row["dimension"], row.get(f"{row['dimension']}_id")): row["kpi_value"].value
+                    for row in rows}
+
+        with self._with_entry("answer_creator", "crm.kpi.feedback"):
+            rows = engine._kpi_nps(None, window)
+            # company: (3 promoters − 1 detractor) / 4 × 100 = 50; user 1: (1 − 1) / 2 = 0;
+            # user 2: (2 − 0) / 2 × 100 = 100
+            self.assertEqual(values(rows), {
+                ("company", None): 50.0,
+                ("answer_creator", self.user_1.id): 0.0,
+                ("answer_creator", self.user_2.id): 100.0,
+            })
+            model, domain = engine._kpi_nps_records(
+                None, window, {"dimension": "answer_creator", "answer_creator_id": self.user_2.id}
+            )
+            self.assertEqual(self.env[model].search(domain), answers[2:])
+        # without the inherit: the company row only, and every answer behind it
+        self.assertEqual(values(engine._kpi_nps(None, window)), {("company", None): 50.0})
+        model, domain = engine._kpi_nps_records(None, window, {"dimension": "company"})
+        self.assertEqual(self.env[model].search(domain), answers)
