@@ -7,6 +7,8 @@
     "website": "https://github.com/crm-kpi/crm_kpi",
     "author": "crm_kpi contributors",
     "license": "AGPL-3",
+    "maintainers": ["crm-kpi"],
+    "development_status": "Beta",
     "depends": [
         "crm",
         "sale_management",

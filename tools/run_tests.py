@@ -3,10 +3,15 @@
 Called by ``tools/kpi test`` as ``run_tests.py [options] -- ODOO_COMMAND...``
 where ODOO_COMMAND is the python + odoo-bin + addons path to use.
 
-1. The plain-Python engine tests (``engine/tests``), no Odoo import.
+1. The plain-Python engine tests (``engine/tests``), no Odoo import, and
+   the tooling's own (``tools/test_*.py``, e.g. the Apps page being up to
+   date with ``readme/``).
    Odoo's runner runs them too (``tests/test_engine.py``, tag
    ``crm_kpi_engine``), so that ``--test-enable`` alone runs everything;
    step 3 excludes that tag, so that each test is run and counted once.
+1b. The wheel check (``tools/check_wheel.py``, no Odoo, a few seconds):
+   the wheel built with whool holds the add-on and none of the tooling,
+   installs, and its manifest parses (``--skip-wheel`` leaves it out).
 2. The add-on installed on an empty database (no demo data): must load
    without an error in the log.
 3. Odoo's own test runner (``--test-enable``, at_install and post_install
@@ -79,10 +84,27 @@ def run_engine_tests(tally):
     suite = unittest.defaultTestLoader.discover(
         str(ROOT / "engine" / "tests"), top_level_dir=str(ROOT)
     )
+    suite.addTests(unittest.defaultTestLoader.discover(
+        str(ROOT / "tools"), pattern="test_*.py", top_level_dir=str(ROOT / "tools")
+    ))
     result = unittest.TextTestRunner(verbosity=1, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
     tally.add(passed=result.testsRun - failed - skipped, failed=failed, skipped=skipped)
+
+
+def run_wheel_check(tally):
+    section("wheel (tools/check_wheel.py)")
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check_wheel.py")],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    print(proc.stdout, end="", flush=True)
+    results = [line.split()[0] for line in proc.stdout.splitlines()
+               if line.startswith(("ok ", "FAILED "))]
+    passed, failed = results.count("ok"), results.count("FAILED")
+    if proc.returncode and not failed:
+        print(proc.stderr[-3000:])
+        failed = 1
+    tally.add(passed=passed, failed=failed)
 
 
 def free_port():
@@ -272,7 +294,7 @@ def run_odoo_suites(odoo_cmd, tally, stamp, logdir, databases):
 
 def main():
     if "--" not in sys.argv:
-        sys.exit("usage: run_tests.py [--engine-only] [--keep-db] [--tags TAGS] [--odoo-suites] -- ODOO_COMMAND...")
+        sys.exit("usage: run_tests.py [--engine-only] [--skip-wheel] [--keep-db] [--tags TAGS] [--odoo-suites] -- ODOO_COMMAND...")
     split = sys.argv.index("--")
     odoo_cmd = sys.argv[split + 1:]
     parser = argparse.ArgumentParser()
@@ -281,6 +303,7 @@ def main():
     parser.add_argument("--keep-db", action="store_true", help="keep the test databases")
     parser.add_argument("--tags", default="/crm_kpi", help="Odoo --test-tags (default /crm_kpi)")
     parser.add_argument("--skip-bench", action="store_true", help="no benchmark smoke run")
+    parser.add_argument("--skip-wheel", action="store_true", help="no wheel check")
     parser.add_argument("--skip-i18n", action="store_true", help="no translation check")
     parser.add_argument("--odoo-suites", action="store_true",
                         help="also run Odoo's own suites of crm, sale_crm, subscription_oca and "
@@ -290,6 +313,8 @@ def main():
     started = time.monotonic()
     tally = Tally()
     run_engine_tests(tally)
+    if not args.engine_only and not args.skip_wheel:
+        run_wheel_check(tally)
     if not args.engine_only:
         stamp = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}"
         logdir = ROOT / ".odoo" / "logs"
