@@ -348,6 +348,7 @@ class CrmKpiDigest(models.Model):
                     "color": STATE_COLORS[anomaly["direction"]],
                 }
                 for anomaly in anomalies
+                if anomaly["snapshot"].kpi_id in definitions  # the report's KPIs only
             ],
             "dashboard_url": f"{base_url}/odoo/action-crm_kpi.crm_kpi_dashboard_action",
             "unsubscribe_url": self._kpi_unsubscribe_url(user, base_url),

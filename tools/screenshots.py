@@ -5,6 +5,9 @@ Usage (with ``tools/kpi run`` serving the demo database on localhost:8069):
     .venv/bin/python tools/screenshots.py [--url http://localhost:8069]
         [--db crm_kpi_demo] [--out static/description]
 
+    .venv/bin/python tools/screenshots.py --html mail.html --out email_report.png
+        (an HTML file, e.g. a rendered e-mail, to one PNG; no server needed)
+
 Starts headless Chromium with a DevTools port, logs in as admin/admin, opens
 each page below and saves a PNG. Uses websocket-client (a test requirement)
 to speak the DevTools protocol; nothing is sent anywhere but the local server.
@@ -78,6 +81,7 @@ def main():
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "static/description"))
+    parser.add_argument("--html", help="render this HTML file to the PNG named by --out instead")
     args = parser.parse_args()
 
     browser = shutil.which("chromium") or shutil.which("google-chrome")
@@ -104,6 +108,19 @@ def main():
         tools.call("Page.enable")
         tools.call("Emulation.setDeviceMetricsOverride", width=1440, height=960,
                    deviceScaleFactor=1, mobile=False)
+        if args.html:
+            tools.call("Emulation.setDeviceMetricsOverride", width=820, height=900,
+                       deviceScaleFactor=1, mobile=False)
+            tools.call("Page.navigate", url=Path(args.html).resolve().as_uri())
+            tools.wait_for("body")
+            time.sleep(1)
+            height = tools.evaluate("document.documentElement.scrollHeight")
+            tools.call("Emulation.setDeviceMetricsOverride", width=820, height=int(height) + 16,
+                       deviceScaleFactor=1, mobile=False)
+            shot = tools.call("Page.captureScreenshot", format="png")
+            Path(args.out).write_bytes(base64.b64decode(shot["data"]))
+            print(f"saved {args.out}")
+            return
         tools.call("Page.navigate", url=f"{args.url}/web/login?db={args.db}")
         tools.wait_for("body")
         params = {"db": args.db, "login": args.login, "password": args.password}
