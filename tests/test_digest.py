@@ -123,6 +123,9 @@ class TestDigest(KpiCase):
 
         dutch = ann.body_html
         self.assertIn("50,0 %", dutch)
+        # the template in Dutch (its translation in i18n/nl.po)
+        self.assertIn("Je ontvangt dit rapport", dutch)
+        self.assertNotIn("You receive this report", dutch)
         self.assertIn("Ann wins more", dutch)
         self.assertNotIn("Company wins more", dutch, "Ann may not read the company goal")
         # "mrt 2026" or "mrt. 2026", as Babel spells it

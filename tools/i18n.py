@@ -49,7 +49,7 @@ LANGUAGES = ("nl", "de", "ro", "ja")
 # What lies at the repository root but is not part of the add-on.
 NOT_ADDON = {".git", ".venv", ".odoo", ".ci", "bench", "tools", "i18n", "__pycache__"}
 
-PLACEHOLDER_RE = re.compile(r"%\([A-Za-z_]\w*\)[sdfr]|%[sdfr]|\{[A-Za-z_]\w*\}")
+PLACEHOLDER_RE = re.compile(r"%\([A-Za-z_]\w*\)[sdfr]|%[sdfr]|\{[A-Za-z_]\w*\}|\{\{.*?\}\}")
 
 # Terms a translation may leave as in English: codes, units and acronyms
 # (all languages), and words each language really uses as they are.
@@ -59,10 +59,10 @@ SAME_AS_ENGLISH_ALL = {
 }
 SAME_AS_ENGLISH = {
     "nl": {"Team", "Status", "Marketing", "Code", "Online", "Budget", "Sales", "Medium",
-           "Lead", "Dashboard", "Cohort"},
+           "Lead", "Dashboard", "Cohort", "E-mail", "Contact"},
     "de": {"Team", "Status", "Name", "Marketing", "Code", "Online", "Budget", "Medium",
            "Start", "Feedback", "Details", "Lead", "Dashboard"},
-    "ro": {"Status", "Marketing", "Online", "Buget", "Total", "Personal"},
+    "ro": {"Status", "Marketing", "Online", "Buget", "Total", "Personal", "E-mail", "Contact"},
     "ja": set(),
 }
 
