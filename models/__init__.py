@@ -39,3 +39,6 @@ from . import crm_kpi_goal_rights
 from . import crm_kpi_goal_evaluation
 from . import res_partner
 from . import crm_kpi_digest
+from . import crm_kpi_queue
+from . import crm_kpi_compute_unit
+from . import crm_kpi_compute_request_queue

@@ -33,7 +33,8 @@ assert tuple(key for key, _label in PERIOD_TYPE_SELECTION) == PERIOD_TYPES
 TRANSACTION_CONFLICTS = (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError)
 
 # First key of the advisory locks that serialize runs of one company and
-# period type (the second key); any constant unlikely to be used by others.
+# period (the second key: a hash of both); any constant unlikely to be used
+# by others.
 RUN_LOCK_KEY = 0x4B5049  # "KPI"
 
 # System parameter holding the refresh run in progress ("<day>|<start>").
@@ -185,7 +186,7 @@ class CrmKpiSnapshot(models.Model):
         snapshot_ids, errors = [], []
         today = fields.Date.context_today(self)
         for company in companies:
-            self._lock_run(company, period_type)
+            self._lock_run(company, periods)
             with engine._run(company, periods, definitions.mapped("code")) as run:
                 for period in periods:
                     window = engine._make_window(company, period, run)
@@ -222,15 +223,21 @@ class CrmKpiSnapshot(models.Model):
         return self.browse(snapshot_ids), errors
 
     @api.model
-    def _lock_run(self, company, period_type):
-        """Serialize the runs of one company and period type: a second
-        caller waits here until the first one's transaction ends, then
+    def _lock_run(self, company, periods):
+        """Serialize the runs of one company and period: a second caller of
+        a period waits here until the first one's transaction ends, then
         writes the same rows (its upsert of rows committed meanwhile raises
-        a serialization failure, which Odoo retries in a new transaction)."""
+        a serialization failure, which Odoo retries in a new transaction).
+        Runs of other periods (e.g. parallel jobs of a back-fill) go on. The
+        locks are taken in period order, so two runs never wait on each
+        other."""
+        keys = sorted({
+            hash((company.id, period.period_type, period.date_start.toordinal())) & 0x7FFFFFFF
+            for period in periods
+        })
         self.env.cr.execute(SQL(
-            "SELECT pg_advisory_xact_lock(%s, %s)",
-            RUN_LOCK_KEY,
-            company.id * len(PERIOD_TYPES) + PERIOD_TYPES.index(period_type),
+            "SELECT pg_advisory_xact_lock(%s, key) FROM unnest(%s::int[]) AS key",
+            RUN_LOCK_KEY, keys,
         ))
 
     # ------------------------------------------------------------------

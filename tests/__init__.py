@@ -35,3 +35,4 @@ from . import test_anomalies
 from . import test_kpi_cohorts
 from . import test_kpi_stock_rollup
 from . import test_digest
+from . import test_queue

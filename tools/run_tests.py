@@ -148,9 +148,9 @@ def run_install_check(odoo_cmd, tally, db, logdir):
 # Tag of the engine tests as Odoo's runner loads them (tests/test_engine.py):
 # step 1 has run them already, step 3 leaves them out.
 ENGINE_TAG = "crm_kpi_engine"
-# Add-ons that crm_kpi does not depend on but has KPIs for, installed beside
+# Add-ons that crm_kpi does not depend on but has KPIs or jobs for, installed beside
 # it for step 3 when the addons path has them (requirements-oca.txt).
-BESIDE_MODULES = ("helpdesk_mgmt",)
+BESIDE_MODULES = ("helpdesk_mgmt", "queue_job")
 
 
 def addons_having(odoo_cmd, modules):
