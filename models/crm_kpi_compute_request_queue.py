@@ -9,7 +9,6 @@ import math
 from odoo import api, fields, models
 
 from ..engine.periods import count_periods, split_range
-from .crm_kpi_compute_request import PROGRESS_STEPS
 
 
 class CrmKpiComputeRequestQueue(models.Model):
@@ -39,15 +38,19 @@ class CrmKpiComputeRequestQueue(models.Model):
         super(CrmKpiComputeRequestQueue, self - parallel)._compute_progress()
 
     def _kpi_enqueue_units(self):
-        """Cut each request into units (company × chunk of periods: about
-        ``PROGRESS_STEPS`` chunks, within the most periods one computation
-        may span) and queue one job per unit, as the request's user with
-        only the unit's company."""
+        """Cut each request into units (company × chunk of periods) and queue
+        one job per unit, as the request's user with only the unit's
+        company. Each job builds the run's tables again, so the units are as
+        few as keep every job slot of the channel busy: about the channel's
+        capacity over all companies (each within the most periods one
+        computation may span)."""
         Snapshot = self.env["crm.kpi.snapshot"]
+        capacity = Snapshot._kpi_queue_capacity()
         for request in self.sudo():
             user = request.user_id
             companies = request.company_ids or user.company_ids
-            step = max(1, min(Snapshot._max_periods(), math.ceil(request.periods_total / PROGRESS_STEPS)))
+            per_company = max(1, math.ceil(capacity / len(companies)))
+            step = max(1, min(Snapshot._max_periods(), math.ceil(request.periods_total / per_company)))
             chunks = split_range(request.period_type, request.date_from, request.date_to, step)
             units = request.env["crm.kpi.compute.unit"].create([
                 {

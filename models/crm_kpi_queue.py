@@ -17,7 +17,9 @@ tables in its own transaction. Without ``queue_job`` (or without its runner)
 nothing changes: the scheduled actions compute in their own process.
 """
 
+import configparser
 import logging
+import os
 
 from odoo import api, fields, models
 from odoo.tools import config
@@ -27,6 +29,17 @@ _logger = logging.getLogger(__name__)
 CHANNEL = "root.crm_kpi"
 #: Retries of a job that fails with a transaction conflict (queue_job's default is 5).
 MAX_RETRIES = 5
+
+
+def _configured_channels():
+    """The ``channels`` of the ``[queue_job]`` section of the server's
+    configuration file, or ""."""
+    path = config.get("config")
+    if not path or not os.path.exists(path):
+        return ""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path)
+    return parser.get("queue_job", "channels", fallback="")
 
 
 class CrmKpiSnapshotQueue(models.Model):
@@ -42,6 +55,21 @@ class CrmKpiSnapshotQueue(models.Model):
         if forced is not None:
             return bool(forced) and "queue.job" in self.env
         return "queue.job" in self.env and "queue_job" in config["server_wide_modules"]
+
+    @api.model
+    def _kpi_queue_capacity(self):
+        """How many KPI jobs run at once: the capacity of ``root.crm_kpi``
+        (else of ``root``) in queue_job's channels (the environment variable
+        ``ODOO_QUEUE_JOB_CHANNELS`` or the ``[queue_job]`` section of the
+        server's configuration), 1 when it says nothing."""
+        text = os.environ.get("ODOO_QUEUE_JOB_CHANNELS") or _configured_channels()
+        capacities = {}
+        for part in text.split(","):
+            name, _sep, rest = part.strip().partition(":")
+            number = rest.split(":")[0].strip()
+            if number.isdigit():
+                capacities[name.strip()] = int(number)
+        return max(1, capacities.get(CHANNEL) or capacities.get("root") or 1)
 
     @api.model
     def _kpi_delayable(self, records, identity_key, description, priority=10):

@@ -1,4 +1,6 @@
+import os
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -78,26 +80,44 @@ class TestKpiQueue(KpiCase):
             for s in snapshots
         }
 
+    def test_units_follow_the_channel_capacity(self):
+        """Capacity 1 (nothing configured): one job per company. Capacity 4
+        for root.crm_kpi: ceil(4 / 2 companies) = 2 jobs per company, of
+        ceil(4 months / 2) = 2 months each. Capacity of root when the
+        channel is not named."""
+        Snapshot = self.Snapshot
+        for channels, capacity, months in (
+            ("", 1, [(1, 4)]), ("root:2,root.crm_kpi:4", 4, [(1, 2), (3, 4)]), ("root:3", 3, [(1, 2), (3, 4)]),
+        ):
+            with patch.dict(os.environ, {"ODOO_QUEUE_JOB_CHANNELS": channels}), trap_jobs() as trap:
+                self.assertEqual(Snapshot._kpi_queue_capacity(), capacity)
+                request = self.request()
+                units = request.unit_ids
+                self.assertEqual(trap.jobs_count(), len(units))
+                for company in (self.company, self.other):
+                    mine = units.filtered(lambda u, c=company: u.company_id == c)
+                    self.assertEqual([(u.date_from.month, u.date_to.month) for u in mine], months)
+
     def test_backfill_jobs_give_the_direct_values(self):
-        """4 months, chunks of ceil(4 / 10) = 1 month, 2 companies: 8 jobs
-        on root.crm_kpi, each queued once, as the request's user with the
-        unit's company only; once run and closed, the request has the
-        values of the direct computation."""
-        with trap_jobs() as trap:
+        """4 months, channel capacity 4, 2 companies: 4 jobs of 2 months on
+        root.crm_kpi, each queued once, as the request's user with the
+        unit's company only; once run and closed, the request has the values
+        of the direct computation."""
+        with patch.dict(os.environ, {"ODOO_QUEUE_JOB_CHANNELS": "root:4"}), trap_jobs() as trap:
             request = self.request()
             self.assertTrue(request.use_queue)
             self.assertEqual(request.state, "running")
-            trap.assert_jobs_count(8)
+            trap.assert_jobs_count(4)
             jobs = trap.enqueued_jobs
             self.assertEqual({job.method_name for job in jobs}, {"_kpi_job_compute"})
             self.assertEqual({job.channel for job in jobs}, {"root.crm_kpi"})
-            self.assertEqual(len({job.identity_key for job in jobs}), 8)
+            self.assertEqual(len({job.identity_key for job in jobs}), 4)
             self.assertEqual({job.user_id for job in jobs}, {self.manager.id})
             for job in jobs:
                 self.assertEqual(job.recordset.env.context["allowed_company_ids"],
                                  job.recordset.company_id.ids)
             self.assertEqual(request.progress, 0)
-            self.assertEqual(len(request.unit_ids), 8)
+            self.assertEqual(len(request.unit_ids), 4)
             trap.perform_enqueued_jobs()
         request.invalidate_recordset()
         self.assertEqual(set(request.unit_ids.mapped("state")), {"done"})
@@ -120,17 +140,17 @@ class TestKpiQueue(KpiCase):
         self.assertEqual(len(by_jobs), 8)
 
     def test_a_failing_unit_leaves_the_others_written(self):
-        """The manager loses the second company before its jobs run: its 4
-        units fail with the reason, the 4 others are written; the request
+        """The manager loses the second company before its jobs run: its 2
+        units fail with the reason, the 2 others are written; the request
         fails and says which."""
-        with trap_jobs() as trap:
+        with patch.dict(os.environ, {"ODOO_QUEUE_JOB_CHANNELS": "root:4"}), trap_jobs() as trap:
             request = self.request()
             self.manager.company_ids -= self.other
             trap.perform_enqueued_jobs()
         units = self.Unit.search([("request_id", "=", request.id)])
         self.assertEqual(
             sorted((u.company_id.name, u.state) for u in units),
-            [("KPI Queue Other Co", "failed")] * 4 + [("KPI Test Co", "done")] * 4,
+            [("KPI Queue Other Co", "failed")] * 2 + [("KPI Test Co", "done")] * 2,
         )
         self.assertTrue(all(u.message for u in units.filtered(lambda u: u.state == "failed")))
         values = self.values()
