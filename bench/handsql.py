@@ -24,7 +24,15 @@ from dateutil.relativedelta import relativedelta
 PERCENT = 100.0
 
 # KPIs whose engine value is believed wrong (see the notes); {code: why}.
-KNOWN_MISMATCHES = {}
+# The floor follows the documented meaning for them; bench/run.py reports a
+# difference as a known mismatch (it does not fail the run), and says so
+# when the data of the run does not show it.
+KNOWN_MISMATCHES = {
+    "records_created": "README (Adoption): records without a company count for the creator's "
+                       "main company; the engine counts the leads without a company for no "
+                       "company (it reads crm_lead.company_id = the company); shows only when "
+                       "leads without a company were created in the month",
+}
 
 SKIPPED = {"resolution_time": "needs helpdesk (helpdesk_mgmt), absent from the benchmark database"}
 
@@ -498,8 +506,8 @@ def lifetime(env, company, period):
         s1 AS ({_MRR_AT.format(day='de')}),
         paying AS (SELECT * FROM s1 WHERE mrr > 0)
         SELECT
-            (SELECT SUM(s.mrr * fx.factor) FROM paying s JOIN new ON new.c = s.partner_id
-               JOIN fx USING (currency_id))
+            COALESCE((SELECT SUM(s.mrr * fx.factor) FROM paying s JOIN new ON new.c = s.partner_id
+               JOIN fx USING (currency_id)), 0)
           + COALESCE((SELECT SUM(ev.amt * fx.factor) FROM ev JOIN new USING (c)
                JOIN fx ON fx.currency_id = ev.cur
               WHERE ev.d >= %(ds)s AND ev.d < %(de)s
@@ -625,9 +633,9 @@ def adoption(env, company, period):
               WHERE NOT u.share AND u.company_id = %(company)s
                 AND g.create_date >= %(utc_from)s AND g.create_date < %(utc_to)s) AS users,
             (SELECT COUNT(*) FROM (
-                SELECT create_uid AS uid FROM crm_lead
-                 WHERE company_id = %(company)s
-                   AND create_date >= %(utc_from)s AND create_date < %(utc_to)s
+                SELECT l.create_uid AS uid FROM crm_lead l JOIN res_users u ON u.id = l.create_uid
+                 WHERE COALESCE(l.company_id, u.company_id) = %(company)s
+                   AND l.create_date >= %(utc_from)s AND l.create_date < %(utc_to)s
                 UNION ALL
                 SELECT r.create_uid FROM res_partner r JOIN res_users u ON u.id = r.create_uid
                  WHERE COALESCE(r.company_id, u.company_id) = %(company)s
