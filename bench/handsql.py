@@ -461,7 +461,8 @@ def subscriptions(env, company, period):
                JOIN sale_subscription_stage st ON st.id = s.stage_id
               WHERE {_own('s.company_id')} AND st.type IN ('in_progress', 'post')
                 AND s.date >= %(ds)s AND s.date < %(de)s
-                AND s.id NOT IN (SELECT subscription_id FROM renewed)) AS not_renewed
+                AND NOT EXISTS (SELECT 1 FROM renewed r WHERE r.subscription_id = s.id))
+                AS not_renewed
     """, p)
     v = {k: _f(x) for k, x in row.items()}
     start, end = v["mrr_start"], v["mrr_end"]
@@ -536,7 +537,8 @@ def lifetime(env, company, period):
           + COALESCE((SELECT SUM(ev.amt * fx.factor) FROM ev JOIN new USING (c)
                         JOIN fx ON fx.currency_id = ev.cur
                        WHERE ev.d >= %(ds)s AND ev.d < %(de)s
-                         AND ev.c NOT IN (SELECT partner_id FROM paying)), 0) AS monthly,
+                         AND NOT EXISTS (SELECT 1 FROM paying s WHERE s.partner_id = ev.c)), 0)
+                AS monthly,
             (SELECT SUM(amount) FROM costs WHERE date >= %(ds)s) AS costs,
             (SELECT COUNT(*) FROM new) AS new,
             -- the trailing year: revenue, purchases, customers, CAC
@@ -548,9 +550,10 @@ def lifetime(env, company, period):
             (SELECT SUM(amount) FROM costs) AS year_costs,
             (SELECT COUNT(*) FROM firsts WHERE f >= %(yf)s AND f < %(de)s) AS year_new,
             -- lifetime: the customers who churned, else the yearly churn
-            (SELECT COUNT(*) FROM span WHERE c NOT IN (SELECT c FROM act_e)) AS churned,
+            (SELECT COUNT(*) FROM span
+              WHERE NOT EXISTS (SELECT 1 FROM act_e WHERE act_e.c = span.c)) AS churned,
             (SELECT AVG((last_day - first_day) / 365.25) FROM span
-              WHERE c NOT IN (SELECT c FROM act_e)) AS years,
+              WHERE NOT EXISTS (SELECT 1 FROM act_e WHERE act_e.c = span.c)) AS years,
             (SELECT COUNT(*) FROM act_y) AS year_start,
             (SELECT COUNT(*) FROM act_y JOIN act_e USING (c)) AS year_retained,
             -- subscription method: ARPA at the month's end, churn of the month
