@@ -22,8 +22,9 @@ process and one transaction, wall time (time.perf_counter), query count
 5. the peak memory of the process.
 
 The engine's company rows of the month and the floor must be equal, KPI by
-KPI (numerator, denominator and value, relative tolerance 1e-6 once the
-floor is rounded as the snapshot stores it): the run fails (exit status 1)
+KPI (numerator, denominator and value within a relative 1e-6, the floor's
+value rounded to the 4 decimals the snapshot stores; no value on both sides
+counts as equal): the run fails (exit status 1)
 otherwise, naming the KPI, the company and both values. KPIs listed in
 ``handsql.KNOWN_MISMATCHES`` are reported apart and do not fail it.
 """
