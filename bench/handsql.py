@@ -1,6 +1,7 @@
 """The floor: every KPI the engine computes for a month, company totals only,
-with one hand-written SQL aggregate per KPI family (nothing stored, no ORM,
-no temporary table). It is the least SQL a careful DBA would write over
+with one hand-written SQL query per KPI family and company (nothing stored,
+no ORM in the queries — only the company's settings are read from its
+record —, no temporary table; run inside :func:`jit_off`). It is the least SQL a careful DBA would write over
 Odoo's tables and the add-on's ledgers (``crm_kpi_stage_stay``,
 ``crm_kpi_subscription_movement``) for the figures of README "How each KPI
 is computed"; the arithmetic from the aggregates to numerator, denominator
