@@ -21,12 +21,13 @@ process and one transaction, wall time (time.perf_counter), query count
    and the XLSX board pack of 24 months when those exist in the database;
 5. the peak memory of the process.
 
-The engine's company rows of the month and the floor must be equal, KPI by
+The engine's company rows of the month (as the one-month run stores them,
+and again as the back-fill stores them) and the floor must be equal, KPI by
 KPI (numerator, denominator and value within a relative 1e-6, the floor's
 value rounded to the 4 decimals the snapshot stores; no value on both sides
-counts as equal): the run fails (exit status 1)
-otherwise, naming the KPI, the company and both values. KPIs listed in
-``handsql.KNOWN_MISMATCHES`` are reported apart and do not fail it.
+counts as equal): the run fails (exit status 1) otherwise, naming the KPI,
+the company and both values. KPIs listed in ``handsql.KNOWN_MISMATCHES``
+are reported apart and do not fail it.
 """
 
 import argparse
@@ -161,9 +162,12 @@ class Bench:
         n_kpis = len(Snapshot._get_definitions(None))
 
         # 1. Engine: one month, then 24 months.
+        floor_codes = [code for codes in handsql.FAMILY_CODES.values() for code in codes]
         self.measure("engine: all KPIs, 1 month", lambda: Snapshot.compute_snapshots(
             "month", self.month, company_ids=companies.ids),
             f"({n_kpis} KPIs x {len(companies)} companies)")
+        # the month as one month's run stores it, then as the back-fill does
+        engines = [("engine", _engine_values(env, self.month, companies, floor_codes))]
         if self.backfill_months:
             backfill_first = self.month - relativedelta(months=self.backfill_months - 1)
             self.measure(f"engine: back-fill {self.backfill_months} months",
@@ -171,8 +175,9 @@ class Bench:
                              "month", backfill_first, self.month, company_ids=companies.ids))
         else:
             self.skip("engine: back-fill 24 months", "--backfill-months 0")
-        floor_codes = [code for codes in handsql.FAMILY_CODES.values() for code in codes]
-        engine = _engine_values(env, self.month, companies, floor_codes)
+        if self.backfill_months:
+            engines.append(("engine (back-fill)",
+                            _engine_values(env, self.month, companies, floor_codes)))
 
         # 2. The floor: all KPIs, then family by family next to the engine.
         def floor(func):
@@ -239,7 +244,9 @@ class Bench:
         # Cross-check, KPI by KPI and company by company.
         names = dict(companies.mapped(lambda company: (company.id, company.name)))
         mismatches, known, agreeing_known = [], [], set()
-        for label, values in (("floor", hand), ("first floor", hand3)):
+        checks = [(*engine, "floor", hand) for engine in engines]
+        checks.append((*engines[0], "first floor", hand3))
+        for engine_label, engine, label, values in checks:
             for (company_id, code), expected in sorted(values.items()):
                 got = engine.get((company_id, code),
                                  {"numerator": 0, "denominator": 0, "value": None})
@@ -247,7 +254,7 @@ class Bench:
                     if label == "floor" and code in handsql.KNOWN_MISMATCHES:
                         agreeing_known.add(code)
                     continue
-                text = (f"{code} of {names[company_id]}: engine {_fmt(got)}; "
+                text = (f"{code} of {names[company_id]}: {engine_label} {_fmt(got)}; "
                         f"{label} {_fmt(expected)}")
                 if code in handsql.KNOWN_MISMATCHES:
                     known.append(f"{text} ({handsql.KNOWN_MISMATCHES[code]})")
