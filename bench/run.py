@@ -189,6 +189,8 @@ class Bench:
 
         hand = self.measure("hand SQL: all KPIs, 1 month", floor(lambda: handsql.all_kpis(
             env, companies, period)), f"({len(floor_codes)} KPIs x {len(companies)} companies)")
+        shared = self.measure("hand SQL: all KPIs, events shared", floor(lambda: handsql.all_kpis(
+            env, companies, period, shared=True)), "(events built once per company)")
         for family, func in handsql.FAMILIES.items():
             codes = list(handsql.FAMILY_CODES[family])
             self.measure(f"engine: {family}", lambda codes=codes: Snapshot.compute_snapshots(
@@ -245,6 +247,7 @@ class Bench:
         names = dict(companies.mapped(lambda company: (company.id, company.name)))
         mismatches, known, agreeing_known = [], [], set()
         checks = [(*engine, "floor", hand) for engine in engines]
+        checks.append((*engines[0], "floor (events shared)", shared))
         checks.append((*engines[0], "first floor", hand3))
         for engine_label, engine, label, values in checks:
             for (company_id, code), expected in sorted(values.items()):
@@ -311,6 +314,10 @@ def print_table(results):
     if engine_all and hand_all:
         print(f"engine / hand SQL (all {results['checked_kpis']} KPIs of the floor, 1 month): "
               f"{engine_all / hand_all:.2f} (the engine also stores every dimension)")
+    shared = secs("hand SQL: all KPIs, events shared")
+    if engine_all and shared:
+        print(f"engine / hand SQL with the events shared (all {results['checked_kpis']} KPIs): "
+              f"{engine_all / shared:.2f}")
     print(f"\n| {'family':14} | {'KPIs':>4} | {'engine':>9} | {'queries':>7} "
           f"| {'floor':>9} | {'queries':>7} | {'engine / floor':>14} |")
     print(f"|{'-' * 16}|{'-' * 5}:|{'-' * 10}:|{'-' * 8}:|{'-' * 10}:|{'-' * 8}:|{'-' * 15}:|")
