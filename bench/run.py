@@ -13,8 +13,10 @@ process and one transaction, wall time (time.perf_counter), query count
 2. win rate, churn and CAC of the month with a naive per-record ORM
    implementation (bench/naive.py);
 3. the floor (bench/handsql.py): every KPI of the month, company totals
-   only, with one hand-written SQL aggregate per KPI family; the same per
-   family next to the engine computing only that family's KPIs; and the
+   only, with one hand-written SQL aggregate per KPI family; the same with
+   the purchase events of each company built once in temporary tables
+   (the stricter floor of the whole catalog); the same per family next to
+   the engine computing only that family's KPIs; and the
    first floor, win rate, churn and CAC with one query each, next to the
    engine computing only those three;
 4. a partner list of 80 rows as the list view reads it; the dashboard data
