@@ -12,14 +12,24 @@ process and one transaction, wall time (time.perf_counter), query count
    ending with it (``compute_snapshots("month", …)``);
 2. win rate, churn and CAC of the month with a naive per-record ORM
    implementation (bench/naive.py);
-3. the same three KPIs with one hand-written SQL aggregate each
-   (bench/handsql.py), and the engine computing only those three;
+3. the floor (bench/handsql.py): every KPI of the month, company totals
+   only, with one hand-written SQL aggregate per KPI family; the same with
+   the purchase events of each company built once in temporary tables
+   (the stricter floor of the whole catalog); the same per family next to
+   the engine computing only that family's KPIs; and the
+   first floor, win rate, churn and CAC with one query each, next to the
+   engine computing only those three;
 4. a partner list of 80 rows as the list view reads it; the dashboard data
    and the XLSX board pack of 24 months when those exist in the database;
 5. the peak memory of the process.
 
-The engine's and the hand SQL's win rate, churn and CAC must be equal: the
-run fails (exit status 1) otherwise.
+The engine's company rows of the month (as the one-month run stores them,
+and again as the back-fill stores them) and the floor must be equal, KPI by
+KPI (numerator, denominator and value within a relative 1e-6, the floor's
+value rounded to the 4 decimals the snapshot stores; no value on both sides
+counts as equal): the run fails (exit status 1) otherwise, naming the KPI,
+the company and both values. KPIs listed in ``handsql.KNOWN_MISMATCHES``
+are reported apart and do not fail it.
 """
 
 import argparse
@@ -34,32 +44,59 @@ from dateutil.relativedelta import relativedelta
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SIZES, Measure, odoo_env_args, odoo_environment, peak_rss_mb  # noqa: E402
 
-CHECKED_KPIS = ("win_rate", "churn", "cac")
+THREE_KPIS = ("win_rate", "churn", "cac")
+# The snapshot stores the value rounded to 4 decimals (crm.kpi.snapshot
+# _value_of), numerator and denominator as computed: the floor's value is
+# rounded the same way before it is compared.
+VALUE_DIGITS = 4
+TOLERANCE = 1e-6
 
 
-def _engine_values(env, month, companies):
-    Snapshot = env["crm.kpi.snapshot"]
-    values = {}
-    for snap in Snapshot.search([
-        ("kpi_code", "in", CHECKED_KPIS), ("period_type", "=", "month"),
-        ("date_start", "=", month), ("dimension", "=", "company"),
-        ("company_id", "in", companies.ids),
-    ]):
-        values[snap.company_id.id, snap.kpi_code] = {
-            "numerator": snap.numerator, "denominator": snap.denominator,
-            "value": snap.value if snap.has_value else None,
-        }
-    return values
+def _engine_values(env, month, companies, codes):
+    """{(company id, code): numerator, denominator, value} of the engine's
+    company rows of the month, read from the table as stored."""
+    env.flush_all()
+    env.cr.execute(
+        """
+        SELECT company_id, kpi_code, numerator, denominator,
+               CASE WHEN has_value THEN value END AS value
+          FROM crm_kpi_snapshot
+         WHERE kpi_code = ANY(%s) AND period_type = 'month' AND date_start = %s
+           AND dimension = 'company' AND company_id = ANY(%s)
+        """,
+        [list(codes), month, companies.ids],
+    )
+    return {
+        (company_id, code): {"numerator": num, "denominator": den, "value": value}
+        for company_id, code, num, den, value in env.cr.fetchall()
+    }
 
 
-def _same(a, b):
+def _same(engine, floor, rounded=True):
+    """Whether the engine's snapshot and the floor agree: no value on both
+    sides or both values, and numerator, denominator and value equal within
+    a relative 1e-6 (of at least 1), the floor's value rounded as the
+    snapshot stores it; a missing numerator or denominator counts as 0, as
+    it is stored."""
+    if (engine.get("value") is None) != (floor.get("value") is None):
+        return False
     for key in ("numerator", "denominator", "value"):
-        x, y = a.get(key), b.get(key)
-        if (x is None) != (y is None):
-            return False
-        if x is not None and abs(float(x) - float(y)) > 0.01 + 1e-6 * abs(float(y)):
+        x, y = engine.get(key), floor.get(key)
+        if key == "value" and x is None:
+            continue
+        x, y = float(x or 0.0), float(y or 0.0)
+        if rounded and key == "value":
+            y = round(y, VALUE_DIGITS)
+        if abs(x - y) > TOLERANCE * max(1.0, abs(y)):
             return False
     return True
+
+
+def _fmt(value):
+    return ", ".join(
+        f"{key} {'None' if value.get(key) is None else f'{float(value[key]):.6g}'}"
+        for key in ("numerator", "denominator", "value")
+    )
 
 
 def _list_specification(env, model):
@@ -127,9 +164,12 @@ class Bench:
         n_kpis = len(Snapshot._get_definitions(None))
 
         # 1. Engine: one month, then 24 months.
+        floor_codes = [code for codes in handsql.FAMILY_CODES.values() for code in codes]
         self.measure("engine: all KPIs, 1 month", lambda: Snapshot.compute_snapshots(
             "month", self.month, company_ids=companies.ids),
             f"({n_kpis} KPIs x {len(companies)} companies)")
+        # the month as one month's run stores it, then as the back-fill does
+        engines = [("engine", _engine_values(env, self.month, companies, floor_codes))]
         if self.backfill_months:
             backfill_first = self.month - relativedelta(months=self.backfill_months - 1)
             self.measure(f"engine: back-fill {self.backfill_months} months",
@@ -137,15 +177,37 @@ class Bench:
                              "month", backfill_first, self.month, company_ids=companies.ids))
         else:
             self.skip("engine: back-fill 24 months", "--backfill-months 0")
-        engine = _engine_values(env, self.month, companies)
+        if self.backfill_months:
+            engines.append(("engine (back-fill)",
+                            _engine_values(env, self.month, companies, floor_codes)))
 
-        # 2-3. The three checked KPIs: engine alone, hand SQL, naive ORM.
+        # 2. The floor: all KPIs, then family by family next to the engine.
+        def floor(func):
+            # the floor runs with JIT off, as the engine's runs do
+            def run():
+                with handsql.jit_off(env):
+                    return func()
+            return run
+
+        hand = self.measure("hand SQL: all KPIs, 1 month", floor(lambda: handsql.all_kpis(
+            env, companies, period)), f"({len(floor_codes)} KPIs x {len(companies)} companies)")
+        shared = self.measure("hand SQL: all KPIs, events shared", floor(lambda: handsql.all_kpis(
+            env, companies, period, shared=True)), "(events built once per company)")
+        for family, func in handsql.FAMILIES.items():
+            codes = list(handsql.FAMILY_CODES[family])
+            self.measure(f"engine: {family}", lambda codes=codes: Snapshot.compute_snapshots(
+                "month", self.month, kpi_codes=codes, company_ids=companies.ids),
+                f"({len(codes)} KPIs)")
+            self.measure(f"hand SQL: {family}", floor(lambda func=func: [
+                func(env, company, period) for company in companies]))
+
+        # 3. The three first checked KPIs: engine alone, hand SQL, naive ORM.
         self.measure("engine: win rate + churn + CAC", lambda: Snapshot.compute_snapshots(
-            "month", self.month, kpi_codes=list(CHECKED_KPIS), company_ids=companies.ids))
-        hand = self.measure("hand SQL: win rate + churn + CAC", lambda: {
+            "month", self.month, kpi_codes=list(THREE_KPIS), company_ids=companies.ids))
+        hand3 = self.measure("hand SQL: win rate + churn + CAC", floor(lambda: {
             (company.id, code): func(env, company, period)
-            for company in companies for code, func in handsql.KPIS.items()
-        })
+            for company in companies for code, func in handsql.THREE.items()
+        }))
         naive_values = None
         if self.naive:
             # once: it takes minutes from size M on
@@ -183,15 +245,31 @@ class Bench:
         if "crm.kpi.goal" not in env:
             print("  (crm.kpi.goal absent: the XLSX pack has no goals sheet)")
 
-        # Cross-check.
-        mismatches = []
-        for key, expected in hand.items():
-            got = engine.get(key, {"numerator": 0, "denominator": 0, "value": None})
-            if not _same(got, expected):
-                mismatches.append((key, got, expected))
+        # Cross-check, KPI by KPI and company by company.
+        names = dict(companies.mapped(lambda company: (company.id, company.name)))
+        mismatches, known, agreeing_known = [], [], set()
+        checks = [(*engine, "floor", hand) for engine in engines]
+        checks.append((*engines[0], "floor (events shared)", shared))
+        checks.append((*engines[0], "first floor", hand3))
+        for engine_label, engine, label, values in checks:
+            for (company_id, code), expected in sorted(values.items()):
+                got = engine.get((company_id, code),
+                                 {"numerator": 0, "denominator": 0, "value": None})
+                if _same(got, expected):
+                    if label == "floor" and code in handsql.KNOWN_MISMATCHES:
+                        agreeing_known.add(code)
+                    continue
+                text = (f"{code} of {names[company_id]}: {engine_label} {_fmt(got)}; "
+                        f"{label} {_fmt(expected)}")
+                if code in handsql.KNOWN_MISMATCHES:
+                    known.append(f"{text} ({handsql.KNOWN_MISMATCHES[code]})")
+                else:
+                    mismatches.append(text)
+        no_value = sorted({code for (_company, code), value in hand.items()
+                           if value["value"] is None})
         naive_same = None
         if naive_values is not None:
-            naive_same = all(_same(naive_values[k], hand[k]) for k in hand)
+            naive_same = all(_same(naive_values[k], hand3[k], rounded=False) for k in naive_values)
         self.results = {
             "size": self.size_name,
             "month": self.month.isoformat(),
@@ -200,7 +278,13 @@ class Bench:
             "values": {f"{company}:{code}": value for (company, code), value in hand.items()},
             "engine_equals_hand_sql": not mismatches,
             "naive_equals_hand_sql": naive_same,
-            "mismatches": [str(m) for m in mismatches],
+            "mismatches": mismatches,
+            "known_mismatches": known,
+            "no_value_kpis": no_value,
+            "known_but_equal": sorted(agreeing_known - {m.split()[0] for m in known}),
+            "checked_kpis": len(floor_codes),
+            "skipped_kpis": dict(handsql.SKIPPED),
+            "families": {family: list(codes) for family, codes in handsql.FAMILY_CODES.items()},
             "kpis": n_kpis,
             "companies": len(companies),
         }
@@ -228,6 +312,29 @@ def print_table(results):
     months = int(backfill["step"].split()[2]) if backfill else 0
     print(f"\nqueries per period: 1 month {one['queries']}" + (
         f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else ""))
+    engine_all, hand_all = secs("engine: all KPIs, 1 month"), secs("hand SQL: all KPIs, 1 month")
+    if engine_all and hand_all:
+        print(f"engine / hand SQL (all {results['checked_kpis']} KPIs of the floor, 1 month): "
+              f"{engine_all / hand_all:.2f} (the engine also stores every dimension)")
+    shared = secs("hand SQL: all KPIs, events shared")
+    if engine_all and shared:
+        print(f"engine / hand SQL with the events shared (all {results['checked_kpis']} KPIs): "
+              f"{engine_all / shared:.2f}")
+    print(f"\n| {'family':14} | {'KPIs':>4} | {'engine':>9} | {'queries':>7} "
+          f"| {'floor':>9} | {'queries':>7} | {'engine / floor':>14} |")
+    print(f"|{'-' * 16}|{'-' * 5}:|{'-' * 10}:|{'-' * 8}:|{'-' * 10}:|{'-' * 8}:|{'-' * 15}:|")
+    for family, codes in results["families"].items():
+        eng, flo = steps.get(f"engine: {family}"), steps.get(f"hand SQL: {family}")
+        if not eng or not flo or eng["seconds"] is None:
+            continue
+        ratio = f"{eng['seconds'] / flo['seconds']:.2f}" if flo["seconds"] else "-"
+        print(f"| {family:14} | {len(codes):>4} | {eng['seconds']:>7.3f} s | {eng['queries']:>7} "
+              f"| {flo['seconds']:>7.3f} s | {flo['queries']:>7} | {ratio:>14} |")
+    if results["no_value_kpis"]:
+        print("without value for some company (engine and floor agree on it):",
+              ", ".join(results["no_value_kpis"]))
+    for code, why in results["skipped_kpis"].items():
+        print(f"not in the floor: {code} ({why})")
     engine3, hand, naive = (secs("engine: win rate + churn + CAC"),
                             secs("hand SQL: win rate + churn + CAC"),
                             secs("naive ORM: win rate + churn + CAC"))
@@ -235,12 +342,18 @@ def print_table(results):
         print(f"engine / hand SQL (win rate + churn + CAC): {engine3 / hand:.2f}")
     if engine3 and naive:
         print(f"naive / engine (win rate + churn + CAC): {naive / engine3:.1f}")
-    print("engine = hand SQL for win rate, churn and CAC:",
+    print(f"engine = hand SQL for all {results['checked_kpis']} KPIs of the floor "
+          f"x {results['companies']} companies:",
           "yes" if results["engine_equals_hand_sql"] else "NO")
     if results["naive_equals_hand_sql"] is not None:
         print("naive = hand SQL:", "yes" if results["naive_equals_hand_sql"] else "no")
     for mismatch in results["mismatches"]:
-        print("  mismatch:", mismatch)
+        print("  MISMATCH:", mismatch)
+    for mismatch in results["known_mismatches"]:
+        print("  KNOWN MISMATCH (engine believed wrong, see bench/handsql.py):", mismatch)
+    for code in results["known_but_equal"]:
+        print(f"  known mismatch {code}: engine = floor on this data "
+              "(the data does not show the difference, see bench/handsql.py)")
 
 
 def main():
@@ -276,7 +389,9 @@ def main():
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))
-    sys.exit(0 if results["engine_equals_hand_sql"] else 1)
+    if not results["engine_equals_hand_sql"]:
+        sys.exit("benchmark FAILED: the engine and the floor differ for "
+                 + "; ".join(results["mismatches"]))
 
 
 if __name__ == "__main__":
