@@ -1,0 +1,245 @@
+"""The linters of the OCA template for 19.0 on the add-on, as `tools/kpi lint`.
+
+Run by the Python of the lint virtualenv (.odoo/lint/venv, which tools/kpi
+sets up from tools/lint-requirements.txt; prettier from tools/lint-package.json
+in .odoo/lint/node). Steps, each with its count of findings:
+
+  pylint          pylint-odoo with .pylintrc-mandatory (fails the run)
+  pylint-optional pylint-odoo with .pylintrc (counted only, as the OCA does)
+  oca-checks      oca-checks-odoo-module (manifest, XML, CSV)
+  oca-checks-po   oca-checks-po on i18n/ (without po-pretty-format, as the OCA)
+  ruff            ruff check
+  ruff-format     ruff format --check
+  prettier        prettier --check on XML, JS, SCSS, CSS, YAML, JSON, Markdown
+
+--fix first rewrites what the tools can: ruff check --fix, ruff format,
+prettier --write; then checks as above. Running it twice changes nothing the
+second time. Exit status 1 when a failing step has findings.
+
+pylint and the oca-checks read the module's name from its folder, which a
+clone may name anything: they run on a copy of the tracked files in
+.odoo/lint/tree/crm_kpi, and their paths are given back relative to the root.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".odoo" / "lint"
+TREE = STATE / "tree" / "crm_kpi"
+BIN = Path(sys.executable).parent
+NODE_MODULES = STATE / "node" / "node_modules"
+
+# Never linted nor formatted: generated files (i18n by Odoo, index.html by
+# tools/gen_readme.py), the README and readme/ fragments (prose, left alone by
+# the OCA template too), legal texts, libraries, local state.
+EXCLUDE = re.compile(
+    r"^(\.odoo|\.venv|i18n)/|^static/description/index\.html$|\.svg$"
+    r"|^README\.md$|^readme/|^LICENSE|/static/(src/)?lib/"
+    r"|^eslint\.config\.cjs$|^prettier\.config\.cjs$"
+)
+# What the OCA template gives prettier (with --ignore-unknown).
+PRETTIER_FILES = re.compile(r"\.(css|htm|html|js|json|jsx|less|md|scss|toml|ts|xml|yaml|yml)$")
+# Command-line scripts around the add-on, not loaded by Odoo: printing is their
+# output; pylint-odoo's checks are for add-on code. ruff checks them.
+PYLINT_SKIP = re.compile(r"^(tools|bench)/")
+
+STEPS = (
+    "pylint",
+    "pylint-optional",
+    "oca-checks",
+    "oca-checks-po",
+    "ruff",
+    "ruff-format",
+    "prettier",
+)
+COUNTED_ONLY = {"pylint-optional"}
+PYLINT_LINE = re.compile(r"^\S+:\d+: \[")
+
+
+def tracked_files(exclude=True):
+    """The files of the checkout (tracked or new, not ignored) that exist."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        names = sorted({name for name in out.split("\0") if name})
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout
+        names = sorted(
+            str(path.relative_to(ROOT))
+            for path in ROOT.rglob("*")
+            if path.is_file() and not {".git", "__pycache__"} & set(path.parts)
+        )
+    names = [name for name in names if (ROOT / name).is_file() and not name.startswith(".odoo/")]
+    return [name for name in names if not (exclude and EXCLUDE.search(name))]
+
+
+def copy_tree():
+    """A copy of the checkout under .odoo/lint/tree/crm_kpi (the module's name)."""
+    shutil.rmtree(TREE, ignore_errors=True)
+    for name in tracked_files(exclude=False):
+        target = TREE / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, **kwargs)
+
+
+def relative(text):
+    """Paths of the copy given back relative to the root."""
+    return text.replace(f"{TREE}/", "").replace(f"{TREE.relative_to(ROOT)}/", "")
+
+
+def step_pylint(files, rcfile):
+    py = [str(TREE / name) for name in files if name.endswith(".py") and not PYLINT_SKIP.search(name)]
+    proc = run(
+        [
+            str(BIN / "pylint"),
+            f"--rcfile={ROOT / rcfile}",
+            "--output-format=text",
+            "--score=n",
+            "--msg-template={path}:{line}: [{msg_id}({symbol}), {obj}] {msg}",
+            *py,
+        ]
+    )
+    lines = [relative(line) for line in proc.stdout.splitlines() if PYLINT_LINE.match(line)]
+    if proc.returncode and not lines or proc.returncode & 32:  # usage or fatal error
+        return None, relative(proc.stdout + proc.stderr)
+    return lines, ""
+
+
+def step_oca_checks(files):
+    proc = run([str(BIN / "oca-checks-odoo-module"), str(TREE / "__manifest__.py")])
+    return oca_findings(proc)
+
+
+def step_oca_checks_po(files):
+    po = sorted(str(path) for path in (TREE / "i18n").glob("*.po*"))
+    proc = run([str(BIN / "oca-checks-po"), "--disable=po-pretty-format", *po])
+    return oca_findings(proc)
+
+
+def oca_findings(proc):
+    text = relative(proc.stdout)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if proc.returncode and not lines:
+        return None, relative(proc.stdout + proc.stderr)
+    return lines, ""
+
+
+def step_ruff(files):
+    py = [name for name in files if name.endswith(".py")]
+    proc = run([str(BIN / "ruff"), "check", "--no-fix", "--output-format=concise", *py])
+    lines = [line for line in proc.stdout.splitlines() if re.match(r"^\S+:\d+:\d+: ", line)]
+    if proc.returncode and not lines:
+        return None, proc.stdout + proc.stderr
+    return lines, ""
+
+
+def step_ruff_format(files):
+    py = [name for name in files if name.endswith(".py")]
+    proc = run([str(BIN / "ruff"), "format", "--check", *py])
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("Would reformat")]
+    if proc.returncode and not lines:
+        return None, proc.stdout + proc.stderr
+    return lines, ""
+
+
+def prettier(files, *args):
+    targets = [name for name in files if PRETTIER_FILES.search(name)]
+    env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
+    return run([str(NODE_MODULES / ".bin" / "prettier"), *args, "--ignore-unknown", *targets], env=env)
+
+
+def step_prettier(files):
+    proc = prettier(files, "--list-different")
+    lines = [f"{line}: would be reformatted" for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode and not lines:
+        return None, proc.stdout + proc.stderr
+    return lines, ""
+
+
+def fix(files, steps):
+    """The fixers of ``steps`` (ruff, ruff-format, prettier) on ``files``."""
+    py = [name for name in files if name.endswith(".py")]
+    if "ruff" in steps:
+        subprocess.run([str(BIN / "ruff"), "check", "--fix", "--exit-zero", "--quiet", *py], cwd=ROOT, check=True)
+    if "ruff-format" in steps:
+        subprocess.run([str(BIN / "ruff"), "format", "--quiet", *py], cwd=ROOT, check=True)
+    if "prettier" in steps:
+        proc = prettier(files, "--write", "--log-level=warn")
+        if proc.returncode:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise SystemExit(2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fix", action="store_true", help="rewrite what the tools can first")
+    parser.add_argument("--only", action="append", choices=STEPS, help="run only this step")
+    args = parser.parse_args()
+    started = time.monotonic()
+    files = tracked_files()
+    steps = args.only or STEPS
+    if args.fix:
+        fix(files, steps)
+    if {"pylint", "pylint-optional", "oca-checks", "oca-checks-po"} & set(steps):
+        copy_tree()
+    actions = {
+        "pylint": lambda: step_pylint(files, ".pylintrc-mandatory"),
+        "pylint-optional": lambda: step_pylint(files, ".pylintrc"),
+        "oca-checks": lambda: step_oca_checks(files),
+        "oca-checks-po": lambda: step_oca_checks_po(files),
+        "ruff": lambda: step_ruff(files),
+        "ruff-format": lambda: step_ruff_format(files),
+        "prettier": lambda: step_prettier(files),
+    }
+    # Two at a time: pylint takes most of the time, and the machine may have
+    # only two cores.
+    from concurrent.futures import ThreadPoolExecutor
+
+    timings = {}
+
+    def timed(name):
+        start = time.monotonic()
+        result = actions[name]()
+        timings[name] = time.monotonic() - start
+        return result
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(steps, pool.map(timed, steps), strict=True))
+    failed = False
+    summary = []
+    for name in steps:
+        findings, error = results[name]
+        if findings is None:
+            print(f"--- {name}: could not run\n{error}")
+            failed = True
+            summary.append(f"{name}: error")
+            continue
+        if findings:
+            print(f"--- {name}: {len(findings)} finding(s)")
+            print("\n".join(findings))
+        if findings and name not in COUNTED_ONLY:
+            failed = True
+        note = " (not failing)" if name in COUNTED_ONLY else ""
+        summary.append(f"{name}: {len(findings)}{note} in {timings[name]:.1f} s")
+    print("[lint] " + "; ".join(summary))
+    print(f"[lint] {'FAILED' if failed else 'clean'} in {time.monotonic() - started:.1f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
