@@ -173,7 +173,7 @@ class Generator:
         n_teams = 3
         per_company = [max(n_teams, math.ceil(self.size.salespeople * 0.7)),
                        max(n_teams, self.size.salespeople // 3)]
-        for company, n_users in zip(self.companies, per_company):
+        for company, n_users in zip(self.companies, per_company, strict=False):
             teams = []
             for t in range(n_teams):
                 team = env["crm.team"].create({
@@ -353,7 +353,7 @@ class Generator:
         n = self.size.leads
         first = reserve_ids(self.cr, "crm_lead", n)
         open_stages = self.open_stages.ids
-        stage_probability = {sid: p for sid, p in zip(open_stages, (10.0, 30.0, 60.0))}
+        stage_probability = {sid: p for sid, p in zip(open_stages, (10.0, 30.0, 60.0), strict=False)}
         won_stage = self.won_stage.id
         parents = {c: p for p, cs in self.contacts_of.items() for c in cs}
         self._parent = parents
@@ -564,7 +564,7 @@ class Generator:
         )
 
     # -- subscriptions and their movements ----------------------------------
-    def subscriptions(self):
+    def subscriptions(self):  # noqa: C901 - one pass over the subscriptions
         env, rng = self.env, self.rng
         company1 = self.companies[0]
         template_tmpl = self.sub_templates[0][0]
@@ -604,7 +604,7 @@ class Generator:
             limited = rng.random() < 0.5
             end = start + YEAR if limited else None
 
-            def mrr(seats_):
+            def mrr(seats_, base_price=base_price, seat_price=seat_price, factor=factor):
                 return round((base_price + seats_ * seat_price) * factor, 2)
 
             state = {"mrr": mrr(seats), "paused": False, "closed": False, "close_reason": None}
@@ -673,7 +673,7 @@ class Generator:
                 round(recurring_total * factor, 2), state["paused"], bool(end), created,
                 written, 1, user.id,
             ))
-            for k, (product, qty, price) in enumerate(
+            for _k, (product, qty, price) in enumerate(
                 ((self.sub_base, 1.0, base_price), (self.sub_seat, float(seats), seat_price))
             ):
                 subtotal = round(qty * price, 2)
@@ -728,7 +728,7 @@ class Generator:
         days = [state[0] for state in states]
         anchors = [day for day, kind, *_rest in events if kind in ("start", "reactivation")]
         billing = []
-        for anchor, next_anchor in zip(anchors, [*anchors[1:], None]):
+        for anchor, next_anchor in zip(anchors, [*anchors[1:], None], strict=False):
             due = anchor
             while due <= self.today and (next_anchor is None or due < next_anchor):
                 _day, running, paused, mrr = states[bisect.bisect_right(days, due) - 1]
@@ -763,7 +763,7 @@ class Generator:
         "write_uid",
     ]
 
-    def documents(self):
+    def documents(self):  # noqa: C901 - one pass over the documents
         """Customer invoices of part of the orders, direct invoices of no
         order, credit notes, and the recurring invoices and orders
         subscription_oca generates for the subscriptions.
@@ -797,7 +797,7 @@ class Generator:
             row, line_rows = self._move_rows(mid, move_type, partner, day, company, currency,
                                              team, user, items, kind, **extra)
             moves.setdefault(template[0], []).append(row)
-            for (line, product_line), item in zip(line_rows, [*items, None]):
+            for (line, _product_line), item in zip(line_rows, [*items, None], strict=False):
                 lines.setdefault(template[2] if item is None else template[1], []).append(line)
                 if item is not None and item[-1]:
                     rels.append((item[-1], line[0]))

@@ -32,8 +32,9 @@ def main():
              else date.today().replace(day=1) - relativedelta(months=1))
 
     with odoo_environment(odoo_args, args.database) as env:
-        from odoo.addons.crm_kpi.engine.periods import period_of
         from odoo.sql_db import Cursor
+
+        from odoo.addons.crm_kpi.engine.periods import period_of
 
         slow = []
         original = Cursor.execute
@@ -83,7 +84,7 @@ def main():
         print("|---|---:|---:|---:|")
         for seconds, queries, code, worst in timings:
             print(f"| {code} | {seconds:.3f} s | {queries} | {worst[0]:.3f} s |")
-        for seconds, _queries, code, (q_seconds, query, params) in timings[: args.top]:
+        for _seconds, _queries, code, (q_seconds, query, params) in timings[: args.top]:
             if query is None:
                 continue
             if hasattr(query, "code"):

@@ -12,7 +12,7 @@ from odoo.tools import SQL
 
 
 class CrmKpiSnapshot(models.Model):
-    _inherit = "crm.kpi.snapshot"
+    _inherit = "crm.kpi.snapshot"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _demo_compute_history(self, months=24):
@@ -24,7 +24,8 @@ class CrmKpiSnapshot(models.Model):
         self._demo_generate_history(months)
         self._demo_generate_subscriptions()
         today = fields.Date.context_today(self)
-        companies = self.env["res.company"].search([])
+        # all of them on purpose (a handful of companies)
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
         for period_type in ("month", "quarter", "year"):
             self._compute_snapshots(
                 period_type, today - relativedelta(months=months), today, company_ids=companies.ids
@@ -85,13 +86,13 @@ class CrmKpiSnapshot(models.Model):
                     })
                     plans.append((won, created, closed, entered))
         leads = self.env["crm.lead"].with_context(mail_create_nolog=True).create(lead_vals)
-        plan_of = dict(zip(leads, plans))
+        plan_of = dict(zip(leads, plans, strict=False))
         # the chatter is written at commit (and nothing is tracked on records
         # created in the transaction until then): write it after the
         # creation and after each move, so that each move has its message
         self.env.cr.precommit.run()
         for index, stage in enumerate(open_stages[1:], start=1):
-            leads.filtered(lambda lead: len(plan_of[lead][3]) > index).write(
+            leads.filtered(lambda lead, index=index: len(plan_of[lead][3]) > index).write(
                 {"stage_id": stage.id}
             )
             self.env.cr.precommit.run()
@@ -121,7 +122,7 @@ class CrmKpiSnapshot(models.Model):
         # stage of each stay: the stages entered, then the won stage
         stays = []
         for lead, (won, _created, closed, entered) in plan_of.items():
-            visited = list(zip(open_stages[:len(entered)].ids, entered))
+            visited = list(zip(open_stages[:len(entered)].ids, entered, strict=False))
             if won:
                 visited.append((lead.stage_id.id, closed))
             for position, (stage_id, date_in) in enumerate(visited):
@@ -174,7 +175,7 @@ class CrmKpiSnapshot(models.Model):
                   FROM (VALUES %s) AS v(id, ordered) WHERE o.id = v.id
                 """,
                 SQL(", ").join(SQL("(%s, %s::timestamp)", order.id, plan_of[lead][2])
-                               for order, lead in zip(orders, won_leads)),
+                               for order, lead in zip(orders, won_leads, strict=False)),
             ))
         self.env.invalidate_all()
 
@@ -219,7 +220,7 @@ class CrmKpiSnapshot(models.Model):
         ]
 
     @api.model
-    def _demo_generate_subscriptions(self):
+    def _demo_generate_subscriptions(self):  # noqa: C901 - demo data, one pass
         """Demo subscriptions of subscription_oca with their recurring
         invoices, posted (demo data only). Each change is made the way a
         user makes it (subscription_oca's actions, line edits), so the
@@ -347,7 +348,7 @@ class CrmKpiSnapshot(models.Model):
             SQL("(%s, %s, %s, %s, %s::date)", movement_from, movement_to, message_from,
                 message_to, day)
             for (movement_from, message_from, day), (movement_to, message_to, _next)
-            in zip(steps, bounds)
+            in zip(steps, bounds, strict=False)
         ]
         self.env.execute_query(SQL(
             """

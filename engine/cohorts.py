@@ -190,7 +190,7 @@ def heat_colour(share: float | None) -> tuple[str, str] | None:
     if share is None:
         return None
     weight = max(0.0, min(1.0, share / PERCENT))
-    rgb = [round(low + (high - low) * weight) for low, high in zip(HEAT_LOW, HEAT_HIGH)]
+    rgb = [round(low + (high - low) * weight) for low, high in zip(HEAT_LOW, HEAT_HIGH, strict=False)]
     background = "#{:02X}{:02X}{:02X}".format(*rgb)
     return background, "#FFFFFF" if weight > 0.55 else "#212529"
 

@@ -46,7 +46,7 @@ class CrmKpiCohortCell(models.Model):
         string="Cohort", required=True, index=True,
         help="First day of the month of the cohort's first purchases.",
     )
-    months_since = fields.Integer(string="Months Since", required=True, aggregator=None)
+    months_since = fields.Integer(required=True, aggregator=None)
     period_month = fields.Date(
         string="Measured Month", required=True, index=True,
         help="First day of the month at whose end the cell is measured.",
@@ -181,7 +181,6 @@ class CrmKpiCohortCell(models.Model):
     def get_cohort_data(self, mode="logo", team_id=False, date=None):
         """The triangle of the cohorts view, every number with its text
         (formatted here, by the unit table), its colour and its tooltip."""
-        _ = self.env._
         company = self.env.company
         team = self.env["crm.team"].browse(int(team_id)) if team_id else None
         last_month = fields.Date.to_date(date) if date else None
@@ -194,15 +193,15 @@ class CrmKpiCohortCell(models.Model):
             value = cell.value
             colours = heat_colour(cell.share)
             if not cell.computed:
-                tooltip = _("Not computed: compute the KPIs of this month.")
+                tooltip = self.env._("Not computed: compute the KPIs of this month.")
             elif mode == "logo":
-                tooltip = _(
+                tooltip = self.env._(
                     "%(active)s of %(size)s customers active",
                     active=formatter.text(value.numerator, "count"),
                     size=formatter.text(value.denominator, "count"),
                 )
             else:
-                tooltip = _(
+                tooltip = self.env._(
                     "%(mrr)s of %(start)s starting MRR",
                     mrr=formatter.text(value.numerator, "currency"),
                     start=formatter.text(value.denominator, "currency"),
@@ -232,7 +231,7 @@ class CrmKpiCohortCell(models.Model):
                 row_data(row, Snapshot._kpi_period_label(period_of("month", row.cohort)))
                 for row in triangle.rows
             ],
-            "average": row_data(triangle.average, _("All cohorts")),
+            "average": row_data(triangle.average, self.env._("All cohorts")),
             "teams": [
                 {"id": t.id, "name": t.name}
                 for t in self.env["crm.team"].search([("company_id", "in", [False, company.id])])

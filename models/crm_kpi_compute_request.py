@@ -142,7 +142,7 @@ class CrmKpiComputeRequest(models.Model):
                     "failures_count": request.failures_count + len(errors),
                 })
                 if commit:
-                    self.env.cr.commit()
+                    self.env["ir.cron"]._commit_progress()
             with self.env.cr.savepoint():
                 self.env["res.partner"]._kpi_refresh_changed_customers()
             request.write({"state": "done", "date_done": fields.Datetime.now()})
@@ -158,21 +158,20 @@ class CrmKpiComputeRequest(models.Model):
             })
         request._notify_done()
         if commit:
-            self.env.cr.commit()
+            self.env["ir.cron"]._commit_progress()
 
     def _notify_done(self):
         """Tell the user who asked: an inbox message on the request and a
         notification in their open browser tabs."""
         self.ensure_one()
-        _ = self.env._
         if self.state == "done":
-            text = _(
+            text = self.env._(
                 "%(name)s: %(values)s KPI values computed, %(failures)s failures.",
                 name=self.name, values=self.values_count, failures=self.failures_count,
             )
             kind = "warning" if self.failures_count else "success"
         else:
-            text = _(
+            text = self.env._(
                 "%(name)s failed after %(done)s of %(total)s periods: %(error)s",
                 name=self.name, done=self.periods_done, total=self.periods_total,
                 error=self.message,
@@ -186,7 +185,7 @@ class CrmKpiComputeRequest(models.Model):
             subtype_xmlid="mail.mt_comment",
         )
         self.user_id._bus_send("simple_notification", {
-            "title": _("KPIs computed") if kind != "danger" else _("KPI computation failed"),
+            "title": self.env._("KPIs computed") if kind != "danger" else self.env._("KPI computation failed"),
             "message": text,
             "type": kind,
             "sticky": kind != "success",

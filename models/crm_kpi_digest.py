@@ -8,7 +8,6 @@ the XLSX board pack attached. The mails go through Odoo's mail queue
 :mod:`..engine.schedule`.
 """
 
-import base64
 import hmac
 import logging
 from hashlib import sha256
@@ -283,14 +282,14 @@ class CrmKpiDigest(models.Model):
 
     def _kpi_definitions(self):
         """The KPIs of the report that can have a value, in catalog order."""
-        definitions = self.kpi_ids or self.env["crm.kpi.definition"].search([])
+        # all of them on purpose (the catalog: a few dozen KPIs)
+        definitions = self.kpi_ids or self.env["crm.kpi.definition"].search([])  # pylint: disable=no-search-all
         return definitions.filtered("is_available").sorted(lambda d: (d.sequence, d.id))
 
     def _kpi_report_values(self, user, period):
         """What the mail template shows (read with the current user's rights):
         ``report`` in the template."""
         self.ensure_one()
-        _ = self.env._
         Snapshot = self.env["crm.kpi.snapshot"]
         company = self.env.company
         scope = self._kpi_scope_record(user)
@@ -303,7 +302,7 @@ class CrmKpiDigest(models.Model):
             cell = board.cell(row, value_column)
             rows.append({
                 "name": definition.name,
-                "value_text": cell.text if cell.computed else _("Not computed"),
+                "value_text": cell.text if cell.computed else self.env._("Not computed"),
                 "state": cell.state,
                 "color": STATE_COLORS.get(cell.state, "inherit"),
                 **{
@@ -325,7 +324,7 @@ class CrmKpiDigest(models.Model):
             "title": self.name,
             "recipient": user.name,
             "company": company.name,
-            "scope_label": scope.display_name if scope else _("Whole company"),
+            "scope_label": scope.display_name if scope else self.env._("Whole company"),
             "period_label": Snapshot._kpi_period_label(period),
             "rows": rows,
             "goals": [

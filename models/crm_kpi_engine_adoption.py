@@ -7,7 +7,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineAdoption(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _run_tables(self, window, periods, codes):

@@ -17,7 +17,7 @@ from ..engine.periods import period_of
 
 
 class CrmKpiEngineCohorts(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _cohort_kpis(self):

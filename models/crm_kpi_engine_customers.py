@@ -13,7 +13,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineCustomers(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _customer_kpis(self):

@@ -24,7 +24,7 @@ TICKET_MODEL = "helpdesk.ticket"
 
 
 class CrmKpiEngine(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # resolution_time

@@ -9,7 +9,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineMarketing(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _customer_kpis(self):

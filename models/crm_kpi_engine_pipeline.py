@@ -10,7 +10,7 @@ from ..engine import metrics
 
 
 class CrmKpiEnginePipeline(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _closed_opportunities_where(self, window):

@@ -9,7 +9,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineQuota(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _amount_goal_kpis(self):

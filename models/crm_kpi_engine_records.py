@@ -13,7 +13,7 @@ from ..engine.periods import Period
 
 
 class CrmKpiEngineRecords(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _record_window(self, company):

@@ -8,7 +8,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineSatisfaction(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _feedback_where(self, window, kind):

@@ -8,7 +8,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineStages(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _stays_records(self, window, row, lost=False):

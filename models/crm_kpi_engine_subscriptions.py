@@ -16,7 +16,7 @@ MRR_MEASURES = (
 
 
 class CrmKpiEngineSubscriptions(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _last_value_kpis(self):

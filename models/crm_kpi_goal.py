@@ -181,7 +181,7 @@ class CrmKpiGoal(models.Model):
         help="The target is more than 50 % beyond the best value of the past windows.",
     )
     # Relevant
-    why = fields.Text(string="Why", help="Why this goal matters now; the strategy it serves.")
+    why = fields.Text(help="Why this goal matters now; the strategy it serves.")
     parent_id = fields.Many2one(
         "crm.kpi.goal",
         string="Contributes to",

@@ -21,7 +21,7 @@ from .crm_kpi_goal import ALERT_STATUSES, HISTORY_WINDOWS
 
 
 class CrmKpiGoalEvaluation(models.Model):
-    _inherit = "crm.kpi.goal"
+    _inherit = "crm.kpi.goal"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Computes

@@ -10,7 +10,7 @@ from .crm_kpi_goal import OWNER_CHECK_KEY
 
 
 class CrmKpiGoalRights(models.Model):
-    _inherit = "crm.kpi.goal"
+    _inherit = "crm.kpi.goal"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Constraints

@@ -13,7 +13,7 @@ from .crm_kpi_snapshot import BOARD_FIELDS
 
 
 class CrmKpiSnapshotBoard(models.Model):
-    _inherit = "crm.kpi.snapshot"
+    _inherit = "crm.kpi.snapshot"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # The board: the one reader of the dashboard and the XLSX
@@ -174,13 +174,12 @@ class CrmKpiSnapshotBoard(models.Model):
         company currency (see :mod:`..engine.units`)."""
         lang = self.env["res.lang"]._get_data(code=self._kpi_lang())
         currency = company.currency_id
-        _ = self.env._
         return Formatter(
             NumberStyle(lang.decimal_point or ".", lang.thousands_sep or ""),
             CurrencyStyle(currency.symbol or currency.name, currency.position or "after",
                           currency.decimal_places, currency.name),
-            words={"days": _("days"), "months": _("months"), "h": _("h")},
-            na=_("n/a"),
+            words={"days": self.env._("days"), "months": self.env._("months"), "h": self.env._("h")},
+            na=self.env._("n/a"),
         )
 
     @api.model

@@ -91,7 +91,6 @@ class CrmKpiSubscriptionMovement(models.Model):
 
         A list of {"key", "label", "values", "kind"} where kind is "type",
         "total" or "kpi". Intended to be inherited (e.g. to add rows)."""
-        _ = self.env._
         currency = company.currency_id
         groups = self._read_group(
             [
@@ -124,7 +123,7 @@ class CrmKpiSubscriptionMovement(models.Model):
         ]
         rows.append({
             "key": "net_new_mrr_ledger",
-            "label": _("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
+            "label": self.env._("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
             "values": [
                 sum(sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES)
                 for index in range(len(periods))
@@ -143,7 +142,7 @@ class CrmKpiSubscriptionMovement(models.Model):
                     kpi[column.period] = board.cell(board.rows[0], column).number
         rows.append({
             "key": "net_new_mrr_kpi",
-            "label": _("Net new MRR (KPI)"),
+            "label": self.env._("Net new MRR (KPI)"),
             "values": [kpi.get(period) for period in periods],
             "kind": "kpi",
         })

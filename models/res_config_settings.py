@@ -4,7 +4,6 @@ from .crm_kpi_input_mixin import check_numbers
 from .res_company import KPI_SETTING_BOUNDS
 
 
-
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 

@@ -12,7 +12,7 @@ from .crm_kpi_xlsx import HEADER_ROW
 
 
 class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
-    _inherit = "report.crm_kpi.report_kpi_board_pack"
+    _inherit = "report.crm_kpi.report_kpi_board_pack"  # pylint: disable=consider-merging-classes-inherited
 
     def _get_ws_params(self, pack):
         """The Cohorts sheet after the MRR movements (before the goals)."""
@@ -24,7 +24,6 @@ class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
         return sheets
 
     def _write_cohorts(self, workbook, formats, pack):
-        _ = self.env._
         last_month = month_start(pack.columns[-1].last_day)
         first_cohort = max(month_start(pack.columns[0].date_start), add_months(last_month, -MAX_MONTHS))
         Cell = self.env["crm.kpi.cohort.cell"]
@@ -32,21 +31,21 @@ class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
         labels = {name: desc["string"] for name, desc in Cell.fields_get(
             ["cohort_size", "mrr_start"], ["string"]).items()}
         triangles = [
-            (_("Logo retention: share of the cohort's customers still active"),
+            (self.env._("Logo retention: share of the cohort's customers still active"),
              labels["cohort_size"], "count", Cell._kpi_cohort_triangle(pack.company, "logo", last_month,
                                                 first_cohort=first_cohort)),
-            (_("Revenue retention: share of the cohort's starting MRR still recurring"),
+            (self.env._("Revenue retention: share of the cohort's starting MRR still recurring"),
              labels["mrr_start"], "currency",
              Cell._kpi_cohort_triangle(pack.company, "revenue", last_month,
                                        first_cohort=first_cohort)),
         ]
-        worksheet = self._add_sheet(workbook, _("Cohorts"))
+        worksheet = self._add_sheet(workbook, self.env._("Cohorts"))
         worksheet.set_column(0, 0, 16)
         worksheet.set_column(1, 1, 14)
         worksheet.set_column(2, 2 + MAX_MONTHS, 7)
         self._write_titles(
-            worksheet, formats, _("%(company)s: retention cohorts", company=pack.company.name),
-            _("Cohorts of the months of their first purchase, %(first)s to %(last)s; columns: "
+            worksheet, formats, self.env._("%(company)s: retention cohorts", company=pack.company.name),
+            self.env._("Cohorts of the months of their first purchase, %(first)s to %(last)s; columns: "
               "months since. Values in %(currency)s.",
               first=self.env["crm.kpi.snapshot"]._kpi_period_label(period_of("month", first_cohort)),
               last=self.env["crm.kpi.snapshot"]._kpi_period_label(period_of("month", last_month)),
@@ -61,12 +60,12 @@ class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
             row += 1
             self._write_strings(
                 worksheet, row, 0,
-                [_("Cohort"), size_header] + [str(month) for month in triangle.months],
+                [self.env._("Cohort"), size_header] + [str(month) for month in triangle.months],
                 formats.header,
             )
             if triangle.is_empty:
                 row += 1
-                worksheet.write_string(row, 0, _("No cohort in this range."), formats.note)
+                worksheet.write_string(row, 0, self.env._("No cohort in this range."), formats.note)
                 row += 1
                 continue
             first_row = row + 1
@@ -76,7 +75,7 @@ class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
                 label = (
                     self.env["crm.kpi.snapshot"]._kpi_period_label(
                         period_of("month", triangle_row.cohort))
-                    if triangle_row.cohort else _("All cohorts")
+                    if triangle_row.cohort else self.env._("All cohorts")
                 )
                 worksheet.write_string(
                     row, 0, label, formats.text if triangle_row.cohort else formats.total_label
@@ -96,7 +95,7 @@ class ReportCrmKpiBoardPackCohorts(models.AbstractModel):
         row += 1
         worksheet.write_string(
             row, 0,
-            _("Logo: customers active at the end of each month / customers of the cohort. "
+            self.env._("Logo: customers active at the end of each month / customers of the cohort. "
               "Revenue: their MRR then / their MRR at the end of the acquisition month (above "
               "100 % with expansion). All cohorts: sums over the cohorts that reached the month."),
             formats.note,

@@ -5,7 +5,6 @@ from odoo.tests import tagged
 from odoo.tools import SQL, sql
 
 from ..engine.periods import period_of
-
 from ..models.crm_kpi_snapshot_dimension import OLD_SNAPSHOT_KEY, SNAPSHOT_KEY
 from .common import KpiCase, dt
 

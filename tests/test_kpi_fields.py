@@ -9,7 +9,6 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from ..models.res_partner import REFRESHED_AT_PARAM
-
 from .common import KpiCase, dt
 
 

@@ -133,7 +133,7 @@ def export_template(dbname, odoo_args, languages=()):
     return text, names
 
 
-MODEL_NAME_RE = re.compile(r"model:ir\.model,name:%s\.(model_\w+)$" % MODULE)
+MODEL_NAME_RE = re.compile(rf"model:ir\.model,name:{MODULE}\.(model_\w+)$")
 
 
 def odoo_model_names(env, template, languages):
@@ -162,8 +162,8 @@ def odoo_model_names(env, template, languages):
             if not path or not po.exists():
                 continue
             found = re.search(
-                r"^#: [^\n]*model:ir\.model,name:%s\.%s\n(?:#.*\n)*msgid .*\nmsgstr (\".*\")$"
-                % (re.escape(module), re.escape(name)),
+                rf"^#: [^\n]*model:ir\.model,name:{re.escape(module)}\.{re.escape(name)}\n"
+                r"(?:#.*\n)*msgid .*\nmsgstr (\".*\")$",
                 po.read_text(encoding="utf-8"),
                 re.MULTILINE,
             )

@@ -24,6 +24,7 @@ class TestBoard(unittest.TestCase):
     """
 
     def setUp(self):
+        super().setUp()
         self.periods = periods_between("month", date(2026, 1, 1), date(2026, 3, 31))
         jan, feb, mar = self.periods
         mar_2025 = period_of("month", date(2025, 3, 1))

@@ -32,6 +32,7 @@ class TestLeaderboard(unittest.TestCase):
     """
 
     def setUp(self):
+        super().setUp()
         self.entries = [
             Entry("gus", "Gus"),
             Entry("eve", "Eve", ratio(2, 2, 100)),
