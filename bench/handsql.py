@@ -25,12 +25,19 @@ def win_rate(env, company, period):
            AND type = 'opportunity' AND won_status IN ('won', 'lost')
            AND date_closed >= %(utc_from)s AND date_closed < %(utc_to)s
         """,
-        {"company": company.id, "unassigned": owns_unassigned,
-         "utc_from": utc_from, "utc_to": utc_to},
+        {
+            "company": company.id,
+            "unassigned": owns_unassigned,
+            "utc_from": utc_from,
+            "utc_to": utc_to,
+        },
     )
     won, closed = env.cr.fetchone()
-    return {"numerator": won, "denominator": closed,
-            "value": 100.0 * won / closed if closed else None}
+    return {
+        "numerator": won,
+        "denominator": closed,
+        "value": 100.0 * won / closed if closed else None,
+    }
 
 
 # Purchase events of one company, shared by churn and CAC: ``p`` a purchase
@@ -95,12 +102,14 @@ def churn(env, company, period):
         SELECT COUNT(*) FILTER (WHERE s AND NOT e), COUNT(*) FILTER (WHERE s)
           FROM (SELECT c, bool_or(s) AS s, bool_or(e) AS e FROM flags GROUP BY c) x
         """,
-        {"tz": tz, "company": company.id, "ds": ds, "de": de,
-         "ws": ds - window, "we": de - window},
+        {"tz": tz, "company": company.id, "ds": ds, "de": de, "ws": ds - window, "we": de - window},
     )
     lost, active = env.cr.fetchone()
-    return {"numerator": lost, "denominator": active,
-            "value": 100.0 * lost / active if active else None}
+    return {
+        "numerator": lost,
+        "denominator": active,
+        "value": 100.0 * lost / active if active else None,
+    }
 
 
 def cac(env, company, period):
@@ -129,8 +138,14 @@ def cac(env, company, period):
             (SELECT COUNT(*) FROM (SELECT c, MIN(d) AS f FROM ev WHERE p GROUP BY c) first
               WHERE f >= %(ds)s AND f < %(de)s)
         """,
-        {"tz": tz, "company": company.id, "ds": period.date_start, "de": period.date_end,
-         "last_day": last_day, "company_currency": company.currency_id.id},
+        {
+            "tz": tz,
+            "company": company.id,
+            "ds": period.date_start,
+            "de": period.date_end,
+            "last_day": last_day,
+            "company_currency": company.currency_id.id,
+        },
     )
     costs, new = env.cr.fetchone()
     costs = float(costs or 0.0)

@@ -40,13 +40,18 @@ CHECKED_KPIS = ("win_rate", "churn", "cac")
 def _engine_values(env, month, companies):
     Snapshot = env["crm.kpi.snapshot"]
     values = {}
-    for snap in Snapshot.search([
-        ("kpi_code", "in", CHECKED_KPIS), ("period_type", "=", "month"),
-        ("date_start", "=", month), ("dimension", "=", "company"),
-        ("company_id", "in", companies.ids),
-    ]):
+    for snap in Snapshot.search(
+        [
+            ("kpi_code", "in", CHECKED_KPIS),
+            ("period_type", "=", "month"),
+            ("date_start", "=", month),
+            ("dimension", "=", "company"),
+            ("company_id", "in", companies.ids),
+        ]
+    ):
         values[snap.company_id.id, snap.kpi_code] = {
-            "numerator": snap.numerator, "denominator": snap.denominator,
+            "numerator": snap.numerator,
+            "denominator": snap.denominator,
             "value": snap.value if snap.has_value else None,
         }
     return values
@@ -103,9 +108,21 @@ class Bench:
             runs.append(m)
         seconds = sorted(m.seconds for m in runs)
         median = statistics.median(seconds)
-        self.rows.append({"step": step, "seconds": median, "queries": runs[0].queries,
-                          "min": seconds[0], "max": seconds[-1], "note": note})
-        spread = f" (median of {len(runs)}: {seconds[0]:.3f} to {seconds[-1]:.3f} s)" if len(runs) > 1 else ""
+        self.rows.append(
+            {
+                "step": step,
+                "seconds": median,
+                "queries": runs[0].queries,
+                "min": seconds[0],
+                "max": seconds[-1],
+                "note": note,
+            }
+        )
+        spread = (
+            f" (median of {len(runs)}: {seconds[0]:.3f} to {seconds[-1]:.3f} s)"
+            if len(runs) > 1
+            else ""
+        )
         print(f"  {step}: {median:.3f} s{spread}, {runs[0].queries} queries {note}", flush=True)
         return result
 
@@ -127,32 +144,50 @@ class Bench:
         n_kpis = len(Snapshot._get_definitions(None))
 
         # 1. Engine: one month, then 24 months.
-        self.measure("engine: all KPIs, 1 month", lambda: Snapshot.compute_snapshots(
-            "month", self.month, company_ids=companies.ids),
-            f"({n_kpis} KPIs x {len(companies)} companies)")
+        self.measure(
+            "engine: all KPIs, 1 month",
+            lambda: Snapshot.compute_snapshots("month", self.month, company_ids=companies.ids),
+            f"({n_kpis} KPIs x {len(companies)} companies)",
+        )
         if self.backfill_months:
             backfill_first = self.month - relativedelta(months=self.backfill_months - 1)
-            self.measure(f"engine: back-fill {self.backfill_months} months",
-                         lambda: Snapshot.compute_snapshots(
-                             "month", backfill_first, self.month, company_ids=companies.ids))
+            self.measure(
+                f"engine: back-fill {self.backfill_months} months",
+                lambda: Snapshot.compute_snapshots(
+                    "month", backfill_first, self.month, company_ids=companies.ids
+                ),
+            )
         else:
             self.skip("engine: back-fill 24 months", "--backfill-months 0")
         engine = _engine_values(env, self.month, companies)
 
         # 2-3. The three checked KPIs: engine alone, hand SQL, naive ORM.
-        self.measure("engine: win rate + churn + CAC", lambda: Snapshot.compute_snapshots(
-            "month", self.month, kpi_codes=list(CHECKED_KPIS), company_ids=companies.ids))
-        hand = self.measure("hand SQL: win rate + churn + CAC", lambda: {
-            (company.id, code): func(env, company, period)
-            for company in companies for code, func in handsql.KPIS.items()
-        })
+        self.measure(
+            "engine: win rate + churn + CAC",
+            lambda: Snapshot.compute_snapshots(
+                "month", self.month, kpi_codes=list(CHECKED_KPIS), company_ids=companies.ids
+            ),
+        )
+        hand = self.measure(
+            "hand SQL: win rate + churn + CAC",
+            lambda: {
+                (company.id, code): func(env, company, period)
+                for company in companies
+                for code, func in handsql.KPIS.items()
+            },
+        )
         naive_values = None
         if self.naive:
             # once: it takes minutes from size M on
-            naive_values = self.measure("naive ORM: win rate + churn + CAC", lambda: {
-                (company.id, code): func(env, company, period)
-                for company in companies for code, func in naive.KPIS.items()
-            }, repeat=1)
+            naive_values = self.measure(
+                "naive ORM: win rate + churn + CAC",
+                lambda: {
+                    (company.id, code): func(env, company, period)
+                    for company in companies
+                    for code, func in naive.KPIS.items()
+                },
+                repeat=1,
+            )
         else:
             self.skip("naive ORM: win rate + churn + CAC", "too slow at this size (--naive)")
 
@@ -160,11 +195,16 @@ class Bench:
         salesperson = env["res.users"].search([("login", "like", "bench.sales.%")], limit=1)
         Partner = env["res.partner"].with_user(salesperson or env.user)
         spec = _list_specification(env, "res.partner")
-        self.measure("partner list, 80 rows", lambda: Partner.web_search_read(
-            [], spec, limit=80, count_limit=10001), f"({len(spec)} fields)")
+        self.measure(
+            "partner list, 80 rows",
+            lambda: Partner.web_search_read([], spec, limit=80, count_limit=10001),
+            f"({len(spec)} fields)",
+        )
         if "crm.kpi.dashboard" in env:
-            self.measure("dashboard data (month)", lambda: env["crm.kpi.dashboard"].get_dashboard_data(
-                "month", date=self.month))
+            self.measure(
+                "dashboard data (month)",
+                lambda: env["crm.kpi.dashboard"].get_dashboard_data("month", date=self.month),
+            )
         else:
             self.skip("dashboard data (month)", "crm.kpi.dashboard not in this database")
         report = env.ref("crm_kpi.report_kpi_board_pack", raise_if_not_found=False)
@@ -172,12 +212,21 @@ class Bench:
             options = {
                 "date_from": first.isoformat(),
                 "date_to": (self.month + relativedelta(months=1, days=-1)).isoformat(),
-                "period_type": "month", "company_id": companies[0].id, "scope": "company",
-                "team_ids": [], "user_ids": [], "kpi_ids": [], "include_goals": True,
+                "period_type": "month",
+                "company_id": companies[0].id,
+                "scope": "company",
+                "team_ids": [],
+                "user_ids": [],
+                "kpi_ids": [],
+                "include_goals": True,
                 "include_definitions": True,
             }
-            self.measure("XLSX board pack, 24 months", lambda: env["ir.actions.report"]._render_xlsx(
-                report.report_name, [], {"board_pack": options}))
+            self.measure(
+                "XLSX board pack, 24 months",
+                lambda: env["ir.actions.report"]._render_xlsx(
+                    report.report_name, [], {"board_pack": options}
+                ),
+            )
         else:
             self.skip("XLSX board pack, 24 months", "report crm_kpi.report_kpi_board_pack absent")
         if "crm.kpi.goal" not in env:
@@ -213,8 +262,10 @@ def print_table(results):
     def secs(name):
         return steps.get(name, {}).get("seconds")
 
-    print(f"\nSize {results['size']}, month {results['month']}, "
-          f"{results['kpis']} KPIs x {results['companies']} companies")
+    print(
+        f"\nSize {results['size']}, month {results['month']}, "
+        f"{results['kpis']} KPIs x {results['companies']} companies"
+    )
     print(f"| {'step':42} | {'wall time':>10} | {'queries':>8} |")
     print(f"|{'-' * 44}|{'-' * 11}:|{'-' * 9}:|")
     for row in results["steps"]:
@@ -223,20 +274,32 @@ def print_table(results):
         print(f"| {row['step']:42} | {wall:>10} | {queries:>8} |")
     print(f"| {'peak RSS of the process':42} | {results['peak_rss_mb']:>7.0f} MB | {'':>8} |")
     one = steps["engine: all KPIs, 1 month"]
-    backfill = next((row for row in results["steps"]
-                     if row["step"].startswith("engine: back-fill") and row["queries"]), None)
+    backfill = next(
+        (
+            row
+            for row in results["steps"]
+            if row["step"].startswith("engine: back-fill") and row["queries"]
+        ),
+        None,
+    )
     months = int(backfill["step"].split()[2]) if backfill else 0
-    print(f"\nqueries per period: 1 month {one['queries']}" + (
-        f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else ""))
-    engine3, hand, naive = (secs("engine: win rate + churn + CAC"),
-                            secs("hand SQL: win rate + churn + CAC"),
-                            secs("naive ORM: win rate + churn + CAC"))
+    print(
+        f"\nqueries per period: 1 month {one['queries']}"
+        + (f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else "")
+    )
+    engine3, hand, naive = (
+        secs("engine: win rate + churn + CAC"),
+        secs("hand SQL: win rate + churn + CAC"),
+        secs("naive ORM: win rate + churn + CAC"),
+    )
     if engine3 and hand:
         print(f"engine / hand SQL (win rate + churn + CAC): {engine3 / hand:.2f}")
     if engine3 and naive:
         print(f"naive / engine (win rate + churn + CAC): {naive / engine3:.1f}")
-    print("engine = hand SQL for win rate, churn and CAC:",
-          "yes" if results["engine_equals_hand_sql"] else "NO")
+    print(
+        "engine = hand SQL for win rate, churn and CAC:",
+        "yes" if results["engine_equals_hand_sql"] else "NO",
+    )
     if results["naive_equals_hand_sql"] is not None:
         print("naive = hand SQL:", "yes" if results["naive_equals_hand_sql"] else "no")
     for mismatch in results["mismatches"]:
@@ -249,17 +312,26 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
-    parser.add_argument("--naive", choices=("auto", "yes", "no"), default="auto",
-                        help="run the naive ORM step (auto: up to M)")
-    parser.add_argument("--backfill-months", type=int, default=24,
-                        help="months of the back-fill step (0: skip it)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="time each step this many times and report the median")
+    parser.add_argument(
+        "--naive",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="run the naive ORM step (auto: up to M)",
+    )
+    parser.add_argument(
+        "--backfill-months", type=int, default=24, help="months of the back-fill step (0: skip it)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time each step this many times and report the median"
+    )
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(own)
     today = date.today()
-    month = (date.fromisoformat(f"{args.month}-01") if args.month
-             else today.replace(day=1) - relativedelta(months=1))
+    month = (
+        date.fromisoformat(f"{args.month}-01")
+        if args.month
+        else today.replace(day=1) - relativedelta(months=1)
+    )
     naive = args.naive == "yes" or (args.naive == "auto" and SIZES[args.size].leads <= 100_000)
 
     with odoo_environment(odoo_args, args.database) as env:
@@ -267,10 +339,14 @@ def main():
 
         done = env["ir.config_parameter"].get_param(PARAM_KEY)
         if not done or not done.startswith(f"{args.size}:"):
-            sys.exit(f"{args.database} holds no generated data of size {args.size} ({done}): "
-                     "run bench/generate.py first (tools/kpi bench does)")
+            sys.exit(
+                f"{args.database} holds no generated data of size {args.size} ({done}): "
+                "run bench/generate.py first (tools/kpi bench does)"
+            )
         print(f"benchmark of size {args.size} on {args.database}", flush=True)
-        results = Bench(env, args.size, month, naive, args.backfill_months, max(1, args.repeat)).run()
+        results = Bench(
+            env, args.size, month, naive, args.backfill_months, max(1, args.repeat)
+        ).run()
         env.cr.commit()
     print_table(results)
     if args.json:

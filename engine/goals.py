@@ -58,9 +58,7 @@ def _check_direction(direction: str) -> None:
         )
 
 
-def progress(
-    baseline: float | None, target: float | None, current: float | None
-) -> float | None:
+def progress(baseline: float | None, target: float | None, current: float | None) -> float | None:
     """Return the share of the way from ``baseline`` to ``target`` covered, in %.
 
     Works for targets below the baseline (lower is better) as well; the
@@ -86,9 +84,7 @@ def expected_progress(date_start: date, deadline: date, today: date) -> float:
     return (today - date_start).days / (deadline - date_start).days * 100.0
 
 
-def linear_forecast(
-    points: Sequence[tuple[date, float]], deadline: date
-) -> float | None:
+def linear_forecast(points: Sequence[tuple[date, float]], deadline: date) -> float | None:
     """Return the least-squares line through the dated values, at the deadline.
 
     One point (or points all on one date) forecasts their mean; no point,

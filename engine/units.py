@@ -116,9 +116,9 @@ class Formatter:
     def _number(self, value, spec):
         """The absolute value with the unit's decimals and separators."""
         text = f"{abs(value):{',' if spec.grouping else ''}.{spec.decimals}f}"
-        return text.translate(
-            {ord(","): "\0", ord("."): self.style.decimal_point}
-        ).replace("\0", self.style.thousands_sep)
+        return text.translate({ord(","): "\0", ord("."): self.style.decimal_point}).replace(
+            "\0", self.style.thousands_sep
+        )
 
     @staticmethod
     def _sign(value, signed):

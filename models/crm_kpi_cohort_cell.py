@@ -43,12 +43,16 @@ class CrmKpiCohortCell(models.Model):
     )
     team_id = fields.Many2one("crm.team", string="Sales Team", index="btree_not_null")
     cohort_month = fields.Date(
-        string="Cohort", required=True, index=True,
+        string="Cohort",
+        required=True,
+        index=True,
         help="First day of the month of the cohort's first purchases.",
     )
     months_since = fields.Integer(required=True, aggregator=None)
     period_month = fields.Date(
-        string="Measured Month", required=True, index=True,
+        string="Measured Month",
+        required=True,
+        index=True,
         help="First day of the month at whose end the cell is measured.",
     )
     cohort_size = fields.Integer(string="Cohort Customers", aggregator="sum")
@@ -80,7 +84,9 @@ class CrmKpiCohortCell(models.Model):
             reason = error.args[0]
             _logger.warning(
                 "Cohorts not computed for %s, %s: %s",
-                window.company.name, window.period.label, reason,
+                window.company.name,
+                window.period.label,
+                reason,
             )
             errors.append(("cohorts", window.company.id, window.period.label, reason))
             return []
@@ -96,14 +102,29 @@ class CrmKpiCohortCell(models.Model):
             values = SQL(", ").join(
                 SQL(
                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    company.id, cell["dimension"], cell["team_id"], cell["cohort_month"],
-                    cell["months_since"], month, cell["cohort_size"], cell["customers"],
-                    cell["mrr_start"], cell["mrr"], now, self.env.uid, now, self.env.uid, now,
+                    company.id,
+                    cell["dimension"],
+                    cell["team_id"],
+                    cell["cohort_month"],
+                    cell["months_since"],
+                    month,
+                    cell["cohort_size"],
+                    cell["customers"],
+                    cell["mrr_start"],
+                    cell["mrr"],
+                    now,
+                    self.env.uid,
+                    now,
+                    self.env.uid,
+                    now,
                 )
                 for cell in cells
             )
-            ids = [row_id for (row_id,) in self.env.execute_query(SQL(
-                """
+            ids = [
+                row_id
+                for (row_id,) in self.env.execute_query(
+                    SQL(
+                        """
                 INSERT INTO crm_kpi_cohort_cell (
                     company_id, dimension, team_id, cohort_month, months_since, period_month,
                     cohort_size, customers, mrr_start, mrr, computed_at,
@@ -122,15 +143,21 @@ class CrmKpiCohortCell(models.Model):
                     write_date = EXCLUDED.write_date
                 RETURNING id
                 """,
-                values,
-            ))]
-        self.env.execute_query(SQL(
-            """
+                        values,
+                    )
+                )
+            ]
+        self.env.execute_query(
+            SQL(
+                """
             DELETE FROM crm_kpi_cohort_cell
              WHERE company_id = %s AND period_month = %s AND NOT (id = ANY(%s))
             """,
-            company.id, month, ids,
-        ))
+                company.id,
+                month,
+                ids,
+            )
+        )
         self.invalidate_model()
         return ids
 
@@ -157,13 +184,22 @@ class CrmKpiCohortCell(models.Model):
             ("cohort_month", "<=", last_month),
             ("period_month", "<=", last_month),
         ]
-        domain += [("dimension", "=", "team"), ("team_id", "=", team.id)] if team else [
-            ("dimension", "=", "company")
-        ]
+        domain += (
+            [("dimension", "=", "team"), ("team_id", "=", team.id)]
+            if team
+            else [("dimension", "=", "company")]
+        )
         cells = self.search_fetch(domain, CELL_FIELDS)
         facts = [
-            CohortFact(cell.cohort_month, cell.months_since, cell.customers, cell.cohort_size,
-                       cell.mrr, cell.mrr_start, source=cell)
+            CohortFact(
+                cell.cohort_month,
+                cell.months_since,
+                cell.customers,
+                cell.cohort_size,
+                cell.mrr,
+                cell.mrr_start,
+                source=cell,
+            )
             for cell in cells
         ]
         return build_triangle(facts, mode, last_month, first_cohort)
@@ -248,15 +284,20 @@ class CrmKpiCohortCell(models.Model):
         cohort = fields.Date.to_date(cohort).replace(day=1)
         months_since = int(months_since)
         team = self.env["crm.team"].browse(int(team_id)) if team_id else None
-        ids = self.env["crm.kpi.engine"].sudo()._cohort_customer_ids(
-            self.env.company, cohort, months_since, mode, team
+        ids = (
+            self.env["crm.kpi.engine"]
+            .sudo()
+            ._cohort_customer_ids(self.env.company, cohort, months_since, mode, team)
         )
         label = self.env["crm.kpi.snapshot"]._kpi_period_label(period_of("month", cohort))
         name = (
-            self.env._("Cohort %(cohort)s: active in month %(month)s", cohort=label, month=months_since)
+            self.env._(
+                "Cohort %(cohort)s: active in month %(month)s", cohort=label, month=months_since
+            )
             if mode == "logo"
-            else self.env._("Cohort %(cohort)s: paying MRR in month %(month)s",
-                            cohort=label, month=months_since)
+            else self.env._(
+                "Cohort %(cohort)s: paying MRR in month %(month)s", cohort=label, month=months_since
+            )
         )
         return {
             "type": "ir.actions.act_window",

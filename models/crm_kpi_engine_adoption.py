@@ -52,6 +52,7 @@ class CrmKpiEngineAdoption(models.AbstractModel):
         activity created in the period by an internal user of the company.
         Records without a company (shared contacts, activities) count for
         the creating user's main company."""
+
         def created(alias):
             column = SQL.identifier(alias, "create_date")
             return SQL("%s >= %s AND %s < %s", column, window.utc_from, column, window.utc_to)

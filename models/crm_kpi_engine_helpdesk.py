@@ -67,12 +67,14 @@ class CrmKpiEngine(models.AbstractModel):
         Archived tickets count: list them with ``active_test=False``."""
         if TICKET_MODEL not in self.env:
             return None, None
-        domain = Domain.AND([
-            self._company_domain(window),
-            Domain("closed_date", ">=", window.utc_from),
-            Domain("closed_date", "<", window.utc_to),
-            self._row_domain(row, {"user": "user_id"}),
-        ])
+        domain = Domain.AND(
+            [
+                self._company_domain(window),
+                Domain("closed_date", ">=", window.utc_from),
+                Domain("closed_date", "<", window.utc_to),
+                self._row_domain(row, {"user": "user_id"}),
+            ]
+        )
         return TICKET_MODEL, domain
 
     @api.model

@@ -106,7 +106,9 @@ class CrmKpiEngineQuota(models.AbstractModel):
             {
                 "dimension": "user",
                 "user_id": row["user_id"],
-                "kpi_value": metrics.quota(revenue=float(row["won"]), quota_amount=float(row["quota"])),
+                "kpi_value": metrics.quota(
+                    revenue=float(row["won"]), quota_amount=float(row["quota"])
+                ),
             }
             for row in rows
         ]

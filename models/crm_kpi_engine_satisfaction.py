@@ -37,13 +37,15 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
     def _feedback_records(self, window, kind, row=None):
         """(``crm.kpi.feedback``, domain) of :meth:`_feedback_where` (of
         ``row``, a dimension row, when given)."""
-        return "crm.kpi.feedback", Domain.AND([
-            Domain("company_id", "=", window.company.id),
-            Domain("kind", "=", kind),
-            Domain("date", ">=", window.date_from),
-            Domain("date", "<", window.date_to),
-            self._row_domain(row, self._dimension_columns("crm.kpi.feedback")),
-        ])
+        return "crm.kpi.feedback", Domain.AND(
+            [
+                Domain("company_id", "=", window.company.id),
+                Domain("kind", "=", kind),
+                Domain("date", ">=", window.date_from),
+                Domain("date", "<", window.date_to),
+                self._row_domain(row, self._dimension_columns("crm.kpi.feedback")),
+            ]
+        )
 
     @api.model
     def _ces_empty_reason(self):

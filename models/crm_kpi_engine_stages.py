@@ -16,17 +16,21 @@ class CrmKpiEngineStages(models.AbstractModel):
         period, and with ``lost`` of the open stays of the leads lost in it."""
         ended = Domain("date_out", ">=", window.utc_from) & Domain("date_out", "<", window.utc_to)
         if lost:
-            ended |= Domain.AND([
-                Domain("date_out", "=", False),
-                Domain("lead_id.won_status", "=", "lost"),
-                Domain("lead_id.date_closed", ">=", window.utc_from),
-                Domain("lead_id.date_closed", "<", window.utc_to),
-            ])
-        return "crm.kpi.stage.stay", Domain.AND([
-            self._company_domain(window),
-            ended,
-            self._row_domain(row, {"stage": "stage_id", "team": "team_id", "user": "user_id"}),
-        ])
+            ended |= Domain.AND(
+                [
+                    Domain("date_out", "=", False),
+                    Domain("lead_id.won_status", "=", "lost"),
+                    Domain("lead_id.date_closed", ">=", window.utc_from),
+                    Domain("lead_id.date_closed", "<", window.utc_to),
+                ]
+            )
+        return "crm.kpi.stage.stay", Domain.AND(
+            [
+                self._company_domain(window),
+                ended,
+                self._row_domain(row, {"stage": "stage_id", "team": "team_id", "user": "user_id"}),
+            ]
+        )
 
     @api.model
     def _kpi_stage_duration(self, definition, window):
@@ -94,7 +98,9 @@ class CrmKpiEngineStages(models.AbstractModel):
         )
         return self._rows(
             grouped,
-            lambda r: metrics.stage_drop_off(left_to_lost_or_stale=r["dropped"], stays=r["resolved"]),
+            lambda r: metrics.stage_drop_off(
+                left_to_lost_or_stale=r["dropped"], stays=r["resolved"]
+            ),
         )
 
     @api.model

@@ -245,7 +245,8 @@ class CrmKpiGoal(models.Model):
         engine = self.env["crm.kpi.engine"]
         for goal in self:
             goal.goal_unit = (
-                "currency" if goal.kpi_id and engine._goal_is_amount(goal.kpi_code)
+                "currency"
+                if goal.kpi_id and engine._goal_is_amount(goal.kpi_code)
                 else goal.kpi_id.unit
             )
 
@@ -254,8 +255,10 @@ class CrmKpiGoal(models.Model):
         quarter = period_of("quarter", fields.Date.context_today(self))
         for goal in self:
             goal.is_this_quarter = bool(
-                goal.date_start and goal.deadline
-                and goal.date_start < quarter.date_end and goal.deadline >= quarter.date_start
+                goal.date_start
+                and goal.deadline
+                and goal.date_start < quarter.date_end
+                and goal.deadline >= quarter.date_start
             )
 
     def _search_is_this_quarter(self, operator, value):
@@ -360,7 +363,9 @@ class CrmKpiGoal(models.Model):
                     )
                 )
 
-    @api.constrains("scope", "team_id", "user_id", "source_id", "medium_id", "campaign_id", "kpi_id")
+    @api.constrains(
+        "scope", "team_id", "user_id", "source_id", "medium_id", "campaign_id", "kpi_id"
+    )
     def _check_scope(self):
         scope_labels = dict(self._fields["scope"]._description_selection(self.env))
         dimensions = self.env["crm.kpi.snapshot"]._kpi_dimensions()
@@ -393,10 +398,7 @@ class CrmKpiGoal(models.Model):
                     )
                 )
             utm = [dim for dim, fname in filters.items() if goal[fname]]
-            if utm and (
-                goal.scope != "company" or len(utm) > 1
-                or not allows(goal.kpi_id, utm[0])
-            ):
+            if utm and (goal.scope != "company" or len(utm) > 1 or not allows(goal.kpi_id, utm[0])):
                 raise ValidationError(
                     self.env._(
                         "Goal %(goal)s: a marketing filter (one source, medium or campaign) "
@@ -471,8 +473,9 @@ class CrmKpiGoal(models.Model):
         for goal in self.filtered(lambda g: g.status != "draft"):
             changed = [fname for fname in moved if goal._value_differs(fname, vals[fname])]
             if changed:
-                labels = ", ".join(goal._fields[fname].get_description(self.env)["string"]
-                                   for fname in changed)
+                labels = ", ".join(
+                    goal._fields[fname].get_description(self.env)["string"] for fname in changed
+                )
                 raise AccessError(
                     self.env._(
                         "Goal %(goal)s is started: only a KPI Manager can change its "
@@ -531,13 +534,17 @@ class CrmKpiGoal(models.Model):
         self.ensure_one()
         periods = self._goal_periods()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
-        action.update({
-            "name": self.env._("%(kpi)s: %(goal)s", kpi=self.kpi_id.name, goal=self.name),
-            "view_mode": "graph,list,pivot",
-            "views": [(False, "graph"), (False, "list"), (False, "pivot")],
-            "domain": list(self._snapshot_domain(periods[0].date_start, periods[-1].date_start)),
-            "context": {"graph_measure": "value", "graph_mode": "line"},
-        })
+        action.update(
+            {
+                "name": self.env._("%(kpi)s: %(goal)s", kpi=self.kpi_id.name, goal=self.name),
+                "view_mode": "graph,list,pivot",
+                "views": [(False, "graph"), (False, "list"), (False, "pivot")],
+                "domain": list(
+                    self._snapshot_domain(periods[0].date_start, periods[-1].date_start)
+                ),
+                "context": {"graph_measure": "value", "graph_mode": "line"},
+            }
+        )
         return action
 
     # ------------------------------------------------------------------

@@ -76,7 +76,8 @@ class CrmKpiGoalRights(models.Model):
         """Fields only KPI Managers (and superuser mode) write: the status
         and the values computed by the add-on. Intended to be inherited."""
         computed = {
-            fname for fname, field in self._fields.items()
+            fname
+            for fname, field in self._fields.items()
             if field.compute and field.readonly and "crm_kpi" in field._modules
         }
         return computed | {"status", "last_notified_status"}

@@ -24,9 +24,7 @@ class CrmKpiStageStay(models.Model):
         "crm.stage", string="Stage", required=True, ondelete="restrict", index=True
     )
     date_in = fields.Datetime(string="Entered On", required=True)
-    date_out = fields.Datetime(
-        string="Left On", help="Empty while the lead is still in the stage."
-    )
+    date_out = fields.Datetime(string="Left On", help="Empty while the lead is still in the stage.")
     user_id = fields.Many2one("res.users", string="Salesperson")
     team_id = fields.Many2one("crm.team", string="Sales Team")
     company_id = fields.Many2one("res.company", string="Company")
@@ -76,9 +74,7 @@ class CrmKpiStageStay(models.Model):
     @api.model
     def _open_stays(self, leads, date_in):
         """Open a stay in the current stage of each of ``leads`` (one INSERT)."""
-        vals_list = [
-            self._prepare_stay_vals(lead, date_in) for lead in leads if lead.stage_id
-        ]
+        vals_list = [self._prepare_stay_vals(lead, date_in) for lead in leads if lead.stage_id]
         if vals_list:
             self.sudo().create(vals_list)
 

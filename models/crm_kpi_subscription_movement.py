@@ -62,9 +62,7 @@ class CrmKpiSubscriptionMovement(models.Model):
         compute="_compute_mrr_delta",
         store=True,
     )
-    close_reason_id = fields.Many2one(
-        "sale.subscription.close.reason", string="Close Reason"
-    )
+    close_reason_id = fields.Many2one("sale.subscription.close.reason", string="Close Reason")
     is_backfilled = fields.Boolean(
         string="Back-filled",
         readonly=True,
@@ -121,31 +119,43 @@ class CrmKpiSubscriptionMovement(models.Model):
             }
             for movement_type, _label in MOVEMENT_TYPES
         ]
-        rows.append({
-            "key": "net_new_mrr_ledger",
-            "label": self.env._("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
-            "values": [
-                sum(sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES)
-                for index in range(len(periods))
-            ],
-            "kind": "total",
-        })
+        rows.append(
+            {
+                "key": "net_new_mrr_ledger",
+                "label": self.env._(
+                    "Net new MRR from the ledger (%(currency)s)", currency=currency.name
+                ),
+                "values": [
+                    sum(
+                        sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES
+                    )
+                    for index in range(len(periods))
+                ],
+                "kind": "total",
+            }
+        )
         Snapshot = self.env["crm.kpi.snapshot"]
         kpi = {}
         for period_type in period_types:
             of_type = [p for p in periods if p.period_type == period_type]
             board = Snapshot._kpi_board(
-                period_type, of_type, company, kpi_codes=[NET_NEW_MRR_KPI], comparisons=(),
+                period_type,
+                of_type,
+                company,
+                kpi_codes=[NET_NEW_MRR_KPI],
+                comparisons=(),
             )
             if board.rows:
                 for column in board.columns_of("period"):
                     kpi[column.period] = board.cell(board.rows[0], column).number
-        rows.append({
-            "key": "net_new_mrr_kpi",
-            "label": self.env._("Net new MRR (KPI)"),
-            "values": [kpi.get(period) for period in periods],
-            "kind": "kpi",
-        })
+        rows.append(
+            {
+                "key": "net_new_mrr_kpi",
+                "label": self.env._("Net new MRR (KPI)"),
+                "values": [kpi.get(period) for period in periods],
+                "kind": "kpi",
+            }
+        )
         return rows
 
     # ------------------------------------------------------------

@@ -11,8 +11,7 @@ class SaleSubscriptionLine(models.Model):
         if self.env.context.get(SKIP_MOVEMENT_LEDGER):
             return super().create(vals_list)
         subscriptions = self.env["sale.subscription"].browse(
-            {vals["sale_subscription_id"] for vals in vals_list
-             if vals.get("sale_subscription_id")}
+            {vals["sale_subscription_id"] for vals in vals_list if vals.get("sale_subscription_id")}
         )
         before = subscriptions._kpi_state()
         lines = super(

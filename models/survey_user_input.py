@@ -62,7 +62,10 @@ class SurveyUserInput(models.Model):
                 _logger.warning(
                     "Survey answer %s: score %s does not fit the %s scale of question %s; "
                     "not recorded as feedback.",
-                    line.id, line.value_scale, scale, question.id,
+                    line.id,
+                    line.value_scale,
+                    scale,
+                    question.id,
                 )
                 continue
             vals_list.append(self._kpi_prepare_feedback_vals(line))

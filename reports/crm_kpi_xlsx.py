@@ -133,9 +133,14 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             first, last = (periods[0], periods[-1]) if periods else (None, None)
         name = self.env._("KPI Board Pack - %(company)s", company=company.name or "")
         if first:
-            first_label, last_label = Snapshot._kpi_period_label(first), Snapshot._kpi_period_label(last)
-            span = first_label if first == last else self.env._(
-                "%(first)s to %(last)s", first=first_label, last=last_label
+            first_label, last_label = (
+                Snapshot._kpi_period_label(first),
+                Snapshot._kpi_period_label(last),
+            )
+            span = (
+                first_label
+                if first == last
+                else self.env._("%(first)s to %(last)s", first=first_label, last=last_label)
             )
             name = f"{name} - {span}"
         return file_name_safe(name)
@@ -185,7 +190,11 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
 
         def board_of(scope=None):
             return lambda definitions: Snapshot._kpi_board(
-                period_type, columns, company, scope=scope, definitions=definitions,
+                period_type,
+                columns,
+                company,
+                scope=scope,
+                definitions=definitions,
             )
 
         base_domain = Domain(
@@ -256,9 +265,11 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             compare=compare,
             definitions=definitions,
             description=(
-                self.env._("Selected KPI snapshots: %(start)s to %(end)s",
-                  start=Snapshot._kpi_period_label(columns[0]),
-                  end=Snapshot._kpi_period_label(columns[-1]))
+                self.env._(
+                    "Selected KPI snapshots: %(start)s to %(end)s",
+                    start=Snapshot._kpi_period_label(columns[0]),
+                    end=Snapshot._kpi_period_label(columns[-1]),
+                )
                 if columns
                 else self.env._("Selected KPI snapshots")
             ),
@@ -307,7 +318,9 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
         elif scope == "user":
             title = self.env._("Salesperson: %(name)s", name=record.display_name)
         else:
-            title = self.env._("%(dimension)s: %(name)s", dimension=entry["label"], name=record.display_name)
+            title = self.env._(
+                "%(dimension)s: %(name)s", dimension=entry["label"], name=record.display_name
+            )
         if entry["allowed_by"]:
             definitions = definitions.filtered(entry["allowed_by"])
         return KpiSheet(
@@ -330,8 +343,10 @@ class ReportCrmKpiBoardPack(models.AbstractModel):
             base_domain & Domain([("dimension", "=", scope), (field_name, "!=", False)]),
             [field_name],
         )
-        return self.env[model].union(*(record for (record,) in groups)).sorted(
-            lambda r: r.display_name or ""
+        return (
+            self.env[model]
+            .union(*(record for (record,) in groups))
+            .sorted(lambda r: r.display_name or "")
         )
 
     # ------------------------------------------------------------------

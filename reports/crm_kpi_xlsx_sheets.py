@@ -3,7 +3,6 @@ movements, goals and definitions sheets and their column specs, on the
 report of ``crm_kpi_xlsx.py`` (which prepares the pack and lists the
 sheets in :meth:`_get_ws_params`)."""
 
-
 from odoo import models
 from odoo.fields import Domain
 
@@ -60,16 +59,37 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         with ``super()``."""
         unit_labels = self._selection_labels("crm.kpi.definition", "unit")
         columns = [
-            {"key": "name", "header": self.env._("KPI"), "width": 38, "writer": "_write_kpi_name",
-             "frozen": True},
-            {"key": "code", "header": self.env._("Code"), "width": 22, "writer": "_write_kpi_code",
-             "frozen": True},
-            {"key": "unit", "header": self.env._("Unit"), "width": 10, "writer": "_write_kpi_unit",
-             "frozen": True, "labels": unit_labels},
+            {
+                "key": "name",
+                "header": self.env._("KPI"),
+                "width": 38,
+                "writer": "_write_kpi_name",
+                "frozen": True,
+            },
+            {
+                "key": "code",
+                "header": self.env._("Code"),
+                "width": 22,
+                "writer": "_write_kpi_code",
+                "frozen": True,
+            },
+            {
+                "key": "unit",
+                "header": self.env._("Unit"),
+                "width": 10,
+                "writer": "_write_kpi_unit",
+                "frozen": True,
+                "labels": unit_labels,
+            },
         ]
         columns += [
-            {"key": column.key, "header": column.label, "width": 13,
-             "writer": "_write_kpi_value", "board_column": column}
+            {
+                "key": column.key,
+                "header": column.label,
+                "width": 13,
+                "writer": "_write_kpi_value",
+                "board_column": column,
+            }
             for column in board.columns_of("period")
         ]
         for comparison in COMPARISONS:
@@ -80,9 +100,16 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
                 header = self.env._("Δ vs previous (%(period)s)", period=column.label)
             else:
                 header = self.env._("Δ vs last year (%(period)s)", period=column.label)
-            columns.append({"key": column.key, "header": header, "width": 24,
-                            "writer": "_write_kpi_delta", "board_column": column,
-                            "coloured": True})
+            columns.append(
+                {
+                    "key": column.key,
+                    "header": header,
+                    "width": 24,
+                    "writer": "_write_kpi_delta",
+                    "board_column": column,
+                    "coloured": True,
+                }
+            )
         return columns
 
     def _write_kpi_sheet(self, workbook, formats, pack, sheet):
@@ -103,7 +130,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             f"{pack.company.name}: {sheet.title}",
             f"{pack.description} · {values_in}",
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [c["header"] for c in columns], formats.header)
+        self._write_strings(
+            worksheet, HEADER_ROW, 0, [c["header"] for c in columns], formats.header
+        )
         coloured_runs = []
         for index, column in enumerate(columns):  # (first, last) of each run of coloured columns
             if not column.get("coloured"):
@@ -116,7 +145,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         for definition in sheet.definitions:
             row += 1
             for col, column in enumerate(columns):
-                getattr(self, column["writer"])(worksheet, formats, row, col, definition, board, column)
+                getattr(self, column["writer"])(
+                    worksheet, formats, row, col, definition, board, column
+                )
             for first_col, last_col in coloured_runs:
                 self._colour_deltas(worksheet, formats, definition, row, first_col, last_col)
         if not sheet.definitions:
@@ -153,7 +184,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         if cell.number is None:
             worksheet.write_string(row, col, formats.na_text, formats.na)
             return
-        worksheet.write_number(row, col, cell.number, formats.value(formats.unit(definition), cell.state))
+        worksheet.write_number(
+            row, col, cell.number, formats.value(formats.unit(definition), cell.state)
+        )
 
     def _write_kpi_delta(self, worksheet, formats, row, col, definition, board, column):
         cell = board.cell(definition.code, column["board_column"])
@@ -168,7 +201,10 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         better, worse = (">", "<") if definition.direction == "higher" else ("<", ">")
         for criteria, fmt in ((better, formats.good_font), (worse, formats.bad_font)):
             worksheet.conditional_format(
-                row, first_col, row, last_col,
+                row,
+                first_col,
+                row,
+                last_col,
                 {"type": "cell", "criteria": criteria, "value": 0, "format": fmt},
             )
 
@@ -188,9 +224,18 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         worksheet.set_column(0, 0, fit_width(definitions.mapped("name"), 24))
         worksheet.set_column(1, len(pack.columns), fit_width(pack.labels.values(), 11))
         self._write_titles(
-            worksheet, formats, self.env._("%(company)s: trends", company=pack.company.name), pack.description
+            worksheet,
+            formats,
+            self.env._("%(company)s: trends", company=pack.company.name),
+            pack.description,
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [self.env._("KPI")] + [pack.label(p) for p in pack.columns], formats.header)
+        self._write_strings(
+            worksheet,
+            HEADER_ROW,
+            0,
+            [self.env._("KPI")] + [pack.label(p) for p in pack.columns],
+            formats.header,
+        )
         row = HEADER_ROW
         charts = []
         for definition in definitions:
@@ -221,14 +266,19 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             charts.append(chart)
         if not charts:
             worksheet.write_string(
-                row + 1, 0,
-                self.env._("No trend to draw: a chart needs values in %(count)s periods at least.",
-                  count=MIN_CHART_VALUES),
+                row + 1,
+                0,
+                self.env._(
+                    "No trend to draw: a chart needs values in %(count)s periods at least.",
+                    count=MIN_CHART_VALUES,
+                ),
                 formats.note,
             )
         first_chart_row = row + 2
         breaks = range(
-            first_chart_row, first_chart_row + len(charts) * CHART_ROWS, CHART_ROWS * CHART_ROWS_PER_PAGE
+            first_chart_row,
+            first_chart_row + len(charts) * CHART_ROWS,
+            CHART_ROWS * CHART_ROWS_PER_PAGE,
         )
         worksheet.set_h_pagebreaks([line for line in breaks if line])
         for index, chart in enumerate(charts):
@@ -264,14 +314,22 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
                 currency=currency.name,
             ),
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [self.env._("Movement")] + [pack.label(p) for p in columns], formats.header)
+        self._write_strings(
+            worksheet,
+            HEADER_ROW,
+            0,
+            [self.env._("Movement")] + [pack.label(p) for p in columns],
+            formats.header,
+        )
         money = formats.value(formats.currency_format, "none")
         total = formats.total(formats.currency_format)
         row = HEADER_ROW
         for line in rows:
             row += 1
             is_total = line["kind"] != "type"
-            worksheet.write_string(row, 0, line["label"], formats.total_label if is_total else formats.text)
+            worksheet.write_string(
+                row, 0, line["label"], formats.total_label if is_total else formats.text
+            )
             for index, amount in enumerate(line["values"]):
                 if amount is None:
                     worksheet.write_string(row, index + 1, formats.na_text, formats.na)
@@ -300,9 +358,18 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             texts += [self._goal_cell_text(goal, name, descriptions[name]) for goal in goals]
             worksheet.set_column(index, index, fit_width(texts, 30 if name == "name" else 12))
         self._write_titles(
-            worksheet, formats, self.env._("%(company)s: goals", company=pack.company.name), pack.description
+            worksheet,
+            formats,
+            self.env._("%(company)s: goals", company=pack.company.name),
+            pack.description,
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [descriptions[name]["string"] for name in columns], formats.header)
+        self._write_strings(
+            worksheet,
+            HEADER_ROW,
+            0,
+            [descriptions[name]["string"] for name in columns],
+            formats.header,
+        )
         row = HEADER_ROW
         for goal in goals:
             row += 1
@@ -313,7 +380,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
                     worksheet, formats, row, col, goal, name, descriptions[name], definition, state
                 )
         if not goals:
-            worksheet.write_string(HEADER_ROW + 1, 0, self.env._("No goal in this range."), formats.note)
+            worksheet.write_string(
+                HEADER_ROW + 1, 0, self.env._("No goal in this range."), formats.note
+            )
         return worksheet
 
     def _goal_columns(self):
@@ -335,11 +404,15 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             return value or ""
         return ""
 
-    def _write_goal_cell(self, worksheet, formats, row, col, goal, name, description, definition, state):
+    def _write_goal_cell(
+        self, worksheet, formats, row, col, goal, name, description, definition, state
+    ):
         value = goal[name]
         kind = description["type"]
         if kind in ("many2one", "many2many", "one2many"):
-            worksheet.write_string(row, col, self._goal_cell_text(goal, name, description), formats.text)
+            worksheet.write_string(
+                row, col, self._goal_cell_text(goal, name, description), formats.text
+            )
         elif kind == "selection":
             label = self._goal_cell_text(goal, name, description)
             fmt = formats.value("@", state) if name == "status" and state else formats.text
@@ -386,7 +459,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         worksheet = self._add_sheet(workbook, self.env._("Definitions"))
         worksheet.freeze_panes(HEADER_ROW + 1, 2)
         for col, width in enumerate((16, 24, 16, 80, 10, 16, 16, 12, 12)):
-            worksheet.set_column(col, col, fit_width([headers[col], *contents.get(col, [])], width, 80))
+            worksheet.set_column(
+                col, col, fit_width([headers[col], *contents.get(col, [])], width, 80)
+            )
         self._write_titles(worksheet, formats, self.env._("KPI definitions"), pack.description)
         self._write_strings(worksheet, HEADER_ROW, 0, headers, formats.header)
         row = HEADER_ROW
@@ -395,7 +470,8 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             unit = labels["unit"].get(definition.unit, "")
             if definition.unit == "currency":
                 unit = pack.company.currency_id.name
-            self._write_strings(worksheet, 
+            self._write_strings(
+                worksheet,
                 row,
                 0,
                 [

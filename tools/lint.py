@@ -103,7 +103,9 @@ def relative(text):
 
 
 def step_pylint(files, rcfile):
-    py = [str(TREE / name) for name in files if name.endswith(".py") and not PYLINT_SKIP.search(name)]
+    py = [
+        str(TREE / name) for name in files if name.endswith(".py") and not PYLINT_SKIP.search(name)
+    ]
     proc = run(
         [
             str(BIN / "pylint"),
@@ -160,7 +162,9 @@ def step_ruff_format(files):
 def prettier(files, *args):
     targets = [name for name in files if PRETTIER_FILES.search(name)]
     env = dict(os.environ, NODE_PATH=str(NODE_MODULES))
-    return run([str(NODE_MODULES / ".bin" / "prettier"), *args, "--ignore-unknown", *targets], env=env)
+    return run(
+        [str(NODE_MODULES / ".bin" / "prettier"), *args, "--ignore-unknown", *targets], env=env
+    )
 
 
 def step_prettier(files):
@@ -175,7 +179,11 @@ def fix(files, steps):
     """The fixers of ``steps`` (ruff, ruff-format, prettier) on ``files``."""
     py = [name for name in files if name.endswith(".py")]
     if "ruff" in steps:
-        subprocess.run([str(BIN / "ruff"), "check", "--fix", "--exit-zero", "--quiet", *py], cwd=ROOT, check=True)
+        subprocess.run(
+            [str(BIN / "ruff"), "check", "--fix", "--exit-zero", "--quiet", *py],
+            cwd=ROOT,
+            check=True,
+        )
     if "ruff-format" in steps:
         subprocess.run([str(BIN / "ruff"), "format", "--quiet", *py], cwd=ROOT, check=True)
     if "prettier" in steps:

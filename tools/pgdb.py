@@ -41,8 +41,11 @@ def copy(name, template):
     conn = _connect()
     try:
         with conn.cursor() as cr:
-            cr.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)))
+            cr.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
     finally:
         conn.close()
 

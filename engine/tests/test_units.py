@@ -24,7 +24,7 @@ def render_xlsx(number_format, value):
     match = re.search(r"(#,##)?0(?:\.(0+))?", section)
     decimals = len(match.group(2) or "")
     number = f"{abs(value):{',' if match.group(1) else ''}.{decimals}f}"
-    text = section[: match.start()] + number + section[match.end():]
+    text = section[: match.start()] + number + section[match.end() :]
     return (sign + text).replace('"', "")
 
 

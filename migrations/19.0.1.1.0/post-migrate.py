@@ -16,10 +16,12 @@ def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
     rule = env.ref("crm_kpi.crm_kpi_goal_rule_own", raise_if_not_found=False)
     if rule:
-        rule.write({
-            "name": "KPI goals: read own goals",
-            "perm_read": True,
-            "perm_write": False,
-            "perm_create": False,
-            "perm_unlink": False,
-        })
+        rule.write(
+            {
+                "name": "KPI goals: read own goals",
+                "perm_read": True,
+                "perm_write": False,
+                "perm_create": False,
+                "perm_unlink": False,
+            }
+        )

@@ -1,9 +1,9 @@
-import { Component, onWillStart, useState } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
-import { registry } from "@web/core/registry";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
-import { useService } from "@web/core/utils/hooks";
-import { useSetupAction } from "@web/search/action_hook";
+import {Component, onWillStart, useState} from "@odoo/owl";
+import {_t} from "@web/core/l10n/translation";
+import {registry} from "@web/core/registry";
+import {standardActionServiceProps} from "@web/webclient/actions/action_service";
+import {useService} from "@web/core/utils/hooks";
+import {useSetupAction} from "@web/search/action_hook";
 
 /**
  * Retention cohorts: the triangle of acquisition months (rows) × months
@@ -13,7 +13,7 @@ import { useSetupAction } from "@web/search/action_hook";
  */
 export class KpiCohorts extends Component {
     static template = "crm_kpi.KpiCohorts";
-    static props = { ...standardActionServiceProps };
+    static props = {...standardActionServiceProps};
 
     setup() {
         this.orm = useService("orm");
@@ -29,16 +29,21 @@ export class KpiCohorts extends Component {
             data: null,
         });
         useSetupAction({
-            getLocalState: () => ({ mode: this.state.mode, teamId: this.state.teamId }),
+            getLocalState: () => ({mode: this.state.mode, teamId: this.state.teamId}),
         });
         onWillStart(() => this.load());
     }
 
     async load() {
-        this.state.data = await this.orm.call("crm.kpi.cohort.cell", "get_cohort_data", [], {
-            mode: this.state.mode,
-            team_id: this.state.teamId || false,
-        });
+        this.state.data = await this.orm.call(
+            "crm.kpi.cohort.cell",
+            "get_cohort_data",
+            [],
+            {
+                mode: this.state.mode,
+                team_id: this.state.teamId || false,
+            }
+        );
     }
 
     setMode(mode) {
@@ -52,20 +57,27 @@ export class KpiCohorts extends Component {
     }
 
     cellStyle(cell) {
-        return cell.background ? `background-color: ${cell.background}; color: ${cell.color};` : "";
+        return cell.background
+            ? `background-color: ${cell.background}; color: ${cell.color};`
+            : "";
     }
 
     async openCell(cell) {
         if (!cell.cohort || cell.value === null) {
             return;
         }
-        const action = await this.orm.call("crm.kpi.cohort.cell", "action_open_cohort_customers", [], {
-            cohort: cell.cohort,
-            months_since: cell.months_since,
-            mode: this.state.mode,
-            team_id: this.state.teamId || false,
-        });
-        this.action.doAction(action, { props: { useSampleModel: false } });
+        const action = await this.orm.call(
+            "crm.kpi.cohort.cell",
+            "action_open_cohort_customers",
+            [],
+            {
+                cohort: cell.cohort,
+                months_since: cell.months_since,
+                mode: this.state.mode,
+                team_id: this.state.teamId || false,
+            }
+        );
+        this.action.doAction(action, {props: {useSampleModel: false}});
     }
 }
 

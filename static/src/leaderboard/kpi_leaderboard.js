@@ -1,9 +1,14 @@
-import { Component, onWillStart, useState } from "@odoo/owl";
-import { registry } from "@web/core/registry";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
-import { useService } from "@web/core/utils/hooks";
-import { useSetupAction } from "@web/search/action_hook";
-import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "@crm_kpi/dashboard/kpi_periods";
+import {Component, onWillStart, useState} from "@odoo/owl";
+import {registry} from "@web/core/registry";
+import {standardActionServiceProps} from "@web/webclient/actions/action_service";
+import {useService} from "@web/core/utils/hooks";
+import {useSetupAction} from "@web/search/action_hook";
+import {
+    deltaClass,
+    initialDate,
+    PERIOD_TYPES,
+    shiftDate,
+} from "@crm_kpi/dashboard/kpi_periods";
 
 /**
  * The KPI leaderboard: the teams of the company, or the salespeople of one
@@ -13,7 +18,7 @@ import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "@crm_kpi/dashb
  */
 export class KpiLeaderboard extends Component {
     static template = "crm_kpi.KpiLeaderboard";
-    static props = { ...standardActionServiceProps };
+    static props = {...standardActionServiceProps};
 
     setup() {
         this.orm = useService("orm");
@@ -56,12 +61,17 @@ export class KpiLeaderboard extends Component {
     }
 
     async load() {
-        const data = await this.orm.call("crm.kpi.leaderboard", "get_leaderboard_data", [], {
-            kpi_id: this.state.kpiId || false,
-            period_type: this.state.periodType,
-            date: this.state.date,
-            team_id: this.state.teamId || false,
-        });
+        const data = await this.orm.call(
+            "crm.kpi.leaderboard",
+            "get_leaderboard_data",
+            [],
+            {
+                kpi_id: this.state.kpiId || false,
+                period_type: this.state.periodType,
+                date: this.state.date,
+                team_id: this.state.teamId || false,
+            }
+        );
         this.state.kpiId = data.kpi ? data.kpi.id : 0;
         this.state.data = data;
     }
