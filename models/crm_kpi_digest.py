@@ -272,7 +272,9 @@ class CrmKpiDigest(models.Model):
                     {
                         "name": f"{name}.xlsx",
                         "raw": content,
-                        "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        "mimetype": (
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        ),
                     }
                 )
             )

@@ -123,7 +123,8 @@ class CrmKpiEngineQuota(models.AbstractModel):
             """
             SELECT g.user_id,
                    SUM(g.target_value
-                       * (LEAST(g.deadline + 1, %(date_to)s) - GREATEST(g.date_start, %(date_from)s))
+                       * (LEAST(g.deadline + 1, %(date_to)s)
+                          - GREATEST(g.date_start, %(date_from)s))
                        / (g.deadline + 1 - g.date_start)::float) AS quota
               FROM crm_kpi_goal g
              WHERE g.active AND g.status != 'draft' AND g.scope = 'user'

@@ -82,7 +82,8 @@ class CrmKpiEngineStages(models.AbstractModel):
                 FROM (
                     SELECT stay.stage_id, stay.team_id, stay.user_id, FALSE AS dropped
                       FROM crm_kpi_stage_stay stay
-                     WHERE %(company)s AND stay.date_out >= %(utc_from)s AND stay.date_out < %(utc_to)s
+                     WHERE %(company)s
+                       AND stay.date_out >= %(utc_from)s AND stay.date_out < %(utc_to)s
                     UNION ALL
                     SELECT stay.stage_id, stay.team_id, stay.user_id, TRUE
                       FROM crm_kpi_stage_stay stay

@@ -266,7 +266,8 @@ class ResPartner(models.Model):
             self.env["crm.kpi.feedback"].flush_model()
             rows = self.env.execute_query(
                 SQL(
-                    "SELECT customer_id, kind, score, category FROM (%s) f WHERE customer_id = ANY(%s)",
+                    "SELECT customer_id, kind, score, category FROM (%s) f"
+                    " WHERE customer_id = ANY(%s)",
                     self._kpi_latest_feedback_sql(),
                     list(set(customers.values())),
                 )

@@ -366,7 +366,8 @@ def run_odoo_suites(odoo_cmd, tally, stamp, logdir, databases):
 def main():
     if "--" not in sys.argv:
         sys.exit(
-            "usage: run_tests.py [--engine-only] [--skip-wheel] [--keep-db] [--tags TAGS] [--odoo-suites] -- ODOO_COMMAND..."
+            "usage: run_tests.py [--engine-only] [--skip-wheel] [--keep-db] [--tags TAGS]"
+            " [--odoo-suites] -- ODOO_COMMAND..."
         )
     split = sys.argv.index("--")
     odoo_cmd = sys.argv[split + 1 :]
