@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Shared helpers of the benchmark scripts: the Odoo environment and sizes.
 
 The scripts run inside Odoo's environment without a server: they parse the

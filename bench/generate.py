@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Deterministic generator of a realistic CRM for the crm_kpi benchmark.
 
 Run inside Odoo's environment, on a database where crm_kpi is installed

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The floor: win rate, churn and CAC of one company and period, each with one
 hand-written SQL aggregate (company total only, no dimensions, nothing
 stored). Same definitions as the engine (README, "How each KPI is

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Where the engine spends its time: the run tables, then every KPI of one
 month timed on its own, then the slowest SQL queries with their EXPLAIN
 ANALYZE plan.

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """A deliberately naive ORM implementation of win rate, churn and CAC, the
 way many App Store modules compute KPIs: loop over leads and customers, and
 browse or search once per record. Same definitions as the engine (company

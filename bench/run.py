@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Benchmark of crm_kpi on a generated CRM (see bench/generate.py).
 
     python bench/run.py --size S -d crm_kpi_bench_s [--month 2026-10] [--json FILE] \\

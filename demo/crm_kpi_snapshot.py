@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The demo history (demo data only): called once by ``demo/crm_kpi_demo.xml``
 at install, as ``<function model="crm.kpi.snapshot"
 name="_demo_compute_history"/>``; never by the add-on itself."""

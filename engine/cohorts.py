@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Retention cohorts: the triangle of acquisition months × months since.
 
 A *cohort* is the customers whose first purchase fell in one month (its

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Evaluation of SMART goals: progress, expected pace, forecast, status, feasibility.
 
 A goal moves a KPI from a baseline to a target by a deadline, in a direction:

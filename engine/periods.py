@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Period windows: half-open ``[date_start, date_end)`` calendar intervals.
 
 A period is a day, an ISO week (Monday first), a month, a quarter or a year,

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Roll-up of KPI values over teams, salespeople or periods.
 
 A ratio KPI is recomputed as Σnumerator / Σdenominator × factor, never as the

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The one table of units: how a KPI value, its change and its period read.
 
 Every renderer takes its numbers from here: the dashboard receives texts

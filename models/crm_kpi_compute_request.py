@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """A computation of KPI snapshots run in the background.
 
 The Compute KPIs wizard can queue its range instead of computing it while the

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Data of the KPI dashboard, read from the snapshots only.
 
 Read-only methods (``@api.readonly``), so that a deployment with a read

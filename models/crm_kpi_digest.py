@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Scheduled e-mail reports: the KPI board pack sent by e-mail.
 
 Each report (``crm.kpi.digest``) is rendered for each recipient *as that

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The SQL engine of the KPIs: the framework its families build on.
 
 ``crm.kpi.engine`` holds what every KPI uses: the window a KPI is computed

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """CRM adoption and data health: login frequency, records created, data quality."""
 
 from odoo import api, models

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Retention cohorts (``crm.kpi.cohort.cell``) from the customer base and
 the MRR of the customer and recurring families: which customers a cohort
 holds (:meth:`_first_purchases_sql`), who is active at a month's end

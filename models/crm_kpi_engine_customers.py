@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Customer KPIs (sale.order, account.move, sale.subscription): the customer
 base of a period (purchase events, first purchases, subscription intervals,
 the run tables holding them), churn, retention, upsell, retention cost and

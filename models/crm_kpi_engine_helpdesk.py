@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """KPI family *helpdesk*: the tickets of OCA ``helpdesk_mgmt``.
 
 ``resolution_time``: Σ hours from creation to ``closed_date`` of the tickets

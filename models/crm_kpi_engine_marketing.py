@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Acquisition and marketing KPIs: new customers and their revenue, where
 they came from (their first won lead, the run table of customer sources),
 CAC, net new revenue, the marketing shares and ROI, traffic to lead."""

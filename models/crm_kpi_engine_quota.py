@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Quota attainment: revenue won against the sales teams' targets and the
 salespeople's quota goals."""
 

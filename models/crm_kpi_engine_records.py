@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The SQL behind the KPI fields of records (res.partner, crm.lead,
 sale.subscription): the figures of one customer as of today."""
 

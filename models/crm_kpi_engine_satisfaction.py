@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Satisfaction KPIs (crm.kpi.feedback): NPS, CES and the share of easy CES answers."""
 
 from odoo import api, models

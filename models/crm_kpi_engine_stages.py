@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Pipeline stage KPIs (crm.kpi.stage.stay ledger): time in stage and drop-off."""
 
 from odoo import api, models

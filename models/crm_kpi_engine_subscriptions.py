@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Recurring revenue KPIs (crm.kpi.subscription.movement ledger): the MRR
 bridge of a period (MRR churn, NRR, GRR, quick ratio, net new MRR), the MRR
 in progress at its end (MRR, ARR, ARPA) and renewal."""

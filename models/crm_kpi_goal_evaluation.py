@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The evaluation of SMART goals: their value over the goal window read
 from the KPI's snapshots through the board reader
 (``crm.kpi.snapshot._kpi_boards``, one query for many goals), the progress, pace,

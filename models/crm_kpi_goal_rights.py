@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Who may own and edit a SMART goal: the owner checks of what KPI Users
 create and write (``create`` and ``write`` in ``crm_kpi_goal.py`` set
 OWNER_CHECK_KEY), the parent goal its owner must be able to read, and the

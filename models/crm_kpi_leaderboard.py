@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Data of the KPI leaderboard, read from the snapshots only.
 
 One KPI, one period and one scope: the company's sales teams, or the

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Anomalies: final values outside the usual range of their own history.
 
 When a run computes a period as final (``is_final``: the period had ended),

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The board reader of the KPI snapshots: the one reader of the dashboard,
 the XLSX, the e-mail reports and the goals (:meth:`_kpi_board`), and the
 formatter and period labels in the user's language it renders with."""

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The one registry of the dimensions KPIs are split by.
 
 :meth:`CrmKpiSnapshot._kpi_dimensions` lists them; the snapshot's

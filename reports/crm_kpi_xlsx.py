@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The XLSX board pack: KPI snapshots as a workbook for a board meeting.
 
 Two entry points feed the same writer:

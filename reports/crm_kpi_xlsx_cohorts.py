@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The Cohorts sheet of the XLSX board pack: the logo and the revenue
 retention triangles of the cohorts of the pack's range (at most the 24
 months before its last month), read from the stored cohort cells through

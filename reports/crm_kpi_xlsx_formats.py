@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The cell formats of the XLSX board pack and the constants and helpers
 its sheets share (layout, colours, goal columns, valid sheet and file
 names)."""

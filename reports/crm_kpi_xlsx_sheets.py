@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The sheets of the XLSX board pack: the writers of the KPI, charts,
 movements, goals and definitions sheets and their column specs, on the
 report of ``crm_kpi_xlsx.py`` (which prepares the pack and lists the

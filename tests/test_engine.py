@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The plain-Python tests of ``engine/`` (``engine/tests``), run by Odoo's
 test runner too, so that ``--test-enable`` alone runs every test of the
 add-on.

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The add-on in Dutch, German, Romanian and Japanese.
 
 The completeness of the files (every term of the add-on in the template,

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Build the add-on's wheel and check what it holds; print "ok" or "FAILED" lines.
 
     python tools/check_wheel.py

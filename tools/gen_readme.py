@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Write static/description/index.html (the module's page in Odoo's Apps)
 from the readme/ fragments and the manifest.
 

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Translation files of crm_kpi: export the template, merge the languages,
 check that nothing is missing.
 

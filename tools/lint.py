@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The linters of the OCA template for 19.0 on the add-on, as `tools/kpi lint`.
 
 Run by the Python of the lint virtualenv (.odoo/lint/venv, which tools/kpi

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Run every crm_kpi test and print one closing line "N passed, N failed".
 
 Called by ``tools/kpi test`` as ``run_tests.py [options] -- ODOO_COMMAND...``

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Take the README screenshots from a real browser.
 
 Usage (with ``tools/kpi run`` serving the demo database on localhost:8069):

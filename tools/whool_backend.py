@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Build backend of crm_kpi: whool, on the files the add-on ships.
 
 ``pyproject.toml`` names this module (``backend-path = ["tools"]``), so that

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """19.0.1.1.0: KPI Users edit only their own salesperson goals and the goals
 of the teams they lead.
 

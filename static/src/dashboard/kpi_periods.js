@@ -1,3 +1,6 @@
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
 import {_t} from "@web/core/l10n/translation";
 
 /** The period types of the KPI screens, with their labels. */

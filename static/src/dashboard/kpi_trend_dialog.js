@@ -1,3 +1,6 @@
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
 import {Component} from "@odoo/owl";
 import {Dialog} from "@web/core/dialog/dialog";
 

@@ -1,3 +1,6 @@
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
 import {Component, onWillStart, useState} from "@odoo/owl";
 import {registry} from "@web/core/registry";
 import {standardActionServiceProps} from "@web/webclient/actions/action_service";

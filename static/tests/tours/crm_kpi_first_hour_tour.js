@@ -1,3 +1,6 @@
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
 import {registry} from "@web/core/registry";
 
 /** The label of the last complete month, as the dashboard writes it ("Nov 2026"). */
