@@ -11,7 +11,7 @@ import {
     initialDate,
     PERIOD_TYPES,
     shiftDate,
-} from "@crm_kpi/dashboard/kpi_periods";
+} from "@crm_kpi/dashboard/kpi_periods.esm";
 
 /**
  * The KPI leaderboard: the teams of the company, or the salespeople of one

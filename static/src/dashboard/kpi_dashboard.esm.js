@@ -7,8 +7,8 @@ import {registry} from "@web/core/registry";
 import {standardActionServiceProps} from "@web/webclient/actions/action_service";
 import {useService} from "@web/core/utils/hooks";
 import {useSetupAction} from "@web/search/action_hook";
-import {deltaClass, initialDate, PERIOD_TYPES, shiftDate} from "./kpi_periods";
-import {KpiTrendDialog} from "./kpi_trend_dialog";
+import {deltaClass, initialDate, PERIOD_TYPES, shiftDate} from "./kpi_periods.esm";
+import {KpiTrendDialog} from "./kpi_trend_dialog.esm";
 
 /**
  * The KPI dashboard: one card per KPI for the chosen period and scope, read
