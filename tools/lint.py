@@ -6,8 +6,9 @@ Run by the Python of the lint virtualenv (.odoo/lint/venv, which tools/kpi
 sets up from tools/lint-requirements.txt; prettier from tools/lint-package.json
 in .odoo/lint/node). Steps, each with its count of findings:
 
-  pylint          pylint-odoo with .pylintrc-mandatory (fails the run)
-  pylint-optional pylint-odoo with .pylintrc (counted only, as the OCA does)
+  pylint          pylint-odoo, the checks of .pylintrc-mandatory (fail the run)
+  pylint-optional pylint-odoo, the other checks of .pylintrc (counted only,
+                  as the OCA does); one pylint run with .pylintrc gives both
   oca-checks      oca-checks-odoo-module (manifest, XML, CSV)
   oca-checks-po   oca-checks-po on i18n/ (without po-pretty-format, as the OCA)
   ruff            ruff check
@@ -24,12 +25,15 @@ clone may name anything: they run on a copy of the tracked files in
 """
 
 import argparse
+import configparser
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,14 +108,24 @@ def relative(text):
     return text.replace(f"{TREE}/", "").replace(f"{TREE.relative_to(ROOT)}/", "")
 
 
-def step_pylint(files, rcfile):
+def mandatory_messages():
+    """The messages enabled in .pylintrc-mandatory."""
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / ".pylintrc-mandatory", encoding="utf-8")
+    enabled = parser.get("MESSAGES CONTROL", "enable", fallback="")
+    return {name.strip() for name in enabled.split(",") if name.strip()}
+
+
+def step_pylint_all(files):
+    """One pylint run with .pylintrc (every check, mandatory ones included):
+    (mandatory findings, optional findings)."""
     py = [
         str(TREE / name) for name in files if name.endswith(".py") and not PYLINT_SKIP.search(name)
     ]
     proc = run(
         [
             str(BIN / "pylint"),
-            f"--rcfile={ROOT / rcfile}",
+            f"--rcfile={ROOT / '.pylintrc'}",
             "--output-format=text",
             "--score=n",
             "--msg-template={path}:{line}: [{msg_id}({symbol}), {obj}] {msg}",
@@ -120,8 +134,14 @@ def step_pylint(files, rcfile):
     )
     lines = [relative(line) for line in proc.stdout.splitlines() if PYLINT_LINE.match(line)]
     if proc.returncode and not lines or proc.returncode & 32:  # usage or fatal error
-        return None, relative(proc.stdout + proc.stderr)
-    return lines, ""
+        error = relative(proc.stdout + proc.stderr)
+        return (None, error), (None, error)
+    mandatory = mandatory_messages()
+    found = {True: [], False: []}
+    for line in lines:
+        symbol = re.search(r"\[\w+\(([\w-]+)\)", line)
+        found[bool(symbol) and symbol.group(1) in mandatory].append(line)
+    return (found[True], ""), (found[False], "")
 
 
 def step_oca_checks(files):
@@ -207,19 +227,25 @@ def main():
         fix(files, steps)
     if {"pylint", "pylint-optional", "oca-checks", "oca-checks-po"} & set(steps):
         copy_tree()
+    pylint = {}
+
+    def pylint_part(index):
+        with pylint_lock:
+            if not pylint:
+                pylint["both"] = step_pylint_all(files)
+        return pylint["both"][index]
+
     actions = {
-        "pylint": lambda: step_pylint(files, ".pylintrc-mandatory"),
-        "pylint-optional": lambda: step_pylint(files, ".pylintrc"),
+        "pylint": lambda: pylint_part(0),
+        "pylint-optional": lambda: pylint_part(1),
         "oca-checks": lambda: step_oca_checks(files),
         "oca-checks-po": lambda: step_oca_checks_po(files),
         "ruff": lambda: step_ruff(files),
         "ruff-format": lambda: step_ruff_format(files),
         "prettier": lambda: step_prettier(files),
     }
-    # Two at a time: pylint takes most of the time, and the machine may have
-    # only two cores.
-    from concurrent.futures import ThreadPoolExecutor
-
+    # pylint takes most of the time; the other steps run beside it.
+    pylint_lock = threading.Lock()
     timings = {}
 
     def timed(name):
@@ -228,7 +254,7 @@ def main():
         timings[name] = time.monotonic() - start
         return result
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         results = dict(zip(steps, pool.map(timed, steps), strict=True))
     failed = False
     summary = []
