@@ -14,9 +14,11 @@ in .odoo/lint/node). Steps, each with its count of findings:
   ruff            ruff check
   ruff-format     ruff format --check
   prettier        prettier --check on XML, JS, SCSS, CSS, YAML, JSON, Markdown
+  eslint          eslint with eslint.config.cjs: its errors (fail the run)
+  eslint-warnings the same run's warnings (counted only, as the OCA hook)
 
 --fix first rewrites what the tools can: ruff check --fix, ruff format,
-prettier --write; then checks as above. Running it twice changes nothing the
+eslint --fix, prettier --write; then checks as above. Running it twice changes nothing the
 second time. Exit status 1 when a failing step has findings.
 
 pylint and the oca-checks read the module's name from its folder, which a
@@ -26,6 +28,7 @@ clone may name anything: they run on a copy of the tracked files in
 
 import argparse
 import configparser
+import json
 import os
 import re
 import shutil
@@ -64,8 +67,10 @@ STEPS = (
     "ruff",
     "ruff-format",
     "prettier",
+    "eslint",
+    "eslint-warnings",
 )
-COUNTED_ONLY = {"pylint-optional"}
+COUNTED_ONLY = {"pylint-optional", "eslint-warnings"}
 PYLINT_LINE = re.compile(r"^\S+:\d+: \[")
 
 
@@ -197,6 +202,35 @@ def step_prettier(files):
     return lines, ""
 
 
+def node_env():
+    return dict(os.environ, NODE_PATH=str(NODE_MODULES))
+
+
+def eslint(files, *args):
+    targets = [name for name in files if name.endswith(".js")]
+    cmd = [str(NODE_MODULES / ".bin" / "eslint"), "--no-warn-ignored", *args, *targets]
+    return run(cmd, env=node_env())
+
+
+def step_eslint_all(files):
+    """One eslint run: (errors, warnings)."""
+    proc = eslint(files, "--format=json")
+    try:
+        reports = json.loads(proc.stdout or "[]")
+    except ValueError:
+        error = proc.stdout + proc.stderr
+        return (None, error), (None, error)
+    found = {2: [], 1: []}
+    for report in reports:
+        name = os.path.relpath(report["filePath"], ROOT)
+        for message in report["messages"]:
+            found.get(message.get("severity"), found[2]).append(
+                f"{name}:{message.get('line', 0)}:{message.get('column', 0)}: "
+                f"{message['message']} ({message.get('ruleId')})"
+            )
+    return (found[2], ""), (found[1], "")
+
+
 def fix(files, steps):
     """The fixers of ``steps`` (ruff, ruff-format, prettier) on ``files``."""
     py = [name for name in files if name.endswith(".py")]
@@ -208,6 +242,8 @@ def fix(files, steps):
         )
     if "ruff-format" in steps:
         subprocess.run([str(BIN / "ruff"), "format", "--quiet", *py], cwd=ROOT, check=True)
+    if "eslint" in steps:
+        eslint(files, "--fix")
     if "prettier" in steps:
         proc = prettier(files, "--write", "--log-level=warn")
         if proc.returncode:
@@ -235,6 +271,14 @@ def main():
                 pylint["both"] = step_pylint_all(files)
         return pylint["both"][index]
 
+    eslint_results = {}
+
+    def eslint_part(index):
+        with eslint_lock:
+            if not eslint_results:
+                eslint_results["both"] = step_eslint_all(files)
+        return eslint_results["both"][index]
+
     actions = {
         "pylint": lambda: pylint_part(0),
         "pylint-optional": lambda: pylint_part(1),
@@ -243,9 +287,11 @@ def main():
         "ruff": lambda: step_ruff(files),
         "ruff-format": lambda: step_ruff_format(files),
         "prettier": lambda: step_prettier(files),
+        "eslint": lambda: eslint_part(0),
+        "eslint-warnings": lambda: eslint_part(1),
     }
     # pylint takes most of the time; the other steps run beside it.
-    pylint_lock = threading.Lock()
+    pylint_lock, eslint_lock = threading.Lock(), threading.Lock()
     timings = {}
 
     def timed(name):
