@@ -55,7 +55,7 @@ export class KpiCohorts extends Component {
     }
 
     onTeam(ev) {
-        this.state.teamId = parseInt(ev.target.value);
+        this.state.teamId = parseInt(ev.target.value, 10);
         this.load();
     }
 

@@ -2,13 +2,13 @@
  * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
 
 import {Component, onWillStart, useState} from "@odoo/owl";
+import {PERIOD_TYPES, deltaClass, initialDate, shiftDate} from "./kpi_periods.esm";
+import {KpiTrendDialog} from "./kpi_trend_dialog.esm";
 import {_t} from "@web/core/l10n/translation";
 import {registry} from "@web/core/registry";
 import {standardActionServiceProps} from "@web/webclient/actions/action_service";
 import {useService} from "@web/core/utils/hooks";
 import {useSetupAction} from "@web/search/action_hook";
-import {deltaClass, initialDate, PERIOD_TYPES, shiftDate} from "./kpi_periods.esm";
-import {KpiTrendDialog} from "./kpi_trend_dialog.esm";
 
 /**
  * The KPI dashboard: one card per KPI for the chosen period and scope, read
@@ -76,13 +76,13 @@ export class KpiDashboard extends Component {
     }
 
     onTeam(ev) {
-        this.state.teamId = parseInt(ev.target.value);
+        this.state.teamId = parseInt(ev.target.value, 10);
         this.state.userId = 0;
         this.load();
     }
 
     onUser(ev) {
-        this.state.userId = parseInt(ev.target.value);
+        this.state.userId = parseInt(ev.target.value, 10);
         this.state.teamId = 0;
         this.load();
     }
@@ -150,7 +150,7 @@ export class KpiDashboard extends Component {
                 user_id: this.state.userId || false,
             }
         );
-        // an empty list says so, never Odoo's sample records
+        // An empty list says so, never Odoo's sample records
         this.action.doAction(action, {props: {useSampleModel: false}});
     }
 
