@@ -90,12 +90,11 @@ class CrmKpiGoal(models.Model):
         tracking=True,
         domain="[('share', '=', False)]",
     )
-    source_id = fields.Many2one("utm.source", string="Source")
-    medium_id = fields.Many2one("utm.medium", string="Medium")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    source_id = fields.Many2one("utm.source")
+    medium_id = fields.Many2one("utm.medium")
+    campaign_id = fields.Many2one("utm.campaign")
     responsible_id = fields.Many2one(
         "res.users",
-        string="Responsible",
         compute="_compute_responsible_id",
         store=True,
         readonly=False,

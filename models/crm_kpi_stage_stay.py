@@ -19,17 +19,13 @@ class CrmKpiStageStay(models.Model):
     _order = "date_in desc, id desc"
     _rec_name = "stage_id"
 
-    lead_id = fields.Many2one(
-        "crm.lead", string="Lead", required=True, ondelete="cascade", index=True
-    )
-    stage_id = fields.Many2one(
-        "crm.stage", string="Stage", required=True, ondelete="restrict", index=True
-    )
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade", index=True)
+    stage_id = fields.Many2one("crm.stage", required=True, ondelete="restrict", index=True)
     date_in = fields.Datetime(string="Entered On", required=True)
     date_out = fields.Datetime(string="Left On", help="Empty while the lead is still in the stage.")
     user_id = fields.Many2one("res.users", string="Salesperson")
     team_id = fields.Many2one("crm.team", string="Sales Team")
-    company_id = fields.Many2one("res.company", string="Company")
+    company_id = fields.Many2one("res.company")
     duration_days = fields.Float(
         string="Days in Stage",
         compute="_compute_duration_days",

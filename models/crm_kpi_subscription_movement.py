@@ -39,7 +39,6 @@ class CrmKpiSubscriptionMovement(models.Model):
 
     subscription_id = fields.Many2one(
         "sale.subscription",
-        string="Subscription",
         required=True,
         ondelete="cascade",
         index=True,
@@ -50,8 +49,8 @@ class CrmKpiSubscriptionMovement(models.Model):
         index=True,
         help="Commercial partner of the subscription when the movement happened.",
     )
-    company_id = fields.Many2one("res.company", string="Company", index=True)
-    currency_id = fields.Many2one("res.currency", string="Currency")
+    company_id = fields.Many2one("res.company", index=True)
+    currency_id = fields.Many2one("res.currency")
     user_id = fields.Many2one("res.users", string="Salesperson")
     team_id = fields.Many2one("crm.team", string="Sales Team")
     date = fields.Date(required=True, index=True)
@@ -64,7 +63,7 @@ class CrmKpiSubscriptionMovement(models.Model):
         compute="_compute_mrr_delta",
         store=True,
     )
-    close_reason_id = fields.Many2one("sale.subscription.close.reason", string="Close Reason")
+    close_reason_id = fields.Many2one("sale.subscription.close.reason")
     is_backfilled = fields.Boolean(
         string="Back-filled",
         readonly=True,
