@@ -28,8 +28,8 @@ from datetime import date
 
 from .metrics import PERCENT, KpiValue, ratio
 
+# Months since acquisition kept per cohort (cells 0 to 24).
 MAX_MONTHS = 24
-"""Months since acquisition kept per cohort (cells 0 to 24)."""
 MODES = ("logo", "revenue")
 
 # The colour scale of the cells (the view and the XLSX use the same ends):
