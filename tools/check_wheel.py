@@ -41,7 +41,16 @@ REQUIRED = (
     "static/description/index.html",
     "static/src/",
 )
-ABSENT = ("bench/", "tools/", ".ci/", "pyproject.toml", "PKG-INFO")
+ABSENT = (
+    "bench/",
+    "tools/",
+    ".ci/",
+    "pyproject.toml",
+    "PKG-INFO",
+    ".pylintrc",
+    ".pre-commit-config.yaml",
+    "eslint.config.cjs",
+)
 
 
 def pip(*args):

@@ -37,8 +37,24 @@ from whool import buildapi as whool
 
 ADDON = "crm_kpi"
 DIST_NAME = f"odoo-addon-{ADDON}"
-# Folders and files of the repository that are not part of the add-on.
-NOT_SHIPPED = ("bench/", "tools/", ".ci/", ".gitignore", "pyproject.toml")
+# Folders and files of the repository that are not part of the add-on: the
+# tooling, and the linters' configuration (which an OCA repository keeps
+# beside its add-ons, not in them).
+NOT_SHIPPED = (
+    "bench/",
+    "tools/",
+    ".ci/",
+    ".gitignore",
+    "pyproject.toml",
+    ".editorconfig",
+    ".oca_hooks.cfg",
+    ".pre-commit-config.yaml",
+    ".prettierignore",
+    ".pylintrc",
+    ".ruff.toml",
+    "eslint.config.cjs",
+    "prettier.config.cjs",
+)
 
 
 def _tracked_files(source):
