@@ -16,10 +16,13 @@ in .odoo/lint/node). Steps, each with its count of findings:
   prettier        prettier --check on XML, JS, SCSS, CSS, YAML, JSON, Markdown
   eslint          eslint with eslint.config.cjs: its errors (fail the run)
   eslint-warnings the same run's warnings (counted only, as the OCA hook)
+  headers         every Python, XML and JS file starts with the copyright and
+                  licence header; the JS of static/ is named *.esm.js
 
 --fix first rewrites what the tools can: ruff check --fix, ruff format,
-eslint --fix, prettier --write; then checks as above. Running it twice changes nothing the
-second time. Exit status 1 when a failing step has findings.
+eslint --fix, prettier --write, and adds the missing headers; then checks as
+above. Running it twice changes nothing the second time. Exit status 1 when a
+failing step has findings.
 
 pylint and the oca-checks read the module's name from its folder, which a
 clone may name anything: they run on a copy of the tracked files in
@@ -69,6 +72,7 @@ STEPS = (
     "prettier",
     "eslint",
     "eslint-warnings",
+    "headers",
 )
 COUNTED_ONLY = {"pylint-optional", "eslint-warnings"}
 PYLINT_LINE = re.compile(r"^\S+:\d+: \[")
@@ -231,7 +235,60 @@ def step_eslint_all(files):
     return (found[2], ""), (found[1], "")
 
 
+HEADER_TEXT = (
+    "Copyright {year} crm_kpi contributors",
+    "License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).",
+)
+HEADER_MARK = "License AGPL-3.0 or later"
+HEADER_FILES = re.compile(r"\.(py|xml|js)$")
+
+
+def header_files(files):
+    return [name for name in files if HEADER_FILES.search(name)]
+
+
+def has_header(name):
+    with open(ROOT / name, encoding="utf-8") as file:
+        head = [file.readline() for _i in range(6)]
+    return any(HEADER_MARK in line for line in head)
+
+
+def step_headers(files):
+    lines = [
+        f"{name}: no copyright and licence header"
+        for name in header_files(files)
+        if not has_header(name)
+    ]
+    lines += [
+        f"{name}: a JS module of static/ is named *.esm.js"
+        for name in files
+        if name.startswith("static/") and name.endswith(".js") and not name.endswith(".esm.js")
+    ]
+    return lines, ""
+
+
+def add_header(name):
+    """The header of the file's kind, after a shebang or an XML declaration."""
+    first, second = (line.format(year=time.strftime("%Y")) for line in HEADER_TEXT)
+    path = ROOT / name
+    text = path.read_text(encoding="utf-8")
+    if name.endswith(".py"):
+        header, keep = f"# {first}\n# {second}\n", ("#!",)
+    elif name.endswith(".xml"):
+        header, keep = f"<!-- {first}\n     {second} -->\n", ("<?xml",)
+    else:
+        header, keep = f"/* {first}\n * {second} */\n\n", ()
+    lead = ""
+    if keep and text.startswith(keep):
+        lead, text = text.split("\n", 1)[0] + "\n", text.split("\n", 1)[1] if "\n" in text else ""
+    path.write_text(lead + header + text, encoding="utf-8")
+
+
 def fix(files, steps):
+    if "headers" in steps:
+        for name in header_files(files):
+            if not has_header(name):
+                add_header(name)
     """The fixers of ``steps`` (ruff, ruff-format, prettier) on ``files``."""
     py = [name for name in files if name.endswith(".py")]
     if "ruff" in steps:
@@ -289,6 +346,7 @@ def main():
         "prettier": lambda: step_prettier(files),
         "eslint": lambda: eslint_part(0),
         "eslint-warnings": lambda: eslint_part(1),
+        "headers": lambda: step_headers(files),
     }
     # pylint takes most of the time; the other steps run beside it.
     pylint_lock, eslint_lock = threading.Lock(), threading.Lock()
