@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 {
     "name": "CRM KPIs",
     "summary": "Acquisition cost, lifetime value, churn, retention, win rate and "

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Shared helpers of the benchmark scripts: the Odoo environment and sizes.
 
 The scripts run inside Odoo's environment without a server: they parse the
@@ -36,9 +38,12 @@ class Size:
 SIZES = {
     "XS": Size("XS", leads=400, partners=120, orders=150, subscriptions=40, salespeople=4),
     "S": Size("S", leads=10_000, partners=2_000, orders=3_000, subscriptions=500, salespeople=8),
-    "M": Size("M", leads=100_000, partners=20_000, orders=30_000, subscriptions=5_000, salespeople=20),
-    "L": Size("L", leads=1_000_000, partners=200_000, orders=300_000, subscriptions=50_000,
-              salespeople=60),
+    "M": Size(
+        "M", leads=100_000, partners=20_000, orders=30_000, subscriptions=5_000, salespeople=20
+    ),
+    "L": Size(
+        "L", leads=1_000_000, partners=200_000, orders=300_000, subscriptions=50_000, salespeople=60
+    ),
 }
 
 
@@ -46,7 +51,7 @@ def odoo_env_args(argv):
     """Split ``argv`` at ``--``: script options before, odoo-bin options after."""
     if "--" in argv:
         split = argv.index("--")
-        return argv[:split], argv[split + 1:]
+        return argv[:split], argv[split + 1 :]
     return argv, []
 
 

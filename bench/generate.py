@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Deterministic generator of a realistic CRM for the crm_kpi benchmark.
 
 Run inside Odoo's environment, on a database where crm_kpi is installed
@@ -83,15 +85,23 @@ def bulk_insert(cr, table, columns, rows, template_id=None):
     rows = list(rows)
     if not rows:
         return 0
-    cr.execute("SELECT column_name, data_type FROM information_schema.columns "
-               "WHERE table_name = %s ORDER BY ordinal_position", [table])
+    cr.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = %s ORDER BY ordinal_position",
+        [table],
+    )
     table_columns = cr.fetchall()
     types = dict(table_columns)
     staging = f"bench_stage_{table}"
     cr.execute(f"DROP TABLE IF EXISTS {staging}")
-    cr.execute("CREATE TEMP TABLE {} ({})".format(
-        staging, ", ".join(f'"{c}" {types[c] if types[c] != "USER-DEFINED" else "text"}'
-                           for c in columns)))
+    cr.execute(
+        "CREATE TEMP TABLE {} ({})".format(
+            staging,
+            ", ".join(
+                f'"{c}" {types[c] if types[c] != "USER-DEFINED" else "text"}' for c in columns
+            ),
+        )
+    )
     buf = io.StringIO()
     for row in rows:
         buf.write("\t".join(_copy_value(v) for v in row))
@@ -160,9 +170,11 @@ class Generator:
         self.sale_journal = {}
         for company in self.companies:
             env["account.chart.template"].try_loading(
-                "generic_coa", company=company, install_demo=False)
+                "generic_coa", company=company, install_demo=False
+            )
             self.sale_journal[company.id] = env["account.journal"].search(
-                [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+                [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+            )
 
         salesman = env.ref("sales_team.group_sale_salesman")
         kpi_user = env.ref("crm_kpi.crm_kpi_group_user")
@@ -171,27 +183,37 @@ class Generator:
         # Three teams per company at every size, so that the engine's query
         # count can be compared across sizes.
         n_teams = 3
-        per_company = [max(n_teams, math.ceil(self.size.salespeople * 0.7)),
-                       max(n_teams, self.size.salespeople // 3)]
-        for company, n_users in zip(self.companies, per_company):
+        per_company = [
+            max(n_teams, math.ceil(self.size.salespeople * 0.7)),
+            max(n_teams, self.size.salespeople // 3),
+        ]
+        for company, n_users in zip(self.companies, per_company, strict=False):
             teams = []
             for t in range(n_teams):
-                team = env["crm.team"].create({
-                    "name": f"{company.name} Team {t + 1}",
-                    "company_id": company.id,
-                    "invoiced_target": 20000 * (t + 1),
-                })
+                team = env["crm.team"].create(
+                    {
+                        "name": f"{company.name} Team {t + 1}",
+                        "company_id": company.id,
+                        "invoiced_target": 20000 * (t + 1),
+                    }
+                )
                 teams.append((team, []))
             for u in range(n_users):
-                user = env["res.users"].with_context(no_reset_password=True).create({
-                    "name": f"Salesperson {company.id}-{u + 1:03d}",
-                    "login": f"bench.sales.{company.id}.{u + 1}",
-                    "email": f"sales{company.id}.{u + 1}@bench.example.com",
-                    "company_id": company.id,
-                    "company_ids": [(6, 0, [company.id])],
-                    "group_ids": [(4, salesman.id), (4, kpi_user.id)],
-                    "tz": company.partner_id.tz,
-                })
+                user = (
+                    env["res.users"]
+                    .with_context(no_reset_password=True)
+                    .create(
+                        {
+                            "name": f"Salesperson {company.id}-{u + 1:03d}",
+                            "login": f"bench.sales.{company.id}.{u + 1}",
+                            "email": f"sales{company.id}.{u + 1}@bench.example.com",
+                            "company_id": company.id,
+                            "company_ids": [(6, 0, [company.id])],
+                            "group_ids": [(4, salesman.id), (4, kpi_user.id)],
+                            "tz": company.partner_id.tz,
+                        }
+                    )
+                )
                 team, members = teams[u % n_teams]
                 members.append(user)
                 self.users.append(user)
@@ -214,13 +236,21 @@ class Generator:
         self.lost_reasons = env["crm.lost.reason"].search([]).ids
 
         def product(name, price, **extra):
-            return env["product.product"].create({
-                "name": name, "list_price": price, "type": "service",
-                "taxes_id": [(6, 0, [])], "invoice_policy": "order", **extra,
-            })
+            return env["product.product"].create(
+                {
+                    "name": name,
+                    "list_price": price,
+                    "type": "service",
+                    "taxes_id": [(6, 0, [])],
+                    "invoice_policy": "order",
+                    **extra,
+                }
+            )
 
-        self.products = [product(f"Bench service {i + 1}", p)
-                         for i, p in enumerate((120.0, 450.0, 980.0, 2400.0))]
+        self.products = [
+            product(f"Bench service {i + 1}", p)
+            for i, p in enumerate((120.0, 450.0, 980.0, 2400.0))
+        ]
         self.sub_base = product("Bench platform fee", 90.0, subscribable=True)
         self.sub_seat = product("Bench seat", 25.0, subscribable=True)
         # subscription_oca's invoice lines take the product's income account
@@ -231,28 +261,59 @@ class Generator:
         self.pricelists = {}
         for company in self.companies:
             for currency in (usd, eur):
-                self.pricelists[company.id, currency.id] = env["product.pricelist"].create({
-                    "name": f"Bench {company.name} {currency.name}",
-                    "currency_id": currency.id, "company_id": company.id,
-                })
+                self.pricelists[company.id, currency.id] = env["product.pricelist"].create(
+                    {
+                        "name": f"Bench {company.name} {currency.name}",
+                        "currency_id": currency.id,
+                        "company_id": company.id,
+                    }
+                )
         Template = env["sale.subscription.template"]
         # subscription_oca posts (and sends) an invoice each period in the
         # "invoice" mode; in "sale_and_invoice" it confirms an order and
         # posts its invoice.
         self.sub_templates = [
-            (Template.create({"name": "Bench monthly", "code": "MON", "recurring_interval": 1,
-                              "recurring_rule_type": "months",
-                              "invoicing_mode": "invoice"}), 1.0),
-            (Template.create({"name": "Bench quarterly", "code": "QTR", "recurring_interval": 3,
-                              "recurring_rule_type": "months",
-                              "invoicing_mode": "sale_and_invoice"}), 1.0 / 3),
-            (Template.create({"name": "Bench yearly", "code": "YR", "recurring_interval": 1,
-                              "recurring_rule_type": "years",
-                              "invoicing_mode": "invoice"}), 1.0 / 12),
+            (
+                Template.create(
+                    {
+                        "name": "Bench monthly",
+                        "code": "MON",
+                        "recurring_interval": 1,
+                        "recurring_rule_type": "months",
+                        "invoicing_mode": "invoice",
+                    }
+                ),
+                1.0,
+            ),
+            (
+                Template.create(
+                    {
+                        "name": "Bench quarterly",
+                        "code": "QTR",
+                        "recurring_interval": 3,
+                        "recurring_rule_type": "months",
+                        "invoicing_mode": "sale_and_invoice",
+                    }
+                ),
+                1.0 / 3,
+            ),
+            (
+                Template.create(
+                    {
+                        "name": "Bench yearly",
+                        "code": "YR",
+                        "recurring_interval": 1,
+                        "recurring_rule_type": "years",
+                        "invoicing_mode": "invoice",
+                    }
+                ),
+                1.0 / 12,
+            ),
         ]
         self.sub_interval = {
-            template.id: relativedelta(**{template.recurring_rule_type:
-                                          template.recurring_interval})
+            template.id: relativedelta(
+                **{template.recurring_rule_type: template.recurring_interval}
+            )
             for template, _factor in self.sub_templates
         }
         stages = env["sale.subscription.stage"].search([])
@@ -273,15 +334,28 @@ class Generator:
             rows.append((day, round(1 / r, 6), self.usd.id, self.companies[1].id))
             rows.append((day, 1.0, self.eur.id, self.companies[1].id))
             day = (day + timedelta(days=32)).replace(day=1)
-        self.cr.execute("DELETE FROM res_currency_rate WHERE currency_id IN %s",
-                        [(self.eur.id, self.usd.id)])
+        self.cr.execute(
+            "DELETE FROM res_currency_rate WHERE currency_id IN %s", [(self.eur.id, self.usd.id)]
+        )
         now = self.now
-        self.log("res_currency_rate", bulk_insert(
-            self.cr, "res_currency_rate",
-            ["name", "rate", "currency_id", "company_id", "create_uid", "write_uid",
-             "create_date", "write_date"],
-            [(*row, 1, 1, now, now) for row in rows],
-        ))
+        self.log(
+            "res_currency_rate",
+            bulk_insert(
+                self.cr,
+                "res_currency_rate",
+                [
+                    "name",
+                    "rate",
+                    "currency_id",
+                    "company_id",
+                    "create_uid",
+                    "write_uid",
+                    "create_date",
+                    "write_date",
+                ],
+                [(*row, 1, 1, now, now) for row in rows],
+            ),
+        )
 
     def eur_per_usd(self, day):
         return self.eur_rate.get(day.replace(day=1), 0.92)
@@ -299,8 +373,9 @@ class Generator:
         emails = []
         for i in range(n):
             pid = first + i
-            created = self.rand_datetime(datetime.combine(self.start, datetime.min.time()),
-                                         self.now - timedelta(days=1))
+            created = self.rand_datetime(
+                datetime.combine(self.start, datetime.min.time()), self.now - timedelta(days=1)
+            )
             if i < n_companies:
                 name = f"Bench Customer {i + 1:06d} Ltd"
                 parent, commercial, complete, company_name = None, pid, name, name
@@ -323,17 +398,54 @@ class Generator:
                 emails.append(email)
             phone = None if rng.random() < 0.3 else f"+1 555 {rng.randrange(10**6, 10**7)}"
             self.partner_info[pid] = (email, phone, name, company_name, is_company)
-            rows.append((pid, name, parent, commercial, complete, company_name, is_company,
-                         "contact", email, email.lower() if email else None, phone, True,
-                         created, created, 1, 1))
+            rows.append(
+                (
+                    pid,
+                    name,
+                    parent,
+                    commercial,
+                    complete,
+                    company_name,
+                    is_company,
+                    "contact",
+                    email,
+                    email.lower() if email else None,
+                    phone,
+                    True,
+                    created,
+                    created,
+                    1,
+                    1,
+                )
+            )
         self.partner_first = first
-        self.log("res_partner", bulk_insert(
-            self.cr, "res_partner",
-            ["id", "name", "parent_id", "commercial_partner_id", "complete_name",
-             "commercial_company_name", "is_company", "type", "email", "email_normalized",
-             "phone", "active", "create_date", "write_date", "create_uid", "write_uid"],
-            rows, template.id,
-        ))
+        self.log(
+            "res_partner",
+            bulk_insert(
+                self.cr,
+                "res_partner",
+                [
+                    "id",
+                    "name",
+                    "parent_id",
+                    "commercial_partner_id",
+                    "complete_name",
+                    "commercial_company_name",
+                    "is_company",
+                    "type",
+                    "email",
+                    "email_normalized",
+                    "phone",
+                    "active",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                rows,
+                template.id,
+            ),
+        )
         self.templates = [template]
 
     def commercial_of(self, partner_id):
@@ -344,16 +456,23 @@ class Generator:
         env, rng = self.env, self.rng
         company1 = self.companies[0]
         team0, members0 = self.teams[company1.id][0]
-        template = env["crm.lead"].create({
-            "name": "Bench template lead", "type": "opportunity", "team_id": team0.id,
-            "user_id": members0[0].id, "company_id": company1.id,
-        })
+        template = env["crm.lead"].create(
+            {
+                "name": "Bench template lead",
+                "type": "opportunity",
+                "team_id": team0.id,
+                "user_id": members0[0].id,
+                "company_id": company1.id,
+            }
+        )
         env.flush_all()
         self.templates.append(template)
         n = self.size.leads
         first = reserve_ids(self.cr, "crm_lead", n)
         open_stages = self.open_stages.ids
-        stage_probability = {sid: p for sid, p in zip(open_stages, (10.0, 30.0, 60.0))}
+        stage_probability = {
+            sid: p for sid, p in zip(open_stages, (10.0, 30.0, 60.0), strict=False)
+        }
         won_stage = self.won_stage.id
         parents = {c: p for p, cs in self.contacts_of.items() for c in cs}
         self._parent = parents
@@ -418,27 +537,71 @@ class Generator:
                 contact_name = f"Prospect {i + 1}"
             email_domain = "@" + email.rsplit("@", 1)[1] if email else None
             date_open = created if kind == "opportunity" else None
-            lead_rows.append((
-                lid, f"Bench opportunity {i + 1}", kind, stage, user.id, team.id, company.id,
-                partner, source, medium, campaign, outcome, probability, probability, active,
-                closed, date_open, date_open, times[-1], created, closed or times[-1],
-                0.0 if date_open else None,
-                abs((closed - created).days) if closed else None,
-                revenue, revenue * probability / 100.0,
-                rng.choice(self.lost_reasons) if outcome == "lost" and self.lost_reasons else None,
-                email, email.lower() if email else None, phone, email_domain, contact_name,
-                partner_name, 1, user.id,
-            ))
+            lead_rows.append(
+                (
+                    lid,
+                    f"Bench opportunity {i + 1}",
+                    kind,
+                    stage,
+                    user.id,
+                    team.id,
+                    company.id,
+                    partner,
+                    source,
+                    medium,
+                    campaign,
+                    outcome,
+                    probability,
+                    probability,
+                    active,
+                    closed,
+                    date_open,
+                    date_open,
+                    times[-1],
+                    created,
+                    closed or times[-1],
+                    0.0 if date_open else None,
+                    abs((closed - created).days) if closed else None,
+                    revenue,
+                    revenue * probability / 100.0,
+                    rng.choice(self.lost_reasons)
+                    if outcome == "lost" and self.lost_reasons
+                    else None,
+                    email,
+                    email.lower() if email else None,
+                    phone,
+                    email_domain,
+                    contact_name,
+                    partner_name,
+                    1,
+                    user.id,
+                )
+            )
             for k, stage_id in enumerate(stage_ids):
                 date_in = times[k]
                 date_out = times[k + 1] if k + 1 < len(stage_ids) else None
                 duration = (date_out - date_in).total_seconds() / 86400.0 if date_out else None
-                stay_rows.append((lid, stage_id, date_in, date_out, duration,
-                                  user.id, team.id, company.id, False, date_in,
-                                  date_out or date_in, 1, 1))
+                stay_rows.append(
+                    (
+                        lid,
+                        stage_id,
+                        date_in,
+                        date_out,
+                        duration,
+                        user.id,
+                        team.id,
+                        company.id,
+                        False,
+                        date_in,
+                        date_out or date_in,
+                        1,
+                        1,
+                    )
+                )
             if outcome == "won":
-                self.won_leads.append((lid, partner, closed, company, team, user,
-                                       (source, medium, campaign), revenue))
+                self.won_leads.append(
+                    (lid, partner, closed, company, team, user, (source, medium, campaign), revenue)
+                )
             if len(stay_rows) >= 200_000:
                 stays_total += self._flush_leads(lead_rows, stay_rows, template.id)
                 lead_rows, stay_rows = [], []
@@ -446,44 +609,118 @@ class Generator:
         self.log("crm_kpi_stage_stay", stays_total)
 
     def _flush_leads(self, lead_rows, stay_rows, template_id):
-        self.log("crm_lead", bulk_insert(
-            self.cr, "crm_lead",
-            ["id", "name", "type", "stage_id", "user_id", "team_id", "company_id",
-             "partner_id", "source_id", "medium_id", "campaign_id", "won_status", "probability",
-             "automated_probability", "active", "date_closed", "date_open", "date_conversion",
-             "date_last_stage_update", "create_date", "write_date", "day_open", "day_close",
-             "expected_revenue", "prorated_revenue", "lost_reason_id", "email_from",
-             "email_normalized", "phone", "email_domain_criterion", "contact_name",
-             "partner_name", "create_uid", "write_uid"],
-            lead_rows, template_id,
-        ))
+        self.log(
+            "crm_lead",
+            bulk_insert(
+                self.cr,
+                "crm_lead",
+                [
+                    "id",
+                    "name",
+                    "type",
+                    "stage_id",
+                    "user_id",
+                    "team_id",
+                    "company_id",
+                    "partner_id",
+                    "source_id",
+                    "medium_id",
+                    "campaign_id",
+                    "won_status",
+                    "probability",
+                    "automated_probability",
+                    "active",
+                    "date_closed",
+                    "date_open",
+                    "date_conversion",
+                    "date_last_stage_update",
+                    "create_date",
+                    "write_date",
+                    "day_open",
+                    "day_close",
+                    "expected_revenue",
+                    "prorated_revenue",
+                    "lost_reason_id",
+                    "email_from",
+                    "email_normalized",
+                    "phone",
+                    "email_domain_criterion",
+                    "contact_name",
+                    "partner_name",
+                    "create_uid",
+                    "write_uid",
+                ],
+                lead_rows,
+                template_id,
+            ),
+        )
         return bulk_insert(
-            self.cr, "crm_kpi_stage_stay",
-            ["lead_id", "stage_id", "date_in", "date_out", "duration_days", "user_id", "team_id",
-             "company_id", "is_backfilled", "create_date", "write_date", "create_uid",
-             "write_uid"],
+            self.cr,
+            "crm_kpi_stage_stay",
+            [
+                "lead_id",
+                "stage_id",
+                "date_in",
+                "date_out",
+                "duration_days",
+                "user_id",
+                "team_id",
+                "company_id",
+                "is_backfilled",
+                "create_date",
+                "write_date",
+                "create_uid",
+                "write_uid",
+            ],
             stay_rows,
         )
 
     # -- sale orders -----------------------------------------------------------
     ORDER_LINE_COLUMNS = [
-        "id", "order_id", "sequence", "company_id", "currency_id", "order_partner_id",
-        "salesman_id", "product_id", "product_uom_id", "name", "product_uom_qty", "price_unit",
-        "discount", "price_subtotal", "price_total", "price_tax", "price_reduce_taxexcl",
-        "price_reduce_taxinc", "technical_price_unit", "state", "invoice_status",
-        "qty_to_invoice", "qty_invoiced", "qty_delivered", "untaxed_amount_to_invoice",
-        "untaxed_amount_invoiced", "create_date", "write_date", "create_uid", "write_uid",
+        "id",
+        "order_id",
+        "sequence",
+        "company_id",
+        "currency_id",
+        "order_partner_id",
+        "salesman_id",
+        "product_id",
+        "product_uom_id",
+        "name",
+        "product_uom_qty",
+        "price_unit",
+        "discount",
+        "price_subtotal",
+        "price_total",
+        "price_tax",
+        "price_reduce_taxexcl",
+        "price_reduce_taxinc",
+        "technical_price_unit",
+        "state",
+        "invoice_status",
+        "qty_to_invoice",
+        "qty_invoiced",
+        "qty_delivered",
+        "untaxed_amount_to_invoice",
+        "untaxed_amount_invoiced",
+        "create_date",
+        "write_date",
+        "create_uid",
+        "write_uid",
     ]
 
     def orders(self):
         env, rng = self.env, self.rng
         company1 = self.companies[0]
         pricelist = self.pricelists[company1.id, self.usd.id]
-        template = env["sale.order"].create({
-            "partner_id": self.customer_companies[0], "company_id": company1.id,
-            "pricelist_id": pricelist.id,
-            "order_line": [(0, 0, {"product_id": self.products[0].id, "product_uom_qty": 1})],
-        })
+        template = env["sale.order"].create(
+            {
+                "partner_id": self.customer_companies[0],
+                "company_id": company1.id,
+                "pricelist_id": pricelist.id,
+                "order_line": [(0, 0, {"product_id": self.products[0].id, "product_uom_qty": 1})],
+            }
+        )
         env.flush_all()
         line_template = template.order_line[:1].id
         self.templates.append(template)
@@ -492,16 +729,29 @@ class Generator:
         plans = []
         for lead in self.won_leads[:n]:
             lid, partner, closed, company, team, user, utm, _revenue = lead
-            when = min(closed + timedelta(hours=rng.uniform(1, 24 * 7)), self.now - timedelta(minutes=5))
+            when = min(
+                closed + timedelta(hours=rng.uniform(1, 24 * 7)), self.now - timedelta(minutes=5)
+            )
             plans.append((partner, when, company, team, user, utm, lid))
         buyers = [p for p, *_rest in plans] or list(self.customer_companies)
         start_dt = datetime.combine(self.start, datetime.min.time())
         while len(plans) < n:
-            partner = rng.choice(buyers) if rng.random() < 0.7 else rng.choice(self.customer_companies)
+            partner = (
+                rng.choice(buyers) if rng.random() < 0.7 else rng.choice(self.customer_companies)
+            )
             company = company1 if rng.random() < 0.7 else self.companies[1]
             team, members = rng.choice(self.teams[company.id])
-            plans.append((partner, self.rand_datetime(start_dt, self.now - timedelta(minutes=5)),
-                          company, team, rng.choice(members), (None, None, None), None))
+            plans.append(
+                (
+                    partner,
+                    self.rand_datetime(start_dt, self.now - timedelta(minutes=5)),
+                    company,
+                    team,
+                    rng.choice(members),
+                    (None, None, None),
+                    None,
+                )
+            )
         order_rows, line_rows = [], []
         self.order_customers = set()
         # what the invoicing step needs: (order id, partner, date, company,
@@ -529,52 +779,144 @@ class Generator:
                 subtotal = round(qty * price * (1 - discount / 100.0), 2)
                 untaxed += subtotal
                 lines.append((line_id, product, qty, price, discount, subtotal))
-                line_rows.append((
-                    line_id, oid, 10 + k, company.id, currency.id, partner, user.id, product.id,
-                    product.uom_id.id, product.display_name, qty, price, discount, subtotal,
-                    subtotal, 0.0, round(subtotal / qty, 2), round(subtotal / qty, 2), price,
-                    "sale", "to invoice", qty, 0.0, 0.0, subtotal, 0.0, when, when, 1, 1,
-                ))
+                line_rows.append(
+                    (
+                        line_id,
+                        oid,
+                        10 + k,
+                        company.id,
+                        currency.id,
+                        partner,
+                        user.id,
+                        product.id,
+                        product.uom_id.id,
+                        product.display_name,
+                        qty,
+                        price,
+                        discount,
+                        subtotal,
+                        subtotal,
+                        0.0,
+                        round(subtotal / qty, 2),
+                        round(subtotal / qty, 2),
+                        price,
+                        "sale",
+                        "to invoice",
+                        qty,
+                        0.0,
+                        0.0,
+                        subtotal,
+                        0.0,
+                        when,
+                        when,
+                        1,
+                        1,
+                    )
+                )
                 line_id += 1
-            self.order_plans.append((oid, partner, when, company, currency, rate, team, user,
-                                     utm, lines))
+            self.order_plans.append(
+                (oid, partner, when, company, currency, rate, team, user, utm, lines)
+            )
             self.order_customers.add(self.commercial_of(partner))
-            order_rows.append((
-                oid, f"S{oid:07d}", "sale", partner, partner, partner, company.id, pricelist.id,
-                currency.id, rate, user.id, team.id, when, when, when, round(untaxed, 2), 0.0,
-                round(untaxed, 2), "to invoice", lead_id, *utm, user.id, user.id,
-            ))
-        self.log("sale_order", bulk_insert(
-            self.cr, "sale_order",
-            ["id", "name", "state", "partner_id", "partner_invoice_id", "partner_shipping_id",
-             "company_id", "pricelist_id", "currency_id", "currency_rate", "user_id", "team_id",
-             "date_order", "create_date", "write_date", "amount_untaxed", "amount_tax",
-             "amount_total", "invoice_status", "opportunity_id", "source_id", "medium_id",
-             "campaign_id", "create_uid", "write_uid"],
-            order_rows, template.id,
-        ))
-        self.log("sale_order_line", bulk_insert(
-            self.cr, "sale_order_line",
-            self.ORDER_LINE_COLUMNS,
-            line_rows, line_template,
-        ))
+            order_rows.append(
+                (
+                    oid,
+                    f"S{oid:07d}",
+                    "sale",
+                    partner,
+                    partner,
+                    partner,
+                    company.id,
+                    pricelist.id,
+                    currency.id,
+                    rate,
+                    user.id,
+                    team.id,
+                    when,
+                    when,
+                    when,
+                    round(untaxed, 2),
+                    0.0,
+                    round(untaxed, 2),
+                    "to invoice",
+                    lead_id,
+                    *utm,
+                    user.id,
+                    user.id,
+                )
+            )
+        self.log(
+            "sale_order",
+            bulk_insert(
+                self.cr,
+                "sale_order",
+                [
+                    "id",
+                    "name",
+                    "state",
+                    "partner_id",
+                    "partner_invoice_id",
+                    "partner_shipping_id",
+                    "company_id",
+                    "pricelist_id",
+                    "currency_id",
+                    "currency_rate",
+                    "user_id",
+                    "team_id",
+                    "date_order",
+                    "create_date",
+                    "write_date",
+                    "amount_untaxed",
+                    "amount_tax",
+                    "amount_total",
+                    "invoice_status",
+                    "opportunity_id",
+                    "source_id",
+                    "medium_id",
+                    "campaign_id",
+                    "create_uid",
+                    "write_uid",
+                ],
+                order_rows,
+                template.id,
+            ),
+        )
+        self.log(
+            "sale_order_line",
+            bulk_insert(
+                self.cr,
+                "sale_order_line",
+                self.ORDER_LINE_COLUMNS,
+                line_rows,
+                line_template,
+            ),
+        )
         self.cr.execute(
             "UPDATE res_partner SET customer_rank = 1 WHERE id = ANY(%s)",
             [sorted({p for p, *_r in plans} | self.order_customers)],
         )
 
     # -- subscriptions and their movements ----------------------------------
-    def subscriptions(self):
+    def subscriptions(self):  # noqa: C901 - one pass over the subscriptions
         env, rng = self.env, self.rng
         company1 = self.companies[0]
         template_tmpl = self.sub_templates[0][0]
-        template = env["sale.subscription"].create({
-            "partner_id": self.customer_companies[0], "company_id": company1.id,
-            "template_id": template_tmpl.id, "stage_id": self.sub_stage["draft"].id,
-            "pricelist_id": self.pricelists[company1.id, self.usd.id].id,
-            "sale_subscription_line_ids": [(0, 0, {"product_id": self.sub_seat.id,
-                                                    "product_uom_qty": 1, "price_unit": 25.0})],
-        })
+        template = env["sale.subscription"].create(
+            {
+                "partner_id": self.customer_companies[0],
+                "company_id": company1.id,
+                "template_id": template_tmpl.id,
+                "stage_id": self.sub_stage["draft"].id,
+                "pricelist_id": self.pricelists[company1.id, self.usd.id].id,
+                "sale_subscription_line_ids": [
+                    (
+                        0,
+                        0,
+                        {"product_id": self.sub_seat.id, "product_uom_qty": 1, "price_unit": 25.0},
+                    )
+                ],
+            }
+        )
         env.flush_all()
         line_template = template.sale_subscription_line_ids[:1].id
         self.templates.append(template)
@@ -593,18 +935,28 @@ class Generator:
             currency = company.currency_id
             team, members = rng.choice(self.teams[company.id])
             user = rng.choice(members)
-            partner = rng.choice(customers) if rng.random() < 0.8 else rng.choice(self.customer_companies)
+            partner = (
+                rng.choice(customers) if rng.random() < 0.8 else rng.choice(self.customer_companies)
+            )
             tmpl, factor = self.weighted(self.sub_templates, (6, 1.5, 2.5))
-            base_price = round(self.sub_base.list_price * (1.0 if currency == self.usd else 0.92)
-                               * (3 if factor < 1 and factor > 0.1 else 12 if factor < 0.1 else 1), 2)
-            seat_price = round(self.sub_seat.list_price * (1.0 if currency == self.usd else 0.92)
-                               * (3 if factor < 1 and factor > 0.1 else 12 if factor < 0.1 else 1), 2)
+            base_price = round(
+                self.sub_base.list_price
+                * (1.0 if currency == self.usd else 0.92)
+                * (3 if factor < 1 and factor > 0.1 else 12 if factor < 0.1 else 1),
+                2,
+            )
+            seat_price = round(
+                self.sub_seat.list_price
+                * (1.0 if currency == self.usd else 0.92)
+                * (3 if factor < 1 and factor > 0.1 else 12 if factor < 0.1 else 1),
+                2,
+            )
             seats = rng.randrange(1, 20)
             start = self.start + timedelta(days=rng.randrange((self.today - self.start).days - 10))
             limited = rng.random() < 0.5
             end = start + YEAR if limited else None
 
-            def mrr(seats_):
+            def mrr(seats_, base_price=base_price, seat_price=seat_price, factor=factor):
                 return round((base_price + seats_ * seat_price) * factor, 2)
 
             state = {"mrr": mrr(seats), "paused": False, "closed": False, "close_reason": None}
@@ -661,54 +1013,191 @@ class Generator:
             next_invoice = current_start
             while next_invoice <= self.today:
                 next_invoice = next_invoice + delta
-            self.subscription_plans.append((
-                sid, f"{tmpl.code}/{i + 1:05d}", company, currency, partner, team, user, tmpl,
-                self._billing(events, delta, factor), base_price, seat_price,
-            ))
-            sub_rows.append((
-                sid, f"{i + 1:05d}", f"{tmpl.code}/{i + 1:05d}", company.id, partner, partner,
-                partner, tmpl.id, self.pricelists[company.id, currency.id].id, user.id, team.id,
-                currency.id, stage.id, not state["closed"], state["close_reason"],
-                current_start, end, next_invoice, recurring_total, 0.0, recurring_total,
-                round(recurring_total * factor, 2), state["paused"], bool(end), created,
-                written, 1, user.id,
-            ))
-            for k, (product, qty, price) in enumerate(
+            self.subscription_plans.append(
+                (
+                    sid,
+                    f"{tmpl.code}/{i + 1:05d}",
+                    company,
+                    currency,
+                    partner,
+                    team,
+                    user,
+                    tmpl,
+                    self._billing(events, delta, factor),
+                    base_price,
+                    seat_price,
+                )
+            )
+            sub_rows.append(
+                (
+                    sid,
+                    f"{i + 1:05d}",
+                    f"{tmpl.code}/{i + 1:05d}",
+                    company.id,
+                    partner,
+                    partner,
+                    partner,
+                    tmpl.id,
+                    self.pricelists[company.id, currency.id].id,
+                    user.id,
+                    team.id,
+                    currency.id,
+                    stage.id,
+                    not state["closed"],
+                    state["close_reason"],
+                    current_start,
+                    end,
+                    next_invoice,
+                    recurring_total,
+                    0.0,
+                    recurring_total,
+                    round(recurring_total * factor, 2),
+                    state["paused"],
+                    bool(end),
+                    created,
+                    written,
+                    1,
+                    user.id,
+                )
+            )
+            for _k, (product, qty, price) in enumerate(
                 ((self.sub_base, 1.0, base_price), (self.sub_seat, float(seats), seat_price))
             ):
                 subtotal = round(qty * price, 2)
-                line_rows.append((sid, product.id, product.display_name, qty, price, 0.0,
-                                  subtotal, subtotal, 0.0, currency.id, company.id, created,
-                                  written, 1, 1))
+                line_rows.append(
+                    (
+                        sid,
+                        product.id,
+                        product.display_name,
+                        qty,
+                        price,
+                        0.0,
+                        subtotal,
+                        subtotal,
+                        0.0,
+                        currency.id,
+                        company.id,
+                        created,
+                        written,
+                        1,
+                        1,
+                    )
+                )
             for when, kind, before, after, reason in events:
                 stamp = datetime.combine(when, datetime.min.time()) + timedelta(hours=10)
-                moves.append((sid, partner, company.id, currency.id, user.id, team.id, when, kind,
-                              before, after, round(after - before, 2), reason, False, stamp,
-                              stamp, 1, 1))
-        self.log("sale_subscription", bulk_insert(
-            self.cr, "sale_subscription",
-            ["id", "code", "name", "company_id", "partner_id", "partner_invoice_id",
-             "partner_shipping_id", "template_id", "pricelist_id", "user_id", "crm_team_id",
-             "currency_id", "stage_id", "in_progress", "close_reason_id", "date_start", "date",
-             "recurring_next_date", "recurring_total", "amount_tax", "amount_total", "kpi_mrr",
-             "is_paused", "recurring_rule_boundary", "create_date", "write_date", "create_uid",
-             "write_uid"],
-            sub_rows, template.id,
-        ))
-        self.log("sale_subscription_line", bulk_insert(
-            self.cr, "sale_subscription_line",
-            ["sale_subscription_id", "product_id", "name", "product_uom_qty", "price_unit",
-             "discount", "price_subtotal", "price_total", "amount_tax_line_amount", "currency_id",
-             "company_id", "create_date", "write_date", "create_uid", "write_uid"],
-            line_rows, line_template,
-        ))
-        self.log("crm_kpi_subscription_movement", bulk_insert(
-            self.cr, "crm_kpi_subscription_movement",
-            ["subscription_id", "partner_id", "company_id", "currency_id", "user_id", "team_id",
-             "date", "movement_type", "mrr_before", "mrr_after", "mrr_delta", "close_reason_id",
-             "is_backfilled", "create_date", "write_date", "create_uid", "write_uid"],
-            moves,
-        ))
+                moves.append(
+                    (
+                        sid,
+                        partner,
+                        company.id,
+                        currency.id,
+                        user.id,
+                        team.id,
+                        when,
+                        kind,
+                        before,
+                        after,
+                        round(after - before, 2),
+                        reason,
+                        False,
+                        stamp,
+                        stamp,
+                        1,
+                        1,
+                    )
+                )
+        self.log(
+            "sale_subscription",
+            bulk_insert(
+                self.cr,
+                "sale_subscription",
+                [
+                    "id",
+                    "code",
+                    "name",
+                    "company_id",
+                    "partner_id",
+                    "partner_invoice_id",
+                    "partner_shipping_id",
+                    "template_id",
+                    "pricelist_id",
+                    "user_id",
+                    "crm_team_id",
+                    "currency_id",
+                    "stage_id",
+                    "in_progress",
+                    "close_reason_id",
+                    "date_start",
+                    "date",
+                    "recurring_next_date",
+                    "recurring_total",
+                    "amount_tax",
+                    "amount_total",
+                    "kpi_mrr",
+                    "is_paused",
+                    "recurring_rule_boundary",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                sub_rows,
+                template.id,
+            ),
+        )
+        self.log(
+            "sale_subscription_line",
+            bulk_insert(
+                self.cr,
+                "sale_subscription_line",
+                [
+                    "sale_subscription_id",
+                    "product_id",
+                    "name",
+                    "product_uom_qty",
+                    "price_unit",
+                    "discount",
+                    "price_subtotal",
+                    "price_total",
+                    "amount_tax_line_amount",
+                    "currency_id",
+                    "company_id",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                line_rows,
+                line_template,
+            ),
+        )
+        self.log(
+            "crm_kpi_subscription_movement",
+            bulk_insert(
+                self.cr,
+                "crm_kpi_subscription_movement",
+                [
+                    "subscription_id",
+                    "partner_id",
+                    "company_id",
+                    "currency_id",
+                    "user_id",
+                    "team_id",
+                    "date",
+                    "movement_type",
+                    "mrr_before",
+                    "mrr_after",
+                    "mrr_delta",
+                    "close_reason_id",
+                    "is_backfilled",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                moves,
+            ),
+        )
 
     def _billing(self, events, delta, factor):
         """The days subscription_oca invoices a subscription of these
@@ -728,7 +1217,7 @@ class Generator:
         days = [state[0] for state in states]
         anchors = [day for day, kind, *_rest in events if kind in ("start", "reactivation")]
         billing = []
-        for anchor, next_anchor in zip(anchors, [*anchors[1:], None]):
+        for anchor, next_anchor in zip(anchors, [*anchors[1:], None], strict=False):
             due = anchor
             while due <= self.today and (next_anchor is None or due < next_anchor):
                 _day, running, paused, mrr = states[bisect.bisect_right(days, due) - 1]
@@ -741,29 +1230,87 @@ class Generator:
 
     # -- invoices, credit notes and the documents of subscriptions -------------
     MOVE_COLUMNS = [
-        "id", "name", "move_type", "state", "date", "invoice_date", "invoice_date_due",
-        "partner_id", "commercial_partner_id", "partner_shipping_id",
-        "invoice_partner_display_name", "company_id", "currency_id", "invoice_currency_rate",
-        "amount_untaxed", "amount_tax", "amount_total", "amount_residual",
-        "amount_untaxed_signed", "amount_untaxed_in_currency_signed", "amount_tax_signed",
-        "amount_total_signed", "amount_total_in_currency_signed", "amount_residual_signed",
-        "payment_state", "payment_reference", "invoice_origin", "ref", "invoice_user_id",
-        "team_id", "subscription_id", "reversed_entry_id", "source_id", "medium_id",
-        "campaign_id", "sequence_prefix", "sequence_number", "access_token",
-        "message_main_attachment_id", "sending_data", "create_date", "write_date",
-        "create_uid", "write_uid",
+        "id",
+        "name",
+        "move_type",
+        "state",
+        "date",
+        "invoice_date",
+        "invoice_date_due",
+        "partner_id",
+        "commercial_partner_id",
+        "partner_shipping_id",
+        "invoice_partner_display_name",
+        "company_id",
+        "currency_id",
+        "invoice_currency_rate",
+        "amount_untaxed",
+        "amount_tax",
+        "amount_total",
+        "amount_residual",
+        "amount_untaxed_signed",
+        "amount_untaxed_in_currency_signed",
+        "amount_tax_signed",
+        "amount_total_signed",
+        "amount_total_in_currency_signed",
+        "amount_residual_signed",
+        "payment_state",
+        "payment_reference",
+        "invoice_origin",
+        "ref",
+        "invoice_user_id",
+        "team_id",
+        "subscription_id",
+        "reversed_entry_id",
+        "source_id",
+        "medium_id",
+        "campaign_id",
+        "sequence_prefix",
+        "sequence_number",
+        "access_token",
+        "message_main_attachment_id",
+        "sending_data",
+        "create_date",
+        "write_date",
+        "create_uid",
+        "write_uid",
     ]
     MOVE_LINE_COLUMNS = [
-        "id", "move_id", "move_name", "ref", "date", "invoice_date", "parent_state",
-        "partner_id", "currency_id", "product_id", "product_uom_id", "name", "quantity",
-        "price_unit", "discount", "price_subtotal", "price_total", "balance", "debit",
-        "credit", "amount_currency", "amount_residual", "amount_residual_currency",
-        "date_maturity", "sequence", "reconciled", "full_reconcile_id", "matching_number",
-        "create_date", "write_date", "create_uid",
+        "id",
+        "move_id",
+        "move_name",
+        "ref",
+        "date",
+        "invoice_date",
+        "parent_state",
+        "partner_id",
+        "currency_id",
+        "product_id",
+        "product_uom_id",
+        "name",
+        "quantity",
+        "price_unit",
+        "discount",
+        "price_subtotal",
+        "price_total",
+        "balance",
+        "debit",
+        "credit",
+        "amount_currency",
+        "amount_residual",
+        "amount_residual_currency",
+        "date_maturity",
+        "sequence",
+        "reconciled",
+        "full_reconcile_id",
+        "matching_number",
+        "create_date",
+        "write_date",
+        "create_uid",
         "write_uid",
     ]
 
-    def documents(self):
+    def documents(self):  # noqa: C901 - one pass over the documents
         """Customer invoices of part of the orders, direct invoices of no
         order, credit notes, and the recurring invoices and orders
         subscription_oca generates for the subscriptions.
@@ -791,13 +1338,15 @@ class Generator:
         self._move_limit = self._next_move + n_moves
         self._next_line = reserve_ids(self.cr, "account_move_line", 4 * n_moves)
 
-        def move(template, move_type, partner, day, company, currency, team, user, items,
-                 kind, **extra):
+        def move(
+            template, move_type, partner, day, company, currency, team, user, items, kind, **extra
+        ):
             mid = self.new_move_id()
-            row, line_rows = self._move_rows(mid, move_type, partner, day, company, currency,
-                                             team, user, items, kind, **extra)
+            row, line_rows = self._move_rows(
+                mid, move_type, partner, day, company, currency, team, user, items, kind, **extra
+            )
             moves.setdefault(template[0], []).append(row)
-            for (line, product_line), item in zip(line_rows, [*items, None]):
+            for (line, _product_line), item in zip(line_rows, [*items, None], strict=False):
                 lines.setdefault(template[2] if item is None else template[1], []).append(line)
                 if item is not None and item[-1]:
                     rels.append((item[-1], line[0]))
@@ -805,22 +1354,57 @@ class Generator:
 
         # 1. invoices of 60 % of the orders, some with a credit note of a line
         invoiced, refunded = [], []
-        for oid, partner, when, company, currency, _rate, team, user, utm, o_lines in (
-                self.order_plans):
+        for (
+            oid,
+            partner,
+            when,
+            company,
+            currency,
+            _rate,
+            team,
+            user,
+            utm,
+            o_lines,
+        ) in self.order_plans:
             if rng.random() >= 0.6:
                 continue
             day = min(when.date() + timedelta(days=rng.randrange(21)), self.today)
-            items = [(product, qty, price, discount, subtotal, line_id)
-                     for line_id, product, qty, price, discount, subtotal in o_lines]
-            mid, name = move(self.samples[company.id]["invoice"], "out_invoice", partner, day,
-                             company, currency, team, user, items, "INV",
-                             invoice_origin=f"S{oid:07d}", utm=utm)
+            items = [
+                (product, qty, price, discount, subtotal, line_id)
+                for line_id, product, qty, price, discount, subtotal in o_lines
+            ]
+            mid, name = move(
+                self.samples[company.id]["invoice"],
+                "out_invoice",
+                partner,
+                day,
+                company,
+                currency,
+                team,
+                user,
+                items,
+                "INV",
+                invoice_origin=f"S{oid:07d}",
+                utm=utm,
+            )
             invoiced.append(oid)
             refund_day = day + timedelta(days=rng.randrange(1, 41))
             if rng.random() < 0.08 and refund_day <= self.today:
-                move(self.samples[company.id]["refund"], "out_refund", partner, refund_day,
-                     company, currency, team, user, items[:1], "RINV", reversed_entry_id=mid,
-                     ref=f"Reversal of: {name}", utm=utm)
+                move(
+                    self.samples[company.id]["refund"],
+                    "out_refund",
+                    partner,
+                    refund_day,
+                    company,
+                    currency,
+                    team,
+                    user,
+                    items[:1],
+                    "RINV",
+                    reversed_entry_id=mid,
+                    ref=f"Reversal of: {name}",
+                    utm=utm,
+                )
                 refunded.append(items[0][-1])
         # 2. direct invoices of no order, a tenth of them partly credited
         start_dt = datetime.combine(self.start, datetime.min.time())
@@ -838,84 +1422,239 @@ class Generator:
                 qty = float(rng.randrange(1, 6))
                 price = round(product.list_price * (1.0 if currency == self.usd else 0.92), 2)
                 items.append((product, qty, price, 0.0, round(qty * price, 2), None))
-            mid, name = move(self.samples[company.id]["invoice"], "out_invoice", partner, day,
-                             company, currency, team, user, items, "INV")
+            mid, name = move(
+                self.samples[company.id]["invoice"],
+                "out_invoice",
+                partner,
+                day,
+                company,
+                currency,
+                team,
+                user,
+                items,
+                "INV",
+            )
             refund_day = day + timedelta(days=rng.randrange(1, 41))
             if rng.random() < 0.1 and refund_day <= self.today:
                 product = items[0][0]
                 amount = round(items[0][4] * rng.uniform(0.3, 1.0), 2)
-                move(self.samples[company.id]["refund"], "out_refund", partner, refund_day,
-                     company, currency, team, user, [(product, 1.0, amount, 0.0, amount, None)],
-                     "RINV", reversed_entry_id=mid, ref=f"Reversal of: {name}")
+                move(
+                    self.samples[company.id]["refund"],
+                    "out_refund",
+                    partner,
+                    refund_day,
+                    company,
+                    currency,
+                    team,
+                    user,
+                    [(product, 1.0, amount, 0.0, amount, None)],
+                    "RINV",
+                    reversed_entry_id=mid,
+                    ref=f"Reversal of: {name}",
+                )
         # 3. what subscription_oca generates each period
         order_rows, order_lines, generated_lines = {}, {}, []
-        n_orders = sum(len(p[8]) for p in self.subscription_plans
-                       if p[7].invoicing_mode == "sale_and_invoice")
+        n_orders = sum(
+            len(p[8]) for p in self.subscription_plans if p[7].invoicing_mode == "sale_and_invoice"
+        )
         next_order = reserve_ids(self.cr, "sale_order", n_orders)
         next_order_line = reserve_ids(self.cr, "sale_order_line", 2 * n_orders)
-        for (sid, sub_name, company, currency, partner, team, user, tmpl, billing, base_price,
-             seat_price) in self.subscription_plans:
+        for (
+            sid,
+            sub_name,
+            company,
+            currency,
+            partner,
+            team,
+            user,
+            tmpl,
+            billing,
+            base_price,
+            seat_price,
+        ) in self.subscription_plans:
             sample = self.samples[company.id]
             for day, total in billing:
                 seats = max(1, round((total - base_price) / seat_price))
-                items = [(self.sub_base, 1.0, base_price, 0.0, base_price, None),
-                         (self.sub_seat, float(seats), seat_price, 0.0,
-                          round(seats * seat_price, 2), None)]
+                items = [
+                    (self.sub_base, 1.0, base_price, 0.0, base_price, None),
+                    (
+                        self.sub_seat,
+                        float(seats),
+                        seat_price,
+                        0.0,
+                        round(seats * seat_price, 2),
+                        None,
+                    ),
+                ]
                 if tmpl.invoicing_mode == "invoice":
-                    move(sample["subscription_invoice"], "out_invoice", partner, day, company,
-                         currency, team, user, items, "SUB", subscription_id=sid,
-                         invoice_origin=sub_name)
+                    move(
+                        sample["subscription_invoice"],
+                        "out_invoice",
+                        partner,
+                        day,
+                        company,
+                        currency,
+                        team,
+                        user,
+                        items,
+                        "SUB",
+                        subscription_id=sid,
+                        invoice_origin=sub_name,
+                    )
                     continue
                 oid, next_order = next_order, next_order + 1
-                when = min(datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
-                           self.now - timedelta(minutes=5))
+                when = min(
+                    datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
+                    self.now - timedelta(minutes=5),
+                )
                 rate = self._rate(company, currency, day)
                 amount = round(sum(item[4] for item in items), 2)
-                order_rows.setdefault(sample["subscription_order"][0], []).append((
-                    oid, f"S{oid:07d}", "sale", True, partner, partner, partner, company.id,
-                    self.pricelists[company.id, currency.id].id, currency.id, rate, user.id,
-                    team.id, when, when, when, amount, 0.0, amount, "invoiced", sid, sub_name,
-                    1, 1,
-                ))
+                order_rows.setdefault(sample["subscription_order"][0], []).append(
+                    (
+                        oid,
+                        f"S{oid:07d}",
+                        "sale",
+                        True,
+                        partner,
+                        partner,
+                        partner,
+                        company.id,
+                        self.pricelists[company.id, currency.id].id,
+                        currency.id,
+                        rate,
+                        user.id,
+                        team.id,
+                        when,
+                        when,
+                        when,
+                        amount,
+                        0.0,
+                        amount,
+                        "invoiced",
+                        sid,
+                        sub_name,
+                        1,
+                        1,
+                    )
+                )
                 linked = []
                 for k, (product, qty, price, _d, subtotal, _l) in enumerate(items):
                     lid, next_order_line = next_order_line, next_order_line + 1
-                    order_lines.setdefault(sample["subscription_order"][1], []).append((
-                        lid, oid, 10 + k, company.id, currency.id, partner, user.id,
-                        product.id, product.uom_id.id, product.display_name, qty, price, 0.0,
-                        subtotal, subtotal, 0.0, subtotal / qty, subtotal / qty, price,
-                        "sale", "invoiced", 0.0, qty, 0.0, 0.0, subtotal, when, when, 1, 1,
-                    ))
+                    order_lines.setdefault(sample["subscription_order"][1], []).append(
+                        (
+                            lid,
+                            oid,
+                            10 + k,
+                            company.id,
+                            currency.id,
+                            partner,
+                            user.id,
+                            product.id,
+                            product.uom_id.id,
+                            product.display_name,
+                            qty,
+                            price,
+                            0.0,
+                            subtotal,
+                            subtotal,
+                            0.0,
+                            subtotal / qty,
+                            subtotal / qty,
+                            price,
+                            "sale",
+                            "invoiced",
+                            0.0,
+                            qty,
+                            0.0,
+                            0.0,
+                            subtotal,
+                            when,
+                            when,
+                            1,
+                            1,
+                        )
+                    )
                     linked.append((product, qty, price, 0.0, subtotal, lid))
-                move(sample["subscription_order_invoice"], "out_invoice", partner, day, company,
-                     currency, team, user, linked, "SUB",
-                     subscription_id=sid if sample["order_invoice_has_subscription"] else None,
-                     invoice_origin=f"S{oid:07d}, {sub_name}")
+                move(
+                    sample["subscription_order_invoice"],
+                    "out_invoice",
+                    partner,
+                    day,
+                    company,
+                    currency,
+                    team,
+                    user,
+                    linked,
+                    "SUB",
+                    subscription_id=sid if sample["order_invoice_has_subscription"] else None,
+                    invoice_origin=f"S{oid:07d}, {sub_name}",
+                )
                 generated_lines.extend(lid for *_r, lid in linked)
         for template_id, rows in order_rows.items():
-            self.log("sale_order (of subscriptions)", bulk_insert(
-                self.cr, "sale_order",
-                ["id", "name", "state", "locked", "partner_id", "partner_invoice_id",
-                 "partner_shipping_id", "company_id", "pricelist_id", "currency_id",
-                 "currency_rate", "user_id", "team_id", "date_order", "create_date",
-                 "write_date", "amount_untaxed", "amount_tax", "amount_total", "invoice_status",
-                 "order_subscription_id", "origin", "create_uid", "write_uid"],
-                rows, template_id,
-            ))
+            self.log(
+                "sale_order (of subscriptions)",
+                bulk_insert(
+                    self.cr,
+                    "sale_order",
+                    [
+                        "id",
+                        "name",
+                        "state",
+                        "locked",
+                        "partner_id",
+                        "partner_invoice_id",
+                        "partner_shipping_id",
+                        "company_id",
+                        "pricelist_id",
+                        "currency_id",
+                        "currency_rate",
+                        "user_id",
+                        "team_id",
+                        "date_order",
+                        "create_date",
+                        "write_date",
+                        "amount_untaxed",
+                        "amount_tax",
+                        "amount_total",
+                        "invoice_status",
+                        "order_subscription_id",
+                        "origin",
+                        "create_uid",
+                        "write_uid",
+                    ],
+                    rows,
+                    template_id,
+                ),
+            )
         for template_id, rows in order_lines.items():
-            self.log("sale_order_line (of subscriptions)", bulk_insert(
-                self.cr, "sale_order_line",
-                self.ORDER_LINE_COLUMNS,
-                rows, template_id,
-            ))
+            self.log(
+                "sale_order_line (of subscriptions)",
+                bulk_insert(
+                    self.cr,
+                    "sale_order_line",
+                    self.ORDER_LINE_COLUMNS,
+                    rows,
+                    template_id,
+                ),
+            )
         for template_id, rows in moves.items():
-            self.log("account_move", bulk_insert(
-                self.cr, "account_move", self.MOVE_COLUMNS, rows, template_id))
+            self.log(
+                "account_move",
+                bulk_insert(self.cr, "account_move", self.MOVE_COLUMNS, rows, template_id),
+            )
         for template_id, rows in lines.items():
-            self.log("account_move_line", bulk_insert(
-                self.cr, "account_move_line", self.MOVE_LINE_COLUMNS, rows, template_id))
-        self.log("sale_order_line_invoice_rel", bulk_insert(
-            self.cr, "sale_order_line_invoice_rel", ["order_line_id", "invoice_line_id"], rels))
+            self.log(
+                "account_move_line",
+                bulk_insert(
+                    self.cr, "account_move_line", self.MOVE_LINE_COLUMNS, rows, template_id
+                ),
+            )
+        self.log(
+            "sale_order_line_invoice_rel",
+            bulk_insert(
+                self.cr, "sale_order_line_invoice_rel", ["order_line_id", "invoice_line_id"], rels
+            ),
+        )
         # what invoicing changes on the orders: invoiced quantities and
         # statuses (a credit note of a line makes it to invoice again)
         self.cr.execute(
@@ -923,20 +1662,26 @@ class Generator:
                   SET qty_invoiced = product_uom_qty, qty_to_invoice = 0,
                       invoice_status = 'invoiced', untaxed_amount_invoiced = price_subtotal,
                       untaxed_amount_to_invoice = 0
-                WHERE order_id = ANY(%s)""", [invoiced])
+                WHERE order_id = ANY(%s)""",
+            [invoiced],
+        )
         self.cr.execute(
             """UPDATE sale_order_line
                   SET qty_invoiced = 0, qty_to_invoice = product_uom_qty,
                       invoice_status = 'to invoice', untaxed_amount_invoiced = 0,
                       untaxed_amount_to_invoice = price_subtotal
-                WHERE id = ANY(%s)""", [refunded])
+                WHERE id = ANY(%s)""",
+            [refunded],
+        )
         self.cr.execute(
             """UPDATE sale_order so
                   SET invoice_status = CASE WHEN EXISTS (
                           SELECT 1 FROM sale_order_line l WHERE l.order_id = so.id
                              AND l.invoice_status = 'to invoice')
                       THEN 'to invoice' ELSE 'invoiced' END
-                WHERE so.id = ANY(%s)""", [invoiced])
+                WHERE so.id = ANY(%s)""",
+            [invoiced],
+        )
 
     def new_move_id(self):
         mid = self._next_move
@@ -953,9 +1698,24 @@ class Generator:
             return self.eur_per_usd(day)
         return 1 / self.eur_per_usd(day)
 
-    def _move_rows(self, mid, move_type, partner, day, company, currency, team, user, items,
-                   kind, subscription_id=None, reversed_entry_id=None, invoice_origin=None,
-                   ref=None, utm=(None, None, None)):
+    def _move_rows(
+        self,
+        mid,
+        move_type,
+        partner,
+        day,
+        company,
+        currency,
+        team,
+        user,
+        items,
+        kind,
+        subscription_id=None,
+        reversed_entry_id=None,
+        invoice_origin=None,
+        ref=None,
+        utm=(None, None, None),
+    ):
         """The row of one posted customer invoice or credit note and of its
         journal items: one income line per item (product, quantity, price,
         discount, subtotal, order line) and the receivable line balancing
@@ -972,29 +1732,131 @@ class Generator:
         for seq, (product, qty, price, discount, subtotal, _order_line) in enumerate(items):
             balance = -sign * round(subtotal / rate, 2)
             balance_sum += balance
-            line_rows.append(((
-                self._next_line, mid, name, ref, day, day, "posted", commercial, currency.id,
-                product.id, product.uom_id.id, product.display_name, qty, price, discount,
-                subtotal, subtotal, balance, max(balance, 0.0), max(-balance, 0.0),
-                -sign * subtotal, 0.0, 0.0, None, 10 + seq, False, None, None, stamp, stamp,
-                1, 1,
-            ), True))
+            line_rows.append(
+                (
+                    (
+                        self._next_line,
+                        mid,
+                        name,
+                        ref,
+                        day,
+                        day,
+                        "posted",
+                        commercial,
+                        currency.id,
+                        product.id,
+                        product.uom_id.id,
+                        product.display_name,
+                        qty,
+                        price,
+                        discount,
+                        subtotal,
+                        subtotal,
+                        balance,
+                        max(balance, 0.0),
+                        max(-balance, 0.0),
+                        -sign * subtotal,
+                        0.0,
+                        0.0,
+                        None,
+                        10 + seq,
+                        False,
+                        None,
+                        None,
+                        stamp,
+                        stamp,
+                        1,
+                        1,
+                    ),
+                    True,
+                )
+            )
             self._next_line += 1
         receivable = round(-balance_sum, 2)
-        line_rows.append(((
-            self._next_line, mid, name, ref, day, day, "posted", commercial, currency.id,
-            None, None, name, 1.0, 0.0, 0.0, 0.0, 0.0, receivable, max(receivable, 0.0),
-            max(-receivable, 0.0), sign * amount, receivable, sign * amount, day, 10000,
-            False, None, None, stamp, stamp, 1, 1,
-        ), False))
+        line_rows.append(
+            (
+                (
+                    self._next_line,
+                    mid,
+                    name,
+                    ref,
+                    day,
+                    day,
+                    "posted",
+                    commercial,
+                    currency.id,
+                    None,
+                    None,
+                    name,
+                    1.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    receivable,
+                    max(receivable, 0.0),
+                    max(-receivable, 0.0),
+                    sign * amount,
+                    receivable,
+                    sign * amount,
+                    day,
+                    10000,
+                    False,
+                    None,
+                    None,
+                    stamp,
+                    stamp,
+                    1,
+                    1,
+                ),
+                False,
+            )
+        )
         self._next_line += 1
         total = abs(receivable)
         row = (
-            mid, name, move_type, "posted", day, day, day, partner, commercial, partner, display,
-            company.id, currency.id, rate, amount, 0.0, amount, amount, sign * total,
-            sign * amount, 0.0, sign * total, sign * amount, sign * total, "not_paid", name,
-            invoice_origin, ref, user.id, team.id, subscription_id, reversed_entry_id, *utm,
-            f"B{kind}/{day.year}/", mid, None, None, None, stamp, stamp, 1, 1,
+            mid,
+            name,
+            move_type,
+            "posted",
+            day,
+            day,
+            day,
+            partner,
+            commercial,
+            partner,
+            display,
+            company.id,
+            currency.id,
+            rate,
+            amount,
+            0.0,
+            amount,
+            amount,
+            sign * total,
+            sign * amount,
+            0.0,
+            sign * total,
+            sign * amount,
+            sign * total,
+            "not_paid",
+            name,
+            invoice_origin,
+            ref,
+            user.id,
+            team.id,
+            subscription_id,
+            reversed_entry_id,
+            *utm,
+            f"B{kind}/{day.year}/",
+            mid,
+            None,
+            None,
+            None,
+            stamp,
+            stamp,
+            1,
+            1,
         )
         return row, line_rows
 
@@ -1010,11 +1872,24 @@ class Generator:
         env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
         partner_id = next(p for p in self.customer_companies if self.partner_info[p][0])
         pricelist = self.pricelists[company.id, company.currency_id.id]
-        order = env["sale.order"].create({
-            "partner_id": partner_id, "company_id": company.id, "pricelist_id": pricelist.id,
-            "order_line": [(0, 0, {"product_id": self.products[0].id, "product_uom_qty": 1,
-                                   "tax_ids": [(6, 0, [])]})],
-        })
+        order = env["sale.order"].create(
+            {
+                "partner_id": partner_id,
+                "company_id": company.id,
+                "pricelist_id": pricelist.id,
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.products[0].id,
+                            "product_uom_qty": 1,
+                            "tax_ids": [(6, 0, [])],
+                        },
+                    )
+                ],
+            }
+        )
         order.action_confirm()
         invoice = order._create_invoices()
         invoice.invoice_date = self.today
@@ -1026,14 +1901,26 @@ class Generator:
             mode = template.invoicing_mode
             if mode in subscriptions:
                 continue
-            subscription = env["sale.subscription"].create({
-                "partner_id": partner_id, "company_id": company.id,
-                "template_id": template.id, "pricelist_id": pricelist.id,
-                "sale_subscription_line_ids": [(0, 0, {
-                    "product_id": self.sub_seat.id, "product_uom_qty": 1,
-                    "price_unit": self.sub_seat.list_price, "tax_ids": [(6, 0, [])],
-                })],
-            })
+            subscription = env["sale.subscription"].create(
+                {
+                    "partner_id": partner_id,
+                    "company_id": company.id,
+                    "template_id": template.id,
+                    "pricelist_id": pricelist.id,
+                    "sale_subscription_line_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "product_id": self.sub_seat.id,
+                                "product_uom_qty": 1,
+                                "price_unit": self.sub_seat.list_price,
+                                "tax_ids": [(6, 0, [])],
+                            },
+                        )
+                    ],
+                }
+            )
             subscription.action_start_subscription()
             subscription.generate_invoice()
             subscriptions[mode] = subscription
@@ -1042,14 +1929,23 @@ class Generator:
 
         def template(move):
             assert move.state == "posted" and len(move) == 1, move
-            return (move.id,
-                    move.line_ids.filtered(lambda line: line.display_type == "product")[:1].id,
-                    move.line_ids.filtered(lambda line: line.display_type == "payment_term").id)
+            return (
+                move.id,
+                move.line_ids.filtered(lambda line: line.display_type == "product")[:1].id,
+                move.line_ids.filtered(lambda line: line.display_type == "payment_term").id,
+            )
 
-        self.sample_records.extend([
-            invoice, refund, subscriptions["invoice"].invoice_ids, generated_invoice,
-            generated, order, *subscriptions.values(),
-        ])
+        self.sample_records.extend(
+            [
+                invoice,
+                refund,
+                subscriptions["invoice"].invoice_ids,
+                generated_invoice,
+                generated,
+                order,
+                *subscriptions.values(),
+            ]
+        )
         return {
             "invoice": template(invoice),
             "refund": template(refund),
@@ -1075,14 +1971,40 @@ class Generator:
             share = 0.7 if company == self.companies[0] else 0.3
             for month in self.months():
                 for team, _members in self.teams[company.id]:
-                    costs.append((month, round(rng.uniform(2000, 9000) * scale * share, 2),
-                                  company.currency_id.id, "acquisition", team.id,
-                                  rng.choice(self.campaigns) if rng.random() < 0.5 else None,
-                                  None, rng.choice(self.mediums) if rng.random() < 0.4 else None,
-                                  company.id, now, now, 1, 1))
-                costs.append((month, round(rng.uniform(1000, 5000) * scale * share, 2),
-                              company.currency_id.id, "retention", None, None, None, None,
-                              company.id, now, now, 1, 1))
+                    costs.append(
+                        (
+                            month,
+                            round(rng.uniform(2000, 9000) * scale * share, 2),
+                            company.currency_id.id,
+                            "acquisition",
+                            team.id,
+                            rng.choice(self.campaigns) if rng.random() < 0.5 else None,
+                            None,
+                            rng.choice(self.mediums) if rng.random() < 0.4 else None,
+                            company.id,
+                            now,
+                            now,
+                            1,
+                            1,
+                        )
+                    )
+                costs.append(
+                    (
+                        month,
+                        round(rng.uniform(1000, 5000) * scale * share, 2),
+                        company.currency_id.id,
+                        "retention",
+                        None,
+                        None,
+                        None,
+                        None,
+                        company.id,
+                        now,
+                        now,
+                        1,
+                        1,
+                    )
+                )
                 n_feedback = max(2, int(40 * scale * share))
                 for _k in range(n_feedback):
                     day = month + timedelta(days=rng.randrange(28))
@@ -1093,42 +2015,133 @@ class Generator:
                     partner = rng.choice(contacts)
                     if rng.random() < 0.6:
                         kind, scale_ = "nps", ("1_5" if rng.random() < 0.1 else "0_10")
-                        score = (min(5, max(1, int(rng.gauss(3.8, 1.0)))) if scale_ == "1_5"
-                                 else min(10, max(0, int(rng.gauss(7.5, 2.0)))))
+                        score = (
+                            min(5, max(1, int(rng.gauss(3.8, 1.0))))
+                            if scale_ == "1_5"
+                            else min(10, max(0, int(rng.gauss(7.5, 2.0))))
+                        )
                         if scale_ == "0_10":
-                            category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+                            category = (
+                                "promoter"
+                                if score >= 9
+                                else "passive"
+                                if score >= 7
+                                else "detractor"
+                            )
                         else:
-                            category = "promoter" if score >= 4 else "passive" if score == 3 else "detractor"
+                            category = (
+                                "promoter"
+                                if score >= 4
+                                else "passive"
+                                if score == 3
+                                else "detractor"
+                            )
                     else:
                         kind, scale_, category = "ces", "1_7", None
                         score = min(7, max(1, int(rng.gauss(5.2, 1.3))))
-                    feedback.append((partner, customer, day, kind, score, scale_, category,
-                                     company.id, now, now, 1, 1))
+                    feedback.append(
+                        (
+                            partner,
+                            customer,
+                            day,
+                            kind,
+                            score,
+                            scale_,
+                            category,
+                            company.id,
+                            now,
+                            now,
+                            1,
+                            1,
+                        )
+                    )
             day = self.start
             while day <= self.today:
                 for source in [None, *self.sources[:4]]:
-                    traffic.append((day, max(0, int(rng.gauss(300, 80) * scale * share
-                                                    * (1 if source is None else 0.3))),
-                                    source, company.id, now, now, 1, 1))
+                    traffic.append(
+                        (
+                            day,
+                            max(
+                                0,
+                                int(
+                                    rng.gauss(300, 80)
+                                    * scale
+                                    * share
+                                    * (1 if source is None else 0.3)
+                                ),
+                            ),
+                            source,
+                            company.id,
+                            now,
+                            now,
+                            1,
+                            1,
+                        )
+                    )
                 day += timedelta(days=1)
-        self.log("crm_kpi_cost", bulk_insert(
-            self.cr, "crm_kpi_cost",
-            ["date", "amount", "currency_id", "category", "team_id", "campaign_id", "source_id",
-             "medium_id", "company_id", "create_date", "write_date", "create_uid", "write_uid"],
-            costs,
-        ))
-        self.log("crm_kpi_feedback", bulk_insert(
-            self.cr, "crm_kpi_feedback",
-            ["partner_id", "commercial_partner_id", "date", "kind", "score", "scale", "category",
-             "company_id", "create_date", "write_date", "create_uid", "write_uid"],
-            feedback,
-        ))
-        self.log("crm_kpi_traffic", bulk_insert(
-            self.cr, "crm_kpi_traffic",
-            ["date", "visitors", "source_id", "company_id", "create_date", "write_date",
-             "create_uid", "write_uid"],
-            traffic,
-        ))
+        self.log(
+            "crm_kpi_cost",
+            bulk_insert(
+                self.cr,
+                "crm_kpi_cost",
+                [
+                    "date",
+                    "amount",
+                    "currency_id",
+                    "category",
+                    "team_id",
+                    "campaign_id",
+                    "source_id",
+                    "medium_id",
+                    "company_id",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                costs,
+            ),
+        )
+        self.log(
+            "crm_kpi_feedback",
+            bulk_insert(
+                self.cr,
+                "crm_kpi_feedback",
+                [
+                    "partner_id",
+                    "commercial_partner_id",
+                    "date",
+                    "kind",
+                    "score",
+                    "scale",
+                    "category",
+                    "company_id",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                feedback,
+            ),
+        )
+        self.log(
+            "crm_kpi_traffic",
+            bulk_insert(
+                self.cr,
+                "crm_kpi_traffic",
+                [
+                    "date",
+                    "visitors",
+                    "source_id",
+                    "company_id",
+                    "create_date",
+                    "write_date",
+                    "create_uid",
+                    "write_uid",
+                ],
+                traffic,
+            ),
+        )
         logins = []
         for user in self.users:
             day = self.start
@@ -1136,18 +2149,33 @@ class Generator:
                 if day.weekday() < 5 and rng.random() < 0.8:
                     for _k in range(rng.choice((1, 1, 2))):
                         stamp = datetime.combine(day, datetime.min.time()) + timedelta(
-                            hours=rng.uniform(7, 18))
+                            hours=rng.uniform(7, 18)
+                        )
                         logins.append((user.id, user.id, stamp, stamp))
                 day += timedelta(days=1)
-        self.log("res_users_log", bulk_insert(
-            self.cr, "res_users_log", ["create_uid", "write_uid", "create_date", "write_date"],
-            logins,
-        ))
+        self.log(
+            "res_users_log",
+            bulk_insert(
+                self.cr,
+                "res_users_log",
+                ["create_uid", "write_uid", "create_date", "write_date"],
+                logins,
+            ),
+        )
 
     # -- the whole run -------------------------------------------------------
     def run(self):
-        steps = [self.setup_base, self.rates, self.partners, self.leads, self.orders,
-                 self.subscriptions, self.documents, self.inputs, self.finish]
+        steps = [
+            self.setup_base,
+            self.rates,
+            self.partners,
+            self.leads,
+            self.orders,
+            self.subscriptions,
+            self.documents,
+            self.inputs,
+            self.finish,
+        ]
         for step in steps:
             started = time.perf_counter()
             step()
@@ -1164,22 +2192,27 @@ class Generator:
         for record in self.sample_records:
             samples.setdefault(record._name, set()).update(record.ids)
         movements = sorted(samples.get("sale.subscription", ()))
-        self.cr.execute("DELETE FROM crm_kpi_subscription_movement WHERE subscription_id = ANY(%s)",
-                        [movements])
+        self.cr.execute(
+            "DELETE FROM crm_kpi_subscription_movement WHERE subscription_id = ANY(%s)", [movements]
+        )
         moves = sorted(samples.get("account.move", ()))
         # the sample credit note is reconciled with its invoice
         self.cr.execute(
             """DELETE FROM account_partial_reconcile
                 WHERE debit_move_id IN (SELECT id FROM account_move_line WHERE move_id = ANY(%s))
                    OR credit_move_id IN (SELECT id FROM account_move_line WHERE move_id = ANY(%s))
-            RETURNING full_reconcile_id""", [moves, moves])
+            RETURNING full_reconcile_id""",
+            [moves, moves],
+        )
         full_reconciles = [row[0] for row in self.cr.fetchall() if row[0]]
         for model in ("account.move", "sale.order", "sale.subscription"):
             ids = sorted(samples.get(model, ()))
-            self.cr.execute("DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s)",
-                            [model, ids])
-            self.cr.execute("DELETE FROM ir_attachment WHERE res_model = %s AND res_id = ANY(%s)",
-                            [model, ids])
+            self.cr.execute(
+                "DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s)", [model, ids]
+            )
+            self.cr.execute(
+                "DELETE FROM ir_attachment WHERE res_model = %s AND res_id = ANY(%s)", [model, ids]
+            )
             self.cr.execute(f"DELETE FROM {env[model]._table} WHERE id = ANY(%s)", [ids])
         self.cr.execute("DELETE FROM account_full_reconcile WHERE id = ANY(%s)", [full_reconciles])
         env.invalidate_all()
@@ -1189,7 +2222,8 @@ class Generator:
             record.unlink()
         env.flush_all()
         env["ir.config_parameter"].set_param(
-            PARAM_KEY, f"{self.size.name}:{self.today.isoformat()}")
+            PARAM_KEY, f"{self.size.name}:{self.today.isoformat()}"
+        )
         env.cr.commit()
         env.cr.execute("ANALYZE")
 

@@ -1,8 +1,10 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The floor: every KPI the engine computes for a month, company totals only,
 with one hand-written SQL query per KPI family and company (nothing stored,
 no ORM in the queries — only the company's settings are read from its
-record —, no temporary table; run inside :func:`jit_off`). It is the least SQL a careful DBA would write over
-Odoo's tables and the add-on's ledgers (``crm_kpi_stage_stay``,
+record —, no temporary table; run inside :func:`jit_off`). It is the least
+SQL a careful DBA would write over Odoo's tables and the add-on's ledgers (``crm_kpi_stage_stay``,
 ``crm_kpi_subscription_movement``) for the figures of README "How each KPI
 is computed"; the arithmetic from the aggregates to numerator, denominator
 and value is written out here too (not imported from ``engine/metrics.py``),
@@ -31,14 +33,14 @@ PERCENT = 100.0
 # when the data of the run does not show it.
 KNOWN_MISMATCHES = {
     "records_created": "README (Adoption): records without a company count for the creator's "
-                       "main company; the engine counts the leads without a company for no "
-                       "company (it reads crm_lead.company_id = the company); shows only when "
-                       "leads without a company were created in the month",
+    "main company; the engine counts the leads without a company for no "
+    "company (it reads crm_lead.company_id = the company); shows only when "
+    "leads without a company were created in the month",
     "quota": "README (Quota, Open pipeline): teams without a target are left out, coverage "
-             "counts the pipeline of the teams with a target against those targets \"as quota "
-             "does\"; the engine's company figure adds the wins of archived teams with a target "
-             "and of teams of another company to the numerator, while the denominator holds the "
-             "targets of the company's active teams only; shows only with such teams",
+    'counts the pipeline of the teams with a target against those targets "as quota '
+    "does\"; the engine's company figure adds the wins of archived teams with a target "
+    "and of teams of another company to the numerator, while the denominator holds the "
+    "targets of the company's active teams only; shows only with such teams",
 }
 
 SKIPPED = {"resolution_time": "needs helpdesk (helpdesk_mgmt), absent from the benchmark database"}
@@ -47,6 +49,7 @@ SKIPPED = {"resolution_time": "needs helpdesk (helpdesk_mgmt), absent from the b
 # ----------------------------------------------------------------------
 # Small helpers: session, parameters, formulas
 # ----------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def jit_off(env):
@@ -87,7 +90,7 @@ def _params(env, company, period):
 def _one(env, query, params):
     env.cr.execute(query, params)
     columns = [desc[0] for desc in env.cr.description]
-    return dict(zip(columns, env.cr.fetchone()))
+    return dict(zip(columns, env.cr.fetchone(), strict=False))
 
 
 def _f(x):
@@ -237,6 +240,7 @@ def shared_events(env, company, period):
         for table in ("floor_ev", "floor_iv", "floor_first"):
             env.cr.execute(f"DROP TABLE IF EXISTS {table}")
 
+
 def _active_at(day, window_start):
     """SQL of the customers active at the start of ``day`` (parameter names)."""
     return f"""
@@ -265,6 +269,7 @@ def _marketing_condition(company, alias):
 # Families
 # ----------------------------------------------------------------------
 
+
 def pipeline(env, company, period):
     """Closed, created and open opportunities of the month: win rate, sales
     cycle, deal size, lead sources, abandonment, conversion, open pipeline
@@ -272,7 +277,9 @@ def pipeline(env, company, period):
     p = _params(env, company, period)
     p["stale_since"] = _now(env) - timedelta(days=company._kpi_setting("kpi_stale_days"))
     p["months"] = 1
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         WITH amount_field AS (
             SELECT id FROM ir_model_fields WHERE model = 'crm.lead' AND name = 'expected_revenue'
         ),
@@ -291,7 +298,7 @@ def pipeline(env, company, period):
               FROM (VALUES ('s', %(utc_from)s::timestamp), ('e', %(utc_to)s::timestamp))
                    AS m(at, moment)
               JOIN crm_lead l ON l.create_date < m.moment
-             WHERE {_own('l.company_id')} AND l.type = 'opportunity'
+             WHERE {_own("l.company_id")} AND l.type = 'opportunity'
                AND (l.active OR l.won_status <> 'pending')
                AND (l.won_status = 'pending' OR l.date_closed >= m.moment)
         )
@@ -303,9 +310,9 @@ def pipeline(env, company, period):
             (SELECT SUM(o.amount) FROM open_at o
                JOIN crm_team t ON t.id = o.team_id
               WHERE o.at = 's' AND t.active AND t.invoiced_target > 0
-                AND {_own('t.company_id')}) AS covered_amount,
+                AND {_own("t.company_id")}) AS covered_amount,
             (SELECT SUM(t.invoiced_target) * %(months)s FROM crm_team t
-              WHERE t.active AND t.invoiced_target > 0 AND {_own('t.company_id')}) AS quota
+              WHERE t.active AND t.invoiced_target > 0 AND {_own("t.company_id")}) AS quota
           FROM (
             SELECT COUNT(*) FILTER (WHERE won_status = 'won') AS won,
                    COUNT(*) FILTER (WHERE won_status = 'lost') AS lost,
@@ -313,7 +320,7 @@ def pipeline(env, company, period):
                        FILTER (WHERE won_status = 'won') AS days,
                    SUM(expected_revenue) FILTER (WHERE won_status = 'won') AS revenue
               FROM crm_lead l
-             WHERE {_own('l.company_id')} AND type = 'opportunity'
+             WHERE {_own("l.company_id")} AND type = 'opportunity'
                AND won_status IN ('won', 'lost')
                AND date_closed >= %(utc_from)s AND date_closed < %(utc_to)s
           ) closed, (
@@ -328,10 +335,12 @@ def pipeline(env, company, period):
                        AS as_lead,
                    COUNT(*) FILTER (WHERE l.date_conversion IS NOT NULL) AS converted
               FROM crm_lead l
-             WHERE {_own('l.company_id')}
+             WHERE {_own("l.company_id")}
                AND l.create_date >= %(utc_from)s AND l.create_date < %(utc_to)s
           ) created
-    """, p)
+    """,
+        p,
+    )
     won, lost, days, revenue = row["won"], row["lost"], _f(row["days"]), _f(row["revenue"])
     closed = won + lost
     cycle = days / won if won else None
@@ -359,18 +368,22 @@ def stages(env, company, period):
     """Stays in a stage that ended in the month, and the open stays of the
     leads lost in it: time in stage and drop-off."""
     p = _params(env, company, period)
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         SELECT
             (SELECT COUNT(*) FROM crm_kpi_stage_stay s
-              WHERE {_own('s.company_id')}
+              WHERE {_own("s.company_id")}
                 AND s.date_out >= %(utc_from)s AND s.date_out < %(utc_to)s) AS ended,
             (SELECT SUM(s.duration_days) FROM crm_kpi_stage_stay s
-              WHERE {_own('s.company_id')}
+              WHERE {_own("s.company_id")}
                 AND s.date_out >= %(utc_from)s AND s.date_out < %(utc_to)s) AS days,
             (SELECT COUNT(*) FROM crm_kpi_stage_stay s JOIN crm_lead l ON l.id = s.lead_id
-              WHERE {_own('s.company_id')} AND s.date_out IS NULL AND l.won_status = 'lost'
+              WHERE {_own("s.company_id")} AND s.date_out IS NULL AND l.won_status = 'lost'
                 AND l.date_closed >= %(utc_from)s AND l.date_closed < %(utc_to)s) AS dropped
-    """, p)
+    """,
+        p,
+    )
     return {
         "stage_duration": _ratio(row["days"], row["ended"]),
         "stage_drop_off": _ratio(row["dropped"], row["ended"] + row["dropped"], PERCENT),
@@ -382,10 +395,12 @@ def _customer_counts(env, company, p):
     (first purchase in it), retained, lost and upsold."""
     window = timedelta(days=company._kpi_setting("kpi_activity_window_days"))
     p = dict(p, ws=p["ds"] - window, we=p["de"] - window)
-    return _one(env, f"""
+    return _one(
+        env,
+        f"""
         WITH {_events()},
-        act_s AS ({_active_at('ds', 'ws')}),
-        act_e AS ({_active_at('de', 'we')}),
+        act_s AS ({_active_at("ds", "ws")}),
+        act_e AS ({_active_at("de", "we")}),
         upsold AS (
             SELECT c FROM ev WHERE p AND d >= %(ds)s AND d < %(de)s
             UNION
@@ -400,17 +415,25 @@ def _customer_counts(env, company, p):
             (SELECT COUNT(*) FROM firsts WHERE f >= %(ds)s AND f < %(de)s) AS new,
             (SELECT COUNT(*) FROM act_s JOIN firsts USING (c) JOIN upsold USING (c)
               WHERE firsts.f < %(ds)s) AS upsold
-    """, p)
+    """,
+        p,
+    )
 
 
 def _costs(env, p, category, condition="TRUE"):
-    return _f(_one(env, f"""
+    return _f(
+        _one(
+            env,
+            f"""
         WITH {_FX}
         SELECT SUM(cost.amount * fx.factor) AS costs
           FROM crm_kpi_cost cost JOIN fx ON fx.currency_id = cost.currency_id
          WHERE cost.company_id = %(company)s AND cost.category = %(category)s AND {condition}
            AND cost.date >= %(ds)s AND cost.date < %(de)s
-    """, dict(p, category=category))["costs"])
+    """,
+            dict(p, category=category),
+        )["costs"]
+    )
 
 
 def customers(env, company, period):
@@ -432,9 +455,9 @@ def _first_won_leads(company):
     return f"""
         src AS (
             SELECT DISTINCT ON (p.commercial_partner_id) p.commercial_partner_id AS c,
-                   {_marketing_condition(company, 'l')} AS mkt
+                   {_marketing_condition(company, "l")} AS mkt
               FROM crm_lead l JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.won_status = 'won' AND {_own('l.company_id')}
+             WHERE l.won_status = 'won' AND {_own("l.company_id")}
              ORDER BY p.commercial_partner_id, l.date_closed, l.id
         )
     """
@@ -444,7 +467,9 @@ def marketing(env, company, period):
     """New customers of the month, their revenue and where they came from:
     CAC, net new revenue, marketing shares and ROI; traffic to lead."""
     p = _params(env, company, period)
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         WITH {_events()}, {_FX}, {_first_won_leads(company)},
         new AS (SELECT f.c, COALESCE(src.mkt, FALSE) AS mkt FROM firsts f
                   LEFT JOIN src ON src.c = f.c WHERE f.f >= %(ds)s AND f.f < %(de)s)
@@ -457,11 +482,13 @@ def marketing(env, company, period):
             (SELECT SUM(ev.amt * fx.factor) FROM ev JOIN new USING (c)
                JOIN fx ON fx.currency_id = ev.cur
               WHERE new.mkt AND ev.d >= %(ds)s AND ev.d < %(de)s) AS mkt_revenue,
-            (SELECT COUNT(*) FROM crm_lead l WHERE {_own('l.company_id')}
+            (SELECT COUNT(*) FROM crm_lead l WHERE {_own("l.company_id")}
                 AND l.create_date >= %(utc_from)s AND l.create_date < %(utc_to)s) AS leads,
             (SELECT SUM(visitors) FROM crm_kpi_traffic WHERE company_id = %(company)s
                 AND date >= %(ds)s AND date < %(de)s) AS visitors
-    """, p)
+    """,
+        p,
+    )
     costs = _costs(env, p, "acquisition")
     mkt_costs = _costs(env, p, "acquisition", _marketing_condition(company, "cost"))
     revenue, mkt_revenue = _f(row["revenue"]), _f(row["mkt_revenue"])
@@ -489,10 +516,12 @@ def subscriptions(env, company, period):
     """The MRR bridge of the month (movements of the ledger), the MRR at its
     end and the renewals due in it."""
     p = _params(env, company, period)
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         WITH {_FX},
-        s0 AS ({_MRR_AT.format(day='ds')}),
-        s1 AS ({_MRR_AT.format(day='de')}),
+        s0 AS ({_MRR_AT.format(day="ds")}),
+        s1 AS ({_MRR_AT.format(day="de")}),
         mv AS (
             SELECT m.movement_type AS t, m.mrr_delta * fx.factor AS delta,
                    COALESCE(s0.mrr, 0) > 0 AS existing
@@ -522,11 +551,13 @@ def subscriptions(env, company, period):
             (SELECT COUNT(*) FROM renewed) AS renewed,
             (SELECT COUNT(*) FROM sale_subscription s
                JOIN sale_subscription_stage st ON st.id = s.stage_id
-              WHERE {_own('s.company_id')} AND st.type IN ('in_progress', 'post')
+              WHERE {_own("s.company_id")} AND st.type IN ('in_progress', 'post')
                 AND s.date >= %(ds)s AND s.date < %(de)s
                 AND NOT EXISTS (SELECT 1 FROM renewed r WHERE r.subscription_id = s.id))
                 AS not_renewed
-    """, p)
+    """,
+        p,
+    )
     v = {k: _f(x) for k, x in row.items()}
     start, end = v["mrr_start"], v["mrr_end"]
     lost_e = v["contraction_e"] + v["churned_e"]
@@ -550,16 +581,20 @@ def quota(env, company, period):
     same teams on both sides (active, of the company, with a target), as
     pipeline coverage counts them."""
     p = _params(env, company, period)
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         SELECT
             (SELECT SUM(l.expected_revenue) FROM crm_lead l
                JOIN crm_team t ON t.id = l.team_id
-              WHERE t.active AND t.invoiced_target > 0 AND {_own('t.company_id')}
-                AND {_own('l.company_id')} AND l.type = 'opportunity' AND l.won_status = 'won'
+              WHERE t.active AND t.invoiced_target > 0 AND {_own("t.company_id")}
+                AND {_own("l.company_id")} AND l.type = 'opportunity' AND l.won_status = 'won'
                 AND l.date_closed >= %(utc_from)s AND l.date_closed < %(utc_to)s) AS won,
             (SELECT SUM(t.invoiced_target) FROM crm_team t
-              WHERE t.active AND t.invoiced_target > 0 AND {_own('t.company_id')}) AS target
-    """, p)
+              WHERE t.active AND t.invoiced_target > 0 AND {_own("t.company_id")}) AS target
+    """,
+        p,
+    )
     return {"quota": _ratio(row["won"], row["target"], PERCENT)}
 
 
@@ -571,13 +606,15 @@ def lifetime(env, company, period):
     window = timedelta(days=company._kpi_setting("kpi_activity_window_days"))
     p["yf"] = p["de"] - relativedelta(years=1)
     p.update(ws=p["ds"] - window, we=p["de"] - window, wy=p["yf"] - window)
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         WITH {_events()}, {_FX},
         new AS (SELECT c FROM firsts WHERE f >= %(ds)s AND f < %(de)s),
-        paying AS (SELECT * FROM ({_MRR_AT.format(day='de')}) s1 WHERE mrr > 0),
-        act_m AS ({_active_at('ds', 'ws')}),
-        act_e AS ({_active_at('de', 'we')}),
-        act_y AS ({_active_at('yf', 'wy')}),
+        paying AS (SELECT * FROM ({_MRR_AT.format(day="de")}) s1 WHERE mrr > 0),
+        act_m AS ({_active_at("ds", "ws")}),
+        act_e AS ({_active_at("de", "we")}),
+        act_y AS ({_active_at("yf", "wy")}),
         span AS (
             -- first and last activity (no credit note) of every customer
             SELECT c, MIN(d) AS first_day, MAX(d) AS last_day FROM (
@@ -624,7 +661,9 @@ def lifetime(env, company, period):
             (SELECT COUNT(DISTINCT partner_id) FROM paying) AS paying,
             (SELECT COUNT(*) FROM act_m) AS month_start,
             (SELECT COUNT(*) FROM act_m JOIN act_e USING (c)) AS month_retained
-    """, p)
+    """,
+        p,
+    )
     costs = _f(row["costs"])
     result = {"cac_payback": _ratio(costs, _f(row["monthly"]) * margin_pct / 100.0)}
     cac = costs / row["new"] if row["new"] else None
@@ -645,8 +684,11 @@ def lifetime(env, company, period):
             years = PERCENT / year_churn if year_churn else None
         revenue, customers_ = _f(row["revenue"]), row["customers"]
         if method == "purchase":
-            clv = (revenue / customers_ * years
-                   if row["purchases"] and customers_ and years is not None else None)
+            clv = (
+                revenue / customers_ * years
+                if row["purchases"] and customers_ and years is not None
+                else None
+            )
         else:  # margin_minus_cac: yearly profit per customer x years - CAC of the year
             year_cac = _f(row["year_costs"]) / row["year_new"] if row["year_new"] else None
             profit = revenue * margin_pct / 100.0 / customers_ if customers_ else None
@@ -662,7 +704,9 @@ def lifetime(env, company, period):
 def satisfaction(env, company, period):
     """Feedback answers of the month: NPS, CES, easy CES share."""
     p = _params(env, company, period)
-    row = _one(env, """
+    row = _one(
+        env,
+        """
         SELECT COUNT(*) FILTER (WHERE kind = 'nps') AS nps,
                COUNT(*) FILTER (WHERE kind = 'nps' AND category = 'promoter') AS promoters,
                COUNT(*) FILTER (WHERE kind = 'nps' AND category = 'detractor') AS detractors,
@@ -672,7 +716,9 @@ def satisfaction(env, company, period):
           FROM crm_kpi_feedback
          WHERE company_id = %(company)s AND kind IN ('nps', 'ces')
            AND date >= %(ds)s AND date < %(de)s
-    """, p)
+    """,
+        p,
+    )
     return {
         "nps": _ratio(row["promoters"] - row["detractors"], row["nps"], PERCENT),
         "ces": _ratio(row["ces_sum"], row["ces"]),
@@ -684,17 +730,19 @@ def adoption(env, company, period):
     """Logins and records created by the company's internal users in the
     month; data health of its leads and CRM contacts at the month's end."""
     p = _params(env, company, period)
-    row = _one(env, f"""
+    row = _one(
+        env,
+        f"""
         WITH recs AS (
             SELECT 'lead' AS kind, l.email_normalized AS email,
                    (COALESCE(l.email_from, '') = '' AND COALESCE(l.phone, '') = '') AS bare
               FROM crm_lead l
-             WHERE l.active AND {_own('l.company_id')} AND l.create_date < %(utc_to)s
+             WHERE l.active AND {_own("l.company_id")} AND l.create_date < %(utc_to)s
             UNION ALL
             SELECT 'contact', p.email_normalized,
                    (COALESCE(p.email, '') = '' AND COALESCE(p.phone, '') = '')
               FROM res_partner p
-             WHERE p.active AND p.type = 'contact' AND {_own('p.company_id')}
+             WHERE p.active AND p.type = 'contact' AND {_own("p.company_id")}
                AND p.create_date < %(utc_to)s
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id)
                AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = p.id)
@@ -732,7 +780,9 @@ def adoption(env, company, period):
              ) rec JOIN res_users u ON u.id = rec.uid WHERE NOT u.share) AS created,
             (SELECT SUM(records) FROM health) AS records,
             (SELECT SUM(flagged) FROM health) AS flagged
-    """, p)
+    """,
+        p,
+    )
     return {
         "login_frequency": _ratio(row["logins"], row["users"]),
         "records_created": _total(float(row["created"])),
@@ -753,17 +803,41 @@ FAMILIES = {
 }
 
 FAMILY_CODES = {
-    "pipeline": ("win_rate", "sales_cycle", "avg_deal_size", "lead_sources", "lead_abandonment",
-                 "lead_conversion", "pipeline_value", "weighted_pipeline", "pipeline_coverage",
-                 "sales_velocity"),
+    "pipeline": (
+        "win_rate",
+        "sales_cycle",
+        "avg_deal_size",
+        "lead_sources",
+        "lead_abandonment",
+        "lead_conversion",
+        "pipeline_value",
+        "weighted_pipeline",
+        "pipeline_coverage",
+        "sales_velocity",
+    ),
     "stages": ("stage_duration", "stage_drop_off"),
     "quota": ("quota",),
     "customers": ("churn", "retention", "upsell", "active_customers", "retention_cost"),
-    "marketing": ("cac", "marketing_share", "net_new_revenue", "marketing_revenue_share",
-                  "marketing_roi", "traffic_to_lead"),
+    "marketing": (
+        "cac",
+        "marketing_share",
+        "net_new_revenue",
+        "marketing_revenue_share",
+        "marketing_roi",
+        "traffic_to_lead",
+    ),
     "lifetime": ("cac_payback", "clv", "ltv_cac"),
-    "subscriptions": ("mrr", "arr", "arpa", "mrr_churn", "nrr", "grr", "quick_ratio",
-                      "net_new_mrr", "renewal"),
+    "subscriptions": (
+        "mrr",
+        "arr",
+        "arpa",
+        "mrr_churn",
+        "nrr",
+        "grr",
+        "quick_ratio",
+        "net_new_mrr",
+        "renewal",
+    ),
     "satisfaction": ("nps", "ces", "ces_easy_share"),
     "adoption": ("login_frequency", "records_created", "data_quality"),
 }
@@ -787,6 +861,7 @@ def all_kpis(env, companies, period, shared=False):
 # "win rate + churn + CAC" of bench/run.py, kept to compare with earlier runs)
 # ----------------------------------------------------------------------
 
+
 def _bounds3(env, company, period):
     tz = company.partner_id.tz or env.user.tz or "UTC"
     utc_from, utc_to = period.utc_bounds(tz)
@@ -804,12 +879,19 @@ def win_rate3(env, company, period):
            AND type = 'opportunity' AND won_status IN ('won', 'lost')
            AND date_closed >= %(utc_from)s AND date_closed < %(utc_to)s
         """,
-        {"company": company.id, "unassigned": owns_unassigned,
-         "utc_from": utc_from, "utc_to": utc_to},
+        {
+            "company": company.id,
+            "unassigned": owns_unassigned,
+            "utc_from": utc_from,
+            "utc_to": utc_to,
+        },
     )
     won, closed = env.cr.fetchone()
-    return {"numerator": won, "denominator": closed,
-            "value": 100.0 * won / closed if closed else None}
+    return {
+        "numerator": won,
+        "denominator": closed,
+        "value": 100.0 * won / closed if closed else None,
+    }
 
 
 # Purchase events of one company, shared by churn and CAC: ``p`` a purchase
@@ -874,12 +956,14 @@ def churn3(env, company, period):
         SELECT COUNT(*) FILTER (WHERE s AND NOT e), COUNT(*) FILTER (WHERE s)
           FROM (SELECT c, bool_or(s) AS s, bool_or(e) AS e FROM flags GROUP BY c) x
         """,
-        {"tz": tz, "company": company.id, "ds": ds, "de": de,
-         "ws": ds - window, "we": de - window},
+        {"tz": tz, "company": company.id, "ds": ds, "de": de, "ws": ds - window, "we": de - window},
     )
     lost, active = env.cr.fetchone()
-    return {"numerator": lost, "denominator": active,
-            "value": 100.0 * lost / active if active else None}
+    return {
+        "numerator": lost,
+        "denominator": active,
+        "value": 100.0 * lost / active if active else None,
+    }
 
 
 def cac3(env, company, period):
@@ -908,8 +992,14 @@ def cac3(env, company, period):
             (SELECT COUNT(*) FROM (SELECT c, MIN(d) AS f FROM ev WHERE p GROUP BY c) first
               WHERE f >= %(ds)s AND f < %(de)s)
         """,
-        {"tz": tz, "company": company.id, "ds": period.date_start, "de": period.date_end,
-         "last_day": last_day, "company_currency": company.currency_id.id},
+        {
+            "tz": tz,
+            "company": company.id,
+            "ds": period.date_start,
+            "de": period.date_end,
+            "last_day": last_day,
+            "company_currency": company.currency_id.id,
+        },
     )
     costs, new = env.cr.fetchone()
     costs = float(costs or 0.0)

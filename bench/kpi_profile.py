@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Where the engine spends its time: the run tables, then every KPI of one
 month timed on its own, then the slowest SQL queries with their EXPLAIN
 ANALYZE plan.
@@ -28,12 +30,16 @@ def main():
     parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
     parser.add_argument("--top", type=int, default=3, help="queries to EXPLAIN ANALYZE")
     args = parser.parse_args(own)
-    month = (date.fromisoformat(f"{args.month}-01") if args.month
-             else date.today().replace(day=1) - relativedelta(months=1))
+    month = (
+        date.fromisoformat(f"{args.month}-01")
+        if args.month
+        else date.today().replace(day=1) - relativedelta(months=1)
+    )
 
     with odoo_environment(odoo_args, args.database) as env:
-        from odoo.addons.crm_kpi.engine.periods import period_of
         from odoo.sql_db import Cursor
+
+        from odoo.addons.crm_kpi.engine.periods import period_of
 
         slow = []
         original = Cursor.execute
@@ -66,16 +72,20 @@ def main():
                 slow_before = len(slow)
                 with Measure(env.cr) as m:
                     for company in companies:
-                        engine._gather(definition, engine._make_window(company, period, runs[company]))
+                        engine._gather(
+                            definition, engine._make_window(company, period, runs[company])
+                        )
                 worst = max(slow[slow_before:], key=lambda item: item[0], default=(0, None, None))
                 timings.append((m.seconds, m.queries, definition.code, worst))
         finally:
             Cursor.execute = original
         timings.sort(reverse=True)
         total = sum(t[0] for t in timings)
-        print(f"\nsize {args.size}, month {month}: run tables {opening.seconds:.2f} s "
-              f"({opening.queries} queries), then {total:.2f} s over {len(timings)} KPIs "
-              "(gathering only, nothing stored)")
+        print(
+            f"\nsize {args.size}, month {month}: run tables {opening.seconds:.2f} s "
+            f"({opening.queries} queries), then {total:.2f} s over {len(timings)} KPIs "
+            "(gathering only, nothing stored)"
+        )
         for seconds, query, _params in opened[:4]:
             text = query.code if hasattr(query, "code") else str(query)
             print(f"  run table query {seconds:.3f} s: {' '.join(text.split())[:100]}")
@@ -83,7 +93,7 @@ def main():
         print("|---|---:|---:|---:|")
         for seconds, queries, code, worst in timings:
             print(f"| {code} | {seconds:.3f} s | {queries} | {worst[0]:.3f} s |")
-        for seconds, _queries, code, (q_seconds, query, params) in timings[: args.top]:
+        for _seconds, _queries, code, (q_seconds, query, params) in timings[: args.top]:
             if query is None:
                 continue
             if hasattr(query, "code"):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The back-fill through OCA queue_job with 1, 2 and 4 job-runner workers,
 against the same back-fill in one process.
 
@@ -27,7 +29,6 @@ import urllib.request
 from pathlib import Path
 
 from common import BENCH_DIR, odoo_env_args, odoo_environment  # noqa: F401 -- sys.path
-
 from dateutil.relativedelta import relativedelta
 
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo")
@@ -43,8 +44,15 @@ def ensure_queue_job(odoo_args, db):
     if state != "installed":
         print("installing queue_job", flush=True)
         subprocess.run(
-            odoo_bin(odoo_args, db, "-i", "queue_job", "--stop-after-init", "--max-cron-threads=0",
-                     "--log-level=warn"),
+            odoo_bin(
+                odoo_args,
+                db,
+                "-i",
+                "queue_job",
+                "--stop-after-init",
+                "--max-cron-threads=0",
+                "--log-level=warn",
+            ),
             check=True,
         )
 
@@ -86,12 +94,24 @@ def wait_http(port, timeout=120):
 def with_jobs(odoo_args, db, months, workers, port, log):
     env_vars = {**os.environ, "ODOO_QUEUE_JOB_CHANNELS": f"root:{workers},root.crm_kpi:{workers}"}
     server = subprocess.Popen(
-        odoo_bin(odoo_args, db, f"--workers={workers}", "--load=base,web,queue_job",
-                 "--max-cron-threads=0", f"--http-port={port}", "--http-interface=127.0.0.1",
-                 f"--db-filter=^{db}$", "--limit-time-real=3600", "--limit-time-cpu=3600",
-                 "--limit-memory-hard=4294967296", "--limit-memory-soft=3221225472",
-                 f"--logfile={log}", "--log-level=info"),
-        env=env_vars, start_new_session=True,
+        odoo_bin(
+            odoo_args,
+            db,
+            f"--workers={workers}",
+            "--load=base,web,queue_job",
+            "--max-cron-threads=0",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            f"--db-filter=^{db}$",
+            "--limit-time-real=3600",
+            "--limit-time-cpu=3600",
+            "--limit-memory-hard=4294967296",
+            "--limit-memory-soft=3221225472",
+            f"--logfile={log}",
+            "--log-level=info",
+        ),
+        env=env_vars,
+        start_new_session=True,
     )
     try:
         if not wait_http(port):
@@ -105,10 +125,14 @@ def with_jobs(odoo_args, db, months, workers, port, log):
             Request = env["crm.kpi.compute.request"].with_context(
                 crm_kpi_queue=True, allowed_company_ids=companies.ids
             )
-            request = Request.create({
-                "period_type": "month", "date_from": first, "date_to": last,
-                "company_ids": [(6, 0, companies.ids)],
-            })
+            request = Request.create(
+                {
+                    "period_type": "month",
+                    "date_from": first,
+                    "date_to": last,
+                    "company_ids": [(6, 0, companies.ids)],
+                }
+            )
             env.cr.commit()
             start = time.perf_counter()
             units = len(request.unit_ids)
@@ -116,7 +140,8 @@ def with_jobs(odoo_args, db, months, workers, port, log):
                 env.cr.execute(
                     "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER "
                     "(WHERE state = 'failed'), sum(values_count) FROM crm_kpi_compute_unit "
-                    "WHERE request_id = %s", [request.id],
+                    "WHERE request_id = %s",
+                    [request.id],
                 )
                 queued, failed, values = env.cr.fetchone()
                 env.cr.commit()  # a new snapshot of the database for the next poll
@@ -155,10 +180,20 @@ def main():
         seconds, units, failed, values = with_jobs(
             odoo_args, args.database, args.months, workers, args.port, log
         )
-        rows.append({"step": f"queue_job, {workers} workers", "seconds": round(seconds, 2),
-                     "jobs": units, "failed": failed, "values": values})
-        print(f"queue_job with {workers} workers: {seconds:.2f} s, {units} jobs, {failed} failed, "
-              f"{values} values", flush=True)
+        rows.append(
+            {
+                "step": f"queue_job, {workers} workers",
+                "seconds": round(seconds, 2),
+                "jobs": units,
+                "failed": failed,
+                "values": values,
+            }
+        )
+        print(
+            f"queue_job with {workers} workers: {seconds:.2f} s, {units} jobs, {failed} failed, "
+            f"{values} values",
+            flush=True,
+        )
     result = {"size": args.size, "months": args.months, "cores": os.cpu_count(), "rows": rows}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))

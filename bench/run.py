@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Benchmark of crm_kpi on a generated CRM (see bench/generate.py).
 
     python bench/run.py --size S -d crm_kpi_bench_s [--month 2026-10] [--json FILE] \\
@@ -140,9 +142,21 @@ class Bench:
             runs.append(m)
         seconds = sorted(m.seconds for m in runs)
         median = statistics.median(seconds)
-        self.rows.append({"step": step, "seconds": median, "queries": runs[0].queries,
-                          "min": seconds[0], "max": seconds[-1], "note": note})
-        spread = f" (median of {len(runs)}: {seconds[0]:.3f} to {seconds[-1]:.3f} s)" if len(runs) > 1 else ""
+        self.rows.append(
+            {
+                "step": step,
+                "seconds": median,
+                "queries": runs[0].queries,
+                "min": seconds[0],
+                "max": seconds[-1],
+                "note": note,
+            }
+        )
+        spread = (
+            f" (median of {len(runs)}: {seconds[0]:.3f} to {seconds[-1]:.3f} s)"
+            if len(runs) > 1
+            else ""
+        )
         print(f"  {step}: {median:.3f} s{spread}, {runs[0].queries} queries {note}", flush=True)
         return result
 
@@ -165,21 +179,27 @@ class Bench:
 
         # 1. Engine: one month, then 24 months.
         floor_codes = [code for codes in handsql.FAMILY_CODES.values() for code in codes]
-        self.measure("engine: all KPIs, 1 month", lambda: Snapshot.compute_snapshots(
-            "month", self.month, company_ids=companies.ids),
-            f"({n_kpis} KPIs x {len(companies)} companies)")
+        self.measure(
+            "engine: all KPIs, 1 month",
+            lambda: Snapshot.compute_snapshots("month", self.month, company_ids=companies.ids),
+            f"({n_kpis} KPIs x {len(companies)} companies)",
+        )
         # the month as one month's run stores it, then as the back-fill does
         engines = [("engine", _engine_values(env, self.month, companies, floor_codes))]
         if self.backfill_months:
             backfill_first = self.month - relativedelta(months=self.backfill_months - 1)
-            self.measure(f"engine: back-fill {self.backfill_months} months",
-                         lambda: Snapshot.compute_snapshots(
-                             "month", backfill_first, self.month, company_ids=companies.ids))
+            self.measure(
+                f"engine: back-fill {self.backfill_months} months",
+                lambda: Snapshot.compute_snapshots(
+                    "month", backfill_first, self.month, company_ids=companies.ids
+                ),
+            )
         else:
             self.skip("engine: back-fill 24 months", "--backfill-months 0")
         if self.backfill_months:
-            engines.append(("engine (back-fill)",
-                            _engine_values(env, self.month, companies, floor_codes)))
+            engines.append(
+                ("engine (back-fill)", _engine_values(env, self.month, companies, floor_codes))
+            )
 
         # 2. The floor: all KPIs, then family by family next to the engine.
         def floor(func):
@@ -187,34 +207,62 @@ class Bench:
             def run():
                 with handsql.jit_off(env):
                     return func()
+
             return run
 
-        hand = self.measure("hand SQL: all KPIs, 1 month", floor(lambda: handsql.all_kpis(
-            env, companies, period)), f"({len(floor_codes)} KPIs x {len(companies)} companies)")
-        shared = self.measure("hand SQL: all KPIs, events shared", floor(lambda: handsql.all_kpis(
-            env, companies, period, shared=True)), "(events built once per company)")
+        hand = self.measure(
+            "hand SQL: all KPIs, 1 month",
+            floor(lambda: handsql.all_kpis(env, companies, period)),
+            f"({len(floor_codes)} KPIs x {len(companies)} companies)",
+        )
+        shared = self.measure(
+            "hand SQL: all KPIs, events shared",
+            floor(lambda: handsql.all_kpis(env, companies, period, shared=True)),
+            "(events built once per company)",
+        )
         for family, func in handsql.FAMILIES.items():
             codes = list(handsql.FAMILY_CODES[family])
-            self.measure(f"engine: {family}", lambda codes=codes: Snapshot.compute_snapshots(
-                "month", self.month, kpi_codes=codes, company_ids=companies.ids),
-                f"({len(codes)} KPIs)")
-            self.measure(f"hand SQL: {family}", floor(lambda func=func: [
-                func(env, company, period) for company in companies]))
+            self.measure(
+                f"engine: {family}",
+                lambda codes=codes: Snapshot.compute_snapshots(
+                    "month", self.month, kpi_codes=codes, company_ids=companies.ids
+                ),
+                f"({len(codes)} KPIs)",
+            )
+            self.measure(
+                f"hand SQL: {family}",
+                floor(lambda func=func: [func(env, company, period) for company in companies]),
+            )
 
         # 3. The three first checked KPIs: engine alone, hand SQL, naive ORM.
-        self.measure("engine: win rate + churn + CAC", lambda: Snapshot.compute_snapshots(
-            "month", self.month, kpi_codes=list(THREE_KPIS), company_ids=companies.ids))
-        hand3 = self.measure("hand SQL: win rate + churn + CAC", floor(lambda: {
-            (company.id, code): func(env, company, period)
-            for company in companies for code, func in handsql.THREE.items()
-        }))
+        self.measure(
+            "engine: win rate + churn + CAC",
+            lambda: Snapshot.compute_snapshots(
+                "month", self.month, kpi_codes=list(THREE_KPIS), company_ids=companies.ids
+            ),
+        )
+        hand3 = self.measure(
+            "hand SQL: win rate + churn + CAC",
+            floor(
+                lambda: {
+                    (company.id, code): func(env, company, period)
+                    for company in companies
+                    for code, func in handsql.THREE.items()
+                }
+            ),
+        )
         naive_values = None
         if self.naive:
             # once: it takes minutes from size M on
-            naive_values = self.measure("naive ORM: win rate + churn + CAC", lambda: {
-                (company.id, code): func(env, company, period)
-                for company in companies for code, func in naive.KPIS.items()
-            }, repeat=1)
+            naive_values = self.measure(
+                "naive ORM: win rate + churn + CAC",
+                lambda: {
+                    (company.id, code): func(env, company, period)
+                    for company in companies
+                    for code, func in naive.KPIS.items()
+                },
+                repeat=1,
+            )
         else:
             self.skip("naive ORM: win rate + churn + CAC", "too slow at this size (--naive)")
 
@@ -222,11 +270,16 @@ class Bench:
         salesperson = env["res.users"].search([("login", "like", "bench.sales.%")], limit=1)
         Partner = env["res.partner"].with_user(salesperson or env.user)
         spec = _list_specification(env, "res.partner")
-        self.measure("partner list, 80 rows", lambda: Partner.web_search_read(
-            [], spec, limit=80, count_limit=10001), f"({len(spec)} fields)")
+        self.measure(
+            "partner list, 80 rows",
+            lambda: Partner.web_search_read([], spec, limit=80, count_limit=10001),
+            f"({len(spec)} fields)",
+        )
         if "crm.kpi.dashboard" in env:
-            self.measure("dashboard data (month)", lambda: env["crm.kpi.dashboard"].get_dashboard_data(
-                "month", date=self.month))
+            self.measure(
+                "dashboard data (month)",
+                lambda: env["crm.kpi.dashboard"].get_dashboard_data("month", date=self.month),
+            )
         else:
             self.skip("dashboard data (month)", "crm.kpi.dashboard not in this database")
         report = env.ref("crm_kpi.report_kpi_board_pack", raise_if_not_found=False)
@@ -234,12 +287,21 @@ class Bench:
             options = {
                 "date_from": first.isoformat(),
                 "date_to": (self.month + relativedelta(months=1, days=-1)).isoformat(),
-                "period_type": "month", "company_id": companies[0].id, "scope": "company",
-                "team_ids": [], "user_ids": [], "kpi_ids": [], "include_goals": True,
+                "period_type": "month",
+                "company_id": companies[0].id,
+                "scope": "company",
+                "team_ids": [],
+                "user_ids": [],
+                "kpi_ids": [],
+                "include_goals": True,
                 "include_definitions": True,
             }
-            self.measure("XLSX board pack, 24 months", lambda: env["ir.actions.report"]._render_xlsx(
-                report.report_name, [], {"board_pack": options}))
+            self.measure(
+                "XLSX board pack, 24 months",
+                lambda: env["ir.actions.report"]._render_xlsx(
+                    report.report_name, [], {"board_pack": options}
+                ),
+            )
         else:
             self.skip("XLSX board pack, 24 months", "report crm_kpi.report_kpi_board_pack absent")
         if "crm.kpi.goal" not in env:
@@ -253,20 +315,24 @@ class Bench:
         checks.append((*engines[0], "first floor", hand3))
         for engine_label, engine, label, values in checks:
             for (company_id, code), expected in sorted(values.items()):
-                got = engine.get((company_id, code),
-                                 {"numerator": 0, "denominator": 0, "value": None})
+                got = engine.get(
+                    (company_id, code), {"numerator": 0, "denominator": 0, "value": None}
+                )
                 if _same(got, expected):
                     if label == "floor" and code in handsql.KNOWN_MISMATCHES:
                         agreeing_known.add(code)
                     continue
-                text = (f"{code} of {names[company_id]}: {engine_label} {_fmt(got)}; "
-                        f"{label} {_fmt(expected)}")
+                text = (
+                    f"{code} of {names[company_id]}: {engine_label} {_fmt(got)}; "
+                    f"{label} {_fmt(expected)}"
+                )
                 if code in handsql.KNOWN_MISMATCHES:
                     known.append(f"{text} ({handsql.KNOWN_MISMATCHES[code]})")
                 else:
                     mismatches.append(text)
-        no_value = sorted({code for (_company, code), value in hand.items()
-                           if value["value"] is None})
+        no_value = sorted(
+            {code for (_company, code), value in hand.items() if value["value"] is None}
+        )
         naive_same = None
         if naive_values is not None:
             naive_same = all(_same(naive_values[k], hand3[k], rounded=False) for k in naive_values)
@@ -297,8 +363,10 @@ def print_table(results):
     def secs(name):
         return steps.get(name, {}).get("seconds")
 
-    print(f"\nSize {results['size']}, month {results['month']}, "
-          f"{results['kpis']} KPIs x {results['companies']} companies")
+    print(
+        f"\nSize {results['size']}, month {results['month']}, "
+        f"{results['kpis']} KPIs x {results['companies']} companies"
+    )
     print(f"| {'step':42} | {'wall time':>10} | {'queries':>8} |")
     print(f"|{'-' * 44}|{'-' * 11}:|{'-' * 9}:|")
     for row in results["steps"]:
@@ -307,44 +375,66 @@ def print_table(results):
         print(f"| {row['step']:42} | {wall:>10} | {queries:>8} |")
     print(f"| {'peak RSS of the process':42} | {results['peak_rss_mb']:>7.0f} MB | {'':>8} |")
     one = steps["engine: all KPIs, 1 month"]
-    backfill = next((row for row in results["steps"]
-                     if row["step"].startswith("engine: back-fill") and row["queries"]), None)
+    backfill = next(
+        (
+            row
+            for row in results["steps"]
+            if row["step"].startswith("engine: back-fill") and row["queries"]
+        ),
+        None,
+    )
     months = int(backfill["step"].split()[2]) if backfill else 0
-    print(f"\nqueries per period: 1 month {one['queries']}" + (
-        f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else ""))
+    print(
+        f"\nqueries per period: 1 month {one['queries']}"
+        + (f", back-fill {backfill['queries'] / months:.1f} per month" if backfill else "")
+    )
     engine_all, hand_all = secs("engine: all KPIs, 1 month"), secs("hand SQL: all KPIs, 1 month")
     if engine_all and hand_all:
-        print(f"engine / hand SQL (all {results['checked_kpis']} KPIs of the floor, 1 month): "
-              f"{engine_all / hand_all:.2f} (the engine also stores every dimension)")
+        print(
+            f"engine / hand SQL (all {results['checked_kpis']} KPIs of the floor, 1 month): "
+            f"{engine_all / hand_all:.2f} (the engine also stores every dimension)"
+        )
     shared = secs("hand SQL: all KPIs, events shared")
     if engine_all and shared:
-        print(f"engine / hand SQL with the events shared (all {results['checked_kpis']} KPIs): "
-              f"{engine_all / shared:.2f}")
-    print(f"\n| {'family':14} | {'KPIs':>4} | {'engine':>9} | {'queries':>7} "
-          f"| {'floor':>9} | {'queries':>7} | {'engine / floor':>14} |")
+        print(
+            f"engine / hand SQL with the events shared (all {results['checked_kpis']} KPIs): "
+            f"{engine_all / shared:.2f}"
+        )
+    print(
+        f"\n| {'family':14} | {'KPIs':>4} | {'engine':>9} | {'queries':>7} "
+        f"| {'floor':>9} | {'queries':>7} | {'engine / floor':>14} |"
+    )
     print(f"|{'-' * 16}|{'-' * 5}:|{'-' * 10}:|{'-' * 8}:|{'-' * 10}:|{'-' * 8}:|{'-' * 15}:|")
     for family, codes in results["families"].items():
         eng, flo = steps.get(f"engine: {family}"), steps.get(f"hand SQL: {family}")
         if not eng or not flo or eng["seconds"] is None:
             continue
         ratio = f"{eng['seconds'] / flo['seconds']:.2f}" if flo["seconds"] else "-"
-        print(f"| {family:14} | {len(codes):>4} | {eng['seconds']:>7.3f} s | {eng['queries']:>7} "
-              f"| {flo['seconds']:>7.3f} s | {flo['queries']:>7} | {ratio:>14} |")
+        print(
+            f"| {family:14} | {len(codes):>4} | {eng['seconds']:>7.3f} s | {eng['queries']:>7} "
+            f"| {flo['seconds']:>7.3f} s | {flo['queries']:>7} | {ratio:>14} |"
+        )
     if results["no_value_kpis"]:
-        print("without value for some company (engine and floor agree on it):",
-              ", ".join(results["no_value_kpis"]))
+        print(
+            "without value for some company (engine and floor agree on it):",
+            ", ".join(results["no_value_kpis"]),
+        )
     for code, why in results["skipped_kpis"].items():
         print(f"not in the floor: {code} ({why})")
-    engine3, hand, naive = (secs("engine: win rate + churn + CAC"),
-                            secs("hand SQL: win rate + churn + CAC"),
-                            secs("naive ORM: win rate + churn + CAC"))
+    engine3, hand, naive = (
+        secs("engine: win rate + churn + CAC"),
+        secs("hand SQL: win rate + churn + CAC"),
+        secs("naive ORM: win rate + churn + CAC"),
+    )
     if engine3 and hand:
         print(f"engine / hand SQL (win rate + churn + CAC): {engine3 / hand:.2f}")
     if engine3 and naive:
         print(f"naive / engine (win rate + churn + CAC): {naive / engine3:.1f}")
-    print(f"engine = hand SQL for all {results['checked_kpis']} KPIs of the floor "
-          f"x {results['companies']} companies:",
-          "yes" if results["engine_equals_hand_sql"] else "NO")
+    print(
+        f"engine = hand SQL for all {results['checked_kpis']} KPIs of the floor "
+        f"x {results['companies']} companies:",
+        "yes" if results["engine_equals_hand_sql"] else "NO",
+    )
     if results["naive_equals_hand_sql"] is not None:
         print("naive = hand SQL:", "yes" if results["naive_equals_hand_sql"] else "no")
     for mismatch in results["mismatches"]:
@@ -352,8 +442,10 @@ def print_table(results):
     for mismatch in results["known_mismatches"]:
         print("  KNOWN MISMATCH (engine believed wrong, see bench/handsql.py):", mismatch)
     for code in results["known_but_equal"]:
-        print(f"  known mismatch {code}: engine = floor on this data "
-              "(the data does not show the difference, see bench/handsql.py)")
+        print(
+            f"  known mismatch {code}: engine = floor on this data "
+            "(the data does not show the difference, see bench/handsql.py)"
+        )
 
 
 def main():
@@ -362,17 +454,26 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--month", help="YYYY-MM (default: the last complete month)")
-    parser.add_argument("--naive", choices=("auto", "yes", "no"), default="auto",
-                        help="run the naive ORM step (auto: up to M)")
-    parser.add_argument("--backfill-months", type=int, default=24,
-                        help="months of the back-fill step (0: skip it)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="time each step this many times and report the median")
+    parser.add_argument(
+        "--naive",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="run the naive ORM step (auto: up to M)",
+    )
+    parser.add_argument(
+        "--backfill-months", type=int, default=24, help="months of the back-fill step (0: skip it)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time each step this many times and report the median"
+    )
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(own)
     today = date.today()
-    month = (date.fromisoformat(f"{args.month}-01") if args.month
-             else today.replace(day=1) - relativedelta(months=1))
+    month = (
+        date.fromisoformat(f"{args.month}-01")
+        if args.month
+        else today.replace(day=1) - relativedelta(months=1)
+    )
     naive = args.naive == "yes" or (args.naive == "auto" and SIZES[args.size].leads <= 100_000)
 
     with odoo_environment(odoo_args, args.database) as env:
@@ -380,18 +481,24 @@ def main():
 
         done = env["ir.config_parameter"].get_param(PARAM_KEY)
         if not done or not done.startswith(f"{args.size}:"):
-            sys.exit(f"{args.database} holds no generated data of size {args.size} ({done}): "
-                     "run bench/generate.py first (tools/kpi bench does)")
+            sys.exit(
+                f"{args.database} holds no generated data of size {args.size} ({done}): "
+                "run bench/generate.py first (tools/kpi bench does)"
+            )
         print(f"benchmark of size {args.size} on {args.database}", flush=True)
-        results = Bench(env, args.size, month, naive, args.backfill_months, max(1, args.repeat)).run()
+        results = Bench(
+            env, args.size, month, naive, args.backfill_months, max(1, args.repeat)
+        ).run()
         env.cr.commit()
     print_table(results)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))
     if not results["engine_equals_hand_sql"]:
-        sys.exit("benchmark FAILED: the engine and the floor differ for "
-                 + "; ".join(results["mismatches"]))
+        sys.exit(
+            "benchmark FAILED: the engine and the floor differ for "
+            + "; ".join(results["mismatches"])
+        )
 
 
 if __name__ == "__main__":

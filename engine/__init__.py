@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Pure-Python computation core of crm_kpi: periods, KPI formulas, roll-ups,
 goals, the board, the leaderboard and its units.
 

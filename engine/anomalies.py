@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Anomaly bands: is a final value outside the usual range of its own history?
 
 The band of a value is ``median ± k × MAD`` of the values of the same KPI and

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Round values for the value axis of a chart (pure Python, no Odoo)."""
 
 import math

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The board: KPIs as rows, periods and comparisons as columns.
 
 One result object that every renderer reads (the dashboard's cards, the

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Retention cohorts: the triangle of acquisition months × months since.
 
 A *cohort* is the customers whose first purchase fell in one month (its
@@ -26,8 +28,8 @@ from datetime import date
 
 from .metrics import PERCENT, KpiValue, ratio
 
+# Months since acquisition kept per cohort (cells 0 to 24).
 MAX_MONTHS = 24
-"""Months since acquisition kept per cohort (cells 0 to 24)."""
 MODES = ("logo", "revenue")
 
 # The colour scale of the cells (the view and the XLSX use the same ends):
@@ -120,8 +122,13 @@ def _share(mode, customers, cohort_size, mrr, mrr_start):
     return revenue_retention(mrr, mrr_start)
 
 
-def build_triangle(facts, mode: str, last_month: date, first_cohort: date | None = None,
-                   max_months: int = MAX_MONTHS) -> Triangle:
+def build_triangle(
+    facts,
+    mode: str,
+    last_month: date,
+    first_cohort: date | None = None,
+    max_months: int = MAX_MONTHS,
+) -> Triangle:
     """The triangle of ``mode`` ("logo" or "revenue") from ``facts``
     (:class:`CohortFact`, of any number of scopes: facts of the same cohort
     and month are added up), for the cohorts from ``first_cohort`` (default:
@@ -139,7 +146,9 @@ def build_triangle(facts, mode: str, last_month: date, first_cohort: date | None
     if mode not in MODES:
         raise ValueError(f"Unknown cohort mode {mode!r}; use one of {MODES}.")
     last_month = month_start(last_month)
-    first_cohort = month_start(first_cohort) if first_cohort else add_months(last_month, -max_months)
+    first_cohort = (
+        month_start(first_cohort) if first_cohort else add_months(last_month, -max_months)
+    )
     sums = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for fact in facts:
         cohort = month_start(fact.cohort)
@@ -190,7 +199,9 @@ def heat_colour(share: float | None) -> tuple[str, str] | None:
     if share is None:
         return None
     weight = max(0.0, min(1.0, share / PERCENT))
-    rgb = [round(low + (high - low) * weight) for low, high in zip(HEAT_LOW, HEAT_HIGH)]
+    rgb = [
+        round(low + (high - low) * weight) for low, high in zip(HEAT_LOW, HEAT_HIGH, strict=False)
+    ]
     background = "#{:02X}{:02X}{:02X}".format(*rgb)
     return background, "#FFFFFF" if weight > 0.55 else "#212529"
 

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Evaluation of SMART goals: progress, expected pace, forecast, status, feasibility.
 
 A goal moves a KPI from a baseline to a target by a deadline, in a direction:
@@ -58,9 +60,7 @@ def _check_direction(direction: str) -> None:
         )
 
 
-def progress(
-    baseline: float | None, target: float | None, current: float | None
-) -> float | None:
+def progress(baseline: float | None, target: float | None, current: float | None) -> float | None:
     """Return the share of the way from ``baseline`` to ``target`` covered, in %.
 
     Works for targets below the baseline (lower is better) as well; the
@@ -86,9 +86,7 @@ def expected_progress(date_start: date, deadline: date, today: date) -> float:
     return (today - date_start).days / (deadline - date_start).days * 100.0
 
 
-def linear_forecast(
-    points: Sequence[tuple[date, float]], deadline: date
-) -> float | None:
+def linear_forecast(points: Sequence[tuple[date, float]], deadline: date) -> float | None:
     """Return the least-squares line through the dated values, at the deadline.
 
     One point (or points all on one date) forecasts their mean; no point,

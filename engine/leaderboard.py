@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The leaderboard: the rows of one KPI for one period, ranked.
 
 A row is a team or a salesperson (whatever the caller ranks) with the

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """KPI formulas on plain numbers.
 
 Every KPI is returned as a :class:`KpiValue` that keeps its numerator and
@@ -39,9 +41,7 @@ class KpiValue:
     value: float | None
 
 
-def ratio(
-    numerator: float | None, denominator: float | None, factor: float = 1.0
-) -> KpiValue:
+def ratio(numerator: float | None, denominator: float | None, factor: float = 1.0) -> KpiValue:
     """Return numerator / denominator × factor.
 
     No value when the denominator is 0 or missing; a missing numerator
@@ -80,9 +80,7 @@ def cac(acquisition_costs: float | None, new_customers: int | None) -> KpiValue:
     return ratio(acquisition_costs, new_customers)
 
 
-def cac_payback(
-    cac_value: float | None, monthly_margin_revenue: float | None
-) -> KpiValue:
+def cac_payback(cac_value: float | None, monthly_margin_revenue: float | None) -> KpiValue:
     """Months to recover the CAC: CAC / average monthly margin-adjusted revenue.
 
     Both figures are averages over the same new customers, so passing the
@@ -92,9 +90,7 @@ def cac_payback(
     return ratio(cac_value, monthly_margin_revenue)
 
 
-def marketing_share(
-    marketing_new_customers: int | None, new_customers: int | None
-) -> KpiValue:
+def marketing_share(marketing_new_customers: int | None, new_customers: int | None) -> KpiValue:
     """Share of new customers that are marketing-sourced, in %."""
     return ratio(marketing_new_customers, new_customers, PERCENT)
 
@@ -217,9 +213,7 @@ def churn(lost: int | None, active_at_start: int | None) -> KpiValue:
     return ratio(lost, active_at_start, PERCENT)
 
 
-def retention(
-    active_at_end: int | None, new: int | None, active_at_start: int | None
-) -> KpiValue:
+def retention(active_at_end: int | None, new: int | None, active_at_start: int | None) -> KpiValue:
     """Customer retention rate: (active at end − new) / active at start, in %."""
     return ratio(_sum(active_at_end) - _sum(new), active_at_start, PERCENT)
 
@@ -258,9 +252,7 @@ def resolution_time(total_hours: float | None, closed: int | None) -> KpiValue:
 def check_score(score: int, scale: str) -> None:
     """Raise :class:`ValueError` unless ``score`` is an integer within ``scale``."""
     if scale not in SCALES:
-        raise ValueError(
-            f"Unknown scale {scale!r}; expected one of {', '.join(SCALES)}."
-        )
+        raise ValueError(f"Unknown scale {scale!r}; expected one of {', '.join(SCALES)}.")
     low, high = SCALES[scale]
     is_integer = isinstance(score, int) and not isinstance(score, bool)
     if not (is_integer and low <= score <= high):
@@ -275,8 +267,7 @@ def nps_category(score: int, scale: str) -> str:
     """
     if scale not in _NPS_BANDS:
         raise ValueError(
-            f"The scale {scale!r} is not an NPS scale; "
-            f"expected one of {', '.join(_NPS_BANDS)}."
+            f"The scale {scale!r} is not an NPS scale; expected one of {', '.join(_NPS_BANDS)}."
         )
     check_score(score, scale)
     detractor_max, promoter_min = _NPS_BANDS[scale]
@@ -287,9 +278,7 @@ def nps_category(score: int, scale: str) -> str:
     return "passive"
 
 
-def nps(
-    promoters: int | None, detractors: int | None, responses: int | None
-) -> KpiValue:
+def nps(promoters: int | None, detractors: int | None, responses: int | None) -> KpiValue:
     """Net promoter score: (promoters − detractors) / responses × 100."""
     return ratio(_sum(promoters) - _sum(detractors), responses, PERCENT)
 
@@ -317,8 +306,7 @@ def monthly_factor(rule_type: str, interval: int) -> float:
     """
     if rule_type not in _UNITS_PER_MONTH:
         raise ValueError(
-            f"Unknown recurrence {rule_type!r}; "
-            f"expected one of {', '.join(_UNITS_PER_MONTH)}."
+            f"Unknown recurrence {rule_type!r}; expected one of {', '.join(_UNITS_PER_MONTH)}."
         )
     if interval < 1:
         raise ValueError(f"The recurrence interval must be at least 1, not {interval}.")
@@ -378,9 +366,7 @@ def nrr(
     return ratio(numerator, mrr_start, PERCENT)
 
 
-def grr(
-    mrr_start: float | None, contraction: float | None, churned: float | None
-) -> KpiValue:
+def grr(mrr_start: float | None, contraction: float | None, churned: float | None) -> KpiValue:
     """Gross revenue retention, in %.
 
     (MRR at start − contraction − churned) / MRR at start, the movements

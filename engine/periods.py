@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Period windows: half-open ``[date_start, date_end)`` calendar intervals.
 
 A period is a day, an ISO week (Monday first), a month, a quarter or a year,
@@ -28,8 +30,7 @@ _LENGTHS = {
 def _check_period_type(period_type: str) -> None:
     if period_type not in PERIOD_TYPES:
         raise ValueError(
-            f"Unknown period type {period_type!r}; "
-            f"expected one of {', '.join(PERIOD_TYPES)}."
+            f"Unknown period type {period_type!r}; expected one of {', '.join(PERIOD_TYPES)}."
         )
 
 
@@ -82,13 +83,9 @@ class Period:
     def __post_init__(self) -> None:
         _check_period_type(self.period_type)
         start = _start_of(self.period_type, self.date_start)
-        if (
-            start != self.date_start
-            or self.date_end != start + _LENGTHS[self.period_type]
-        ):
+        if start != self.date_start or self.date_end != start + _LENGTHS[self.period_type]:
             raise ValueError(
-                f"[{self.date_start}, {self.date_end}) is not a "
-                f"{self.period_type} period."
+                f"[{self.date_start}, {self.date_end}) is not a {self.period_type} period."
             )
 
     def previous(self) -> "Period":
@@ -157,9 +154,7 @@ def period_of(period_type: str, d: date) -> Period:
     return Period(period_type, start, start + _LENGTHS[period_type])
 
 
-def periods_between(
-    period_type: str, date_from: date, date_to: date | None = None
-) -> list[Period]:
+def periods_between(period_type: str, date_from: date, date_to: date | None = None) -> list[Period]:
     """Return, in order, the periods meeting the closed range ``[date_from, date_to]``.
 
     Without ``date_to``, return the single period containing ``date_from``.
@@ -168,9 +163,7 @@ def periods_between(
     if date_to is None:
         date_to = date_from
     if date_to < date_from:
-        raise ValueError(
-            f"The end date {date_to} is before the start date {date_from}."
-        )
+        raise ValueError(f"The end date {date_to} is before the start date {date_from}.")
     periods = [period_of(period_type, date_from)]
     while periods[-1].date_end <= date_to:
         periods.append(periods[-1].next())
@@ -194,14 +187,10 @@ def _index_of(period_type: str, d: date) -> int:
 def _check_range(period_type: str, date_from: date, date_to: date) -> None:
     _check_period_type(period_type)
     if date_to < date_from:
-        raise ValueError(
-            f"The end date {date_to} is before the start date {date_from}."
-        )
+        raise ValueError(f"The end date {date_to} is before the start date {date_from}.")
 
 
-def count_periods(
-    period_type: str, date_from: date, date_to: date | None = None
-) -> int:
+def count_periods(period_type: str, date_from: date, date_to: date | None = None) -> int:
     """Return how many periods :func:`periods_between` would return, without
     building them (constant time, whatever the range)."""
     if date_to is None:

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Roll-up of KPI values over teams, salespeople or periods.
 
 A ratio KPI is recomputed as Σnumerator / Σdenominator × factor, never as the
@@ -38,9 +40,7 @@ def _combine(
     return ratio(numerator, denominator, factor)
 
 
-def rollup(
-    values: Iterable[KpiValue], factor: float = 1.0, kind: str = "ratio"
-) -> KpiValue:
+def rollup(values: Iterable[KpiValue], factor: float = 1.0, kind: str = "ratio") -> KpiValue:
     """Roll KPI values up into one.
 
     ``kind`` "ratio": Σnumerator / Σdenominator × ``factor``, no value when
@@ -51,7 +51,9 @@ def rollup(
 
 
 def rollup_periods(
-    values: Iterable[KpiValue], factor: float = 1.0, kind: str = "ratio",
+    values: Iterable[KpiValue],
+    factor: float = 1.0,
+    kind: str = "ratio",
     over_time: str = "rollup",
 ) -> KpiValue:
     """Roll up the values of consecutive periods (oldest first, one value

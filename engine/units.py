@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The one table of units: how a KPI value, its change and its period read.
 
 Every renderer takes its numbers from here: the dashboard receives texts
@@ -116,9 +118,9 @@ class Formatter:
     def _number(self, value, spec):
         """The absolute value with the unit's decimals and separators."""
         text = f"{abs(value):{',' if spec.grouping else ''}.{spec.decimals}f}"
-        return text.translate(
-            {ord(","): "\0", ord("."): self.style.decimal_point}
-        ).replace("\0", self.style.thousands_sep)
+        return text.translate({ord(","): "\0", ord("."): self.style.decimal_point}).replace(
+            "\0", self.style.thousands_sep
+        )
 
     @staticmethod
     def _sign(value, signed):

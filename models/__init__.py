@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from . import crm_kpi_definition
 from . import crm_kpi_input_mixin
 from . import crm_kpi_engine

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 
 from odoo import api, fields, models
@@ -43,12 +45,16 @@ class CrmKpiCohortCell(models.Model):
     )
     team_id = fields.Many2one("crm.team", string="Sales Team", index="btree_not_null")
     cohort_month = fields.Date(
-        string="Cohort", required=True, index=True,
+        string="Cohort",
+        required=True,
+        index=True,
         help="First day of the month of the cohort's first purchases.",
     )
-    months_since = fields.Integer(string="Months Since", required=True, aggregator=None)
+    months_since = fields.Integer(required=True, aggregator=None)
     period_month = fields.Date(
-        string="Measured Month", required=True, index=True,
+        string="Measured Month",
+        required=True,
+        index=True,
         help="First day of the month at whose end the cell is measured.",
     )
     cohort_size = fields.Integer(string="Cohort Customers", aggregator="sum")
@@ -80,7 +86,9 @@ class CrmKpiCohortCell(models.Model):
             reason = error.args[0]
             _logger.warning(
                 "Cohorts not computed for %s, %s: %s",
-                window.company.name, window.period.label, reason,
+                window.company.name,
+                window.period.label,
+                reason,
             )
             errors.append(("cohorts", window.company.id, window.period.label, reason))
             return []
@@ -96,14 +104,29 @@ class CrmKpiCohortCell(models.Model):
             values = SQL(", ").join(
                 SQL(
                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    company.id, cell["dimension"], cell["team_id"], cell["cohort_month"],
-                    cell["months_since"], month, cell["cohort_size"], cell["customers"],
-                    cell["mrr_start"], cell["mrr"], now, self.env.uid, now, self.env.uid, now,
+                    company.id,
+                    cell["dimension"],
+                    cell["team_id"],
+                    cell["cohort_month"],
+                    cell["months_since"],
+                    month,
+                    cell["cohort_size"],
+                    cell["customers"],
+                    cell["mrr_start"],
+                    cell["mrr"],
+                    now,
+                    self.env.uid,
+                    now,
+                    self.env.uid,
+                    now,
                 )
                 for cell in cells
             )
-            ids = [row_id for (row_id,) in self.env.execute_query(SQL(
-                """
+            ids = [
+                row_id
+                for (row_id,) in self.env.execute_query(
+                    SQL(
+                        """
                 INSERT INTO crm_kpi_cohort_cell (
                     company_id, dimension, team_id, cohort_month, months_since, period_month,
                     cohort_size, customers, mrr_start, mrr, computed_at,
@@ -122,15 +145,21 @@ class CrmKpiCohortCell(models.Model):
                     write_date = EXCLUDED.write_date
                 RETURNING id
                 """,
-                values,
-            ))]
-        self.env.execute_query(SQL(
-            """
+                        values,
+                    )
+                )
+            ]
+        self.env.execute_query(
+            SQL(
+                """
             DELETE FROM crm_kpi_cohort_cell
              WHERE company_id = %s AND period_month = %s AND NOT (id = ANY(%s))
             """,
-            company.id, month, ids,
-        ))
+                company.id,
+                month,
+                ids,
+            )
+        )
         self.invalidate_model()
         return ids
 
@@ -157,13 +186,22 @@ class CrmKpiCohortCell(models.Model):
             ("cohort_month", "<=", last_month),
             ("period_month", "<=", last_month),
         ]
-        domain += [("dimension", "=", "team"), ("team_id", "=", team.id)] if team else [
-            ("dimension", "=", "company")
-        ]
+        domain += (
+            [("dimension", "=", "team"), ("team_id", "=", team.id)]
+            if team
+            else [("dimension", "=", "company")]
+        )
         cells = self.search_fetch(domain, CELL_FIELDS)
         facts = [
-            CohortFact(cell.cohort_month, cell.months_since, cell.customers, cell.cohort_size,
-                       cell.mrr, cell.mrr_start, source=cell)
+            CohortFact(
+                cell.cohort_month,
+                cell.months_since,
+                cell.customers,
+                cell.cohort_size,
+                cell.mrr,
+                cell.mrr_start,
+                source=cell,
+            )
             for cell in cells
         ]
         return build_triangle(facts, mode, last_month, first_cohort)
@@ -181,7 +219,6 @@ class CrmKpiCohortCell(models.Model):
     def get_cohort_data(self, mode="logo", team_id=False, date=None):
         """The triangle of the cohorts view, every number with its text
         (formatted here, by the unit table), its colour and its tooltip."""
-        _ = self.env._
         company = self.env.company
         team = self.env["crm.team"].browse(int(team_id)) if team_id else None
         last_month = fields.Date.to_date(date) if date else None
@@ -194,15 +231,15 @@ class CrmKpiCohortCell(models.Model):
             value = cell.value
             colours = heat_colour(cell.share)
             if not cell.computed:
-                tooltip = _("Not computed: compute the KPIs of this month.")
+                tooltip = self.env._("Not computed: compute the KPIs of this month.")
             elif mode == "logo":
-                tooltip = _(
+                tooltip = self.env._(
                     "%(active)s of %(size)s customers active",
                     active=formatter.text(value.numerator, "count"),
                     size=formatter.text(value.denominator, "count"),
                 )
             else:
-                tooltip = _(
+                tooltip = self.env._(
                     "%(mrr)s of %(start)s starting MRR",
                     mrr=formatter.text(value.numerator, "currency"),
                     start=formatter.text(value.denominator, "currency"),
@@ -232,7 +269,7 @@ class CrmKpiCohortCell(models.Model):
                 row_data(row, Snapshot._kpi_period_label(period_of("month", row.cohort)))
                 for row in triangle.rows
             ],
-            "average": row_data(triangle.average, _("All cohorts")),
+            "average": row_data(triangle.average, self.env._("All cohorts")),
             "teams": [
                 {"id": t.id, "name": t.name}
                 for t in self.env["crm.team"].search([("company_id", "in", [False, company.id])])
@@ -249,15 +286,20 @@ class CrmKpiCohortCell(models.Model):
         cohort = fields.Date.to_date(cohort).replace(day=1)
         months_since = int(months_since)
         team = self.env["crm.team"].browse(int(team_id)) if team_id else None
-        ids = self.env["crm.kpi.engine"].sudo()._cohort_customer_ids(
-            self.env.company, cohort, months_since, mode, team
+        ids = (
+            self.env["crm.kpi.engine"]
+            .sudo()
+            ._cohort_customer_ids(self.env.company, cohort, months_since, mode, team)
         )
         label = self.env["crm.kpi.snapshot"]._kpi_period_label(period_of("month", cohort))
         name = (
-            self.env._("Cohort %(cohort)s: active in month %(month)s", cohort=label, month=months_since)
+            self.env._(
+                "Cohort %(cohort)s: active in month %(month)s", cohort=label, month=months_since
+            )
             if mode == "logo"
-            else self.env._("Cohort %(cohort)s: paying MRR in month %(month)s",
-                            cohort=label, month=months_since)
+            else self.env._(
+                "Cohort %(cohort)s: paying MRR in month %(month)s", cohort=label, month=months_since
+            )
         )
         return {
             "type": "ir.actions.act_window",

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """A computation of KPI snapshots run in the background.
 
 The Compute KPIs wizard can queue its range instead of computing it while the
@@ -31,8 +33,12 @@ class CrmKpiComputeRequest(models.Model):
 
     name = fields.Char(compute="_compute_name")
     user_id = fields.Many2one(
-        "res.users", string="Requested by", required=True, readonly=True,
-        default=lambda self: self.env.user, index=True,
+        "res.users",
+        string="Requested by",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.user,
+        index=True,
     )
     period_type = fields.Selection(PERIOD_TYPE_SELECTION, required=True, readonly=True)
     date_from = fields.Date(required=True, readonly=True)
@@ -46,7 +52,10 @@ class CrmKpiComputeRequest(models.Model):
             ("done", "Done"),
             ("failed", "Failed"),
         ],
-        required=True, default="queued", readonly=True, tracking=True,
+        required=True,
+        default="queued",
+        readonly=True,
+        tracking=True,
     )
     periods_total = fields.Integer(string="Periods", readonly=True)
     periods_done = fields.Integer(string="Periods Computed", readonly=True)
@@ -106,7 +115,8 @@ class CrmKpiComputeRequest(models.Model):
             user = request.user_id
             request.with_user(user).with_context(
                 allowed_company_ids=(request.company_ids or user.company_ids).ids,
-                lang=user.lang, tz=user.tz,
+                lang=user.lang,
+                tz=user.tz,
             )._compute_one(commit)
 
     def _compute_one(self, commit):
@@ -116,7 +126,9 @@ class CrmKpiComputeRequest(models.Model):
         self.ensure_one()
         Snapshot = self.env["crm.kpi.snapshot"]
         request = self.sudo()
-        step = max(1, min(Snapshot._max_periods(), math.ceil(request.periods_total / PROGRESS_STEPS)))
+        step = max(
+            1, min(Snapshot._max_periods(), math.ceil(request.periods_total / PROGRESS_STEPS))
+        )
         chunks = split_range(request.period_type, request.date_from, request.date_to, step)
         kpi_codes = request.kpi_ids.mapped("code") or None
         company_ids = request.company_ids.ids or None
@@ -133,48 +145,61 @@ class CrmKpiComputeRequest(models.Model):
                 committed += periods
                 with self.env.cr.savepoint():
                     snapshots, errors = Snapshot._compute_snapshots(
-                        request.period_type, date_from, date_to,
-                        kpi_codes=kpi_codes, company_ids=company_ids,
+                        request.period_type,
+                        date_from,
+                        date_to,
+                        kpi_codes=kpi_codes,
+                        company_ids=company_ids,
                     )
-                request.write({
-                    "periods_done": request.periods_done + periods,
-                    "values_count": request.values_count + len(snapshots.filtered(lambda s: not s.failure)),
-                    "failures_count": request.failures_count + len(errors),
-                })
+                request.write(
+                    {
+                        "periods_done": request.periods_done + periods,
+                        "values_count": request.values_count
+                        + len(snapshots.filtered(lambda s: not s.failure)),
+                        "failures_count": request.failures_count + len(errors),
+                    }
+                )
                 if commit:
-                    self.env.cr.commit()
+                    self.env["ir.cron"]._commit_progress()
             with self.env.cr.savepoint():
                 self.env["res.partner"]._kpi_refresh_changed_customers()
             request.write({"state": "done", "date_done": fields.Datetime.now()})
         except (UserError, AccessError) as error:  # a reason for the user
             _logger.warning("KPI computation %s failed: %s", self.id, error)
-            request.write({"state": "failed", "date_done": fields.Datetime.now(), "message": str(error)})
+            request.write(
+                {"state": "failed", "date_done": fields.Datetime.now(), "message": str(error)}
+            )
         except Exception as error:  # noqa: BLE001 - reported to the user, logged
             _logger.exception("KPI computation %s failed", self.id)
-            request.write({
-                "state": "failed",
-                "date_done": fields.Datetime.now(),
-                "message": str(error),
-            })
+            request.write(
+                {
+                    "state": "failed",
+                    "date_done": fields.Datetime.now(),
+                    "message": str(error),
+                }
+            )
         request._notify_done()
         if commit:
-            self.env.cr.commit()
+            self.env["ir.cron"]._commit_progress()
 
     def _notify_done(self):
         """Tell the user who asked: an inbox message on the request and a
         notification in their open browser tabs."""
         self.ensure_one()
-        _ = self.env._
         if self.state == "done":
-            text = _(
+            text = self.env._(
                 "%(name)s: %(values)s KPI values computed, %(failures)s failures.",
-                name=self.name, values=self.values_count, failures=self.failures_count,
+                name=self.name,
+                values=self.values_count,
+                failures=self.failures_count,
             )
             kind = "warning" if self.failures_count else "success"
         else:
-            text = _(
+            text = self.env._(
                 "%(name)s failed after %(done)s of %(total)s periods: %(error)s",
-                name=self.name, done=self.periods_done, total=self.periods_total,
+                name=self.name,
+                done=self.periods_done,
+                total=self.periods_total,
                 error=self.message,
             )
             kind = "danger"
@@ -185,12 +210,17 @@ class CrmKpiComputeRequest(models.Model):
             partner_ids=self.user_id.partner_id.ids,
             subtype_xmlid="mail.mt_comment",
         )
-        self.user_id._bus_send("simple_notification", {
-            "title": _("KPIs computed") if kind != "danger" else _("KPI computation failed"),
-            "message": text,
-            "type": kind,
-            "sticky": kind != "success",
-        })
+        self.user_id._bus_send(
+            "simple_notification",
+            {
+                "title": self.env._("KPIs computed")
+                if kind != "danger"
+                else self.env._("KPI computation failed"),
+                "message": text,
+                "type": kind,
+                "sticky": kind != "success",
+            },
+        )
 
     def action_open_snapshots(self):
         """The snapshots of the period type computed."""

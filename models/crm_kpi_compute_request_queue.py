@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Background computations run by ``queue_job`` jobs, one per company and
 chunk of periods (see :mod:`.crm_kpi_queue`), instead of by the scheduled
 action alone: the request shows its jobs and their progress; the scheduled
@@ -15,7 +17,8 @@ class CrmKpiComputeRequestQueue(models.Model):
     _inherit = "crm.kpi.compute.request"
 
     use_queue = fields.Boolean(
-        string="Parallel Jobs", readonly=True,
+        string="Parallel Jobs",
+        readonly=True,
         help="Computed by queue_job jobs, one per company and chunk of periods, on every "
         "worker at once.",
     )
@@ -35,7 +38,7 @@ class CrmKpiComputeRequestQueue(models.Model):
             total = sum(request.unit_ids.mapped("periods"))
             ended = sum(request.unit_ids.filtered(lambda u: u.state != "queued").mapped("periods"))
             request.progress = 100.0 * ended / total if total else 0.0
-        super(CrmKpiComputeRequestQueue, self - parallel)._compute_progress()
+        return super(CrmKpiComputeRequestQueue, self - parallel)._compute_progress()
 
     def _kpi_enqueue_units(self):
         """Cut each request into units (company × chunk of periods) and queue
@@ -50,19 +53,23 @@ class CrmKpiComputeRequestQueue(models.Model):
             user = request.user_id
             companies = request.company_ids or user.company_ids
             per_company = max(1, math.ceil(capacity / len(companies)))
-            step = max(1, min(Snapshot._max_periods(), math.ceil(request.periods_total / per_company)))
+            step = max(
+                1, min(Snapshot._max_periods(), math.ceil(request.periods_total / per_company))
+            )
             chunks = split_range(request.period_type, request.date_from, request.date_to, step)
-            units = request.env["crm.kpi.compute.unit"].create([
-                {
-                    "request_id": request.id,
-                    "company_id": company.id,
-                    "date_from": date_from,
-                    "date_to": date_to,
-                    "periods": count_periods(request.period_type, date_from, date_to),
-                }
-                for company in companies
-                for date_from, date_to in chunks
-            ])
+            units = request.env["crm.kpi.compute.unit"].create(
+                [
+                    {
+                        "request_id": request.id,
+                        "company_id": company.id,
+                        "date_from": date_from,
+                        "date_to": date_to,
+                        "periods": count_periods(request.period_type, date_from, date_to),
+                    }
+                    for company in companies
+                    for date_from, date_to in chunks
+                ]
+            )
             request.write({"use_queue": True, "state": "running"})
             for unit in units:
                 job = Snapshot._kpi_delayable(
@@ -72,8 +79,10 @@ class CrmKpiComputeRequestQueue(models.Model):
                     identity_key=f"crm_kpi.unit:{unit.id}",
                     description=self.env._(
                         "KPIs of %(company)s: %(name)s, %(start)s to %(end)s",
-                        company=unit.company_id.name, name=request.name,
-                        start=unit.date_from, end=unit.date_to,
+                        company=unit.company_id.name,
+                        name=request.name,
+                        start=unit.date_from,
+                        end=unit.date_to,
                     ),
                 )._kpi_job_compute()
                 unit.job_uuid = job.uuid if job else False
@@ -95,14 +104,23 @@ class CrmKpiComputeRequestQueue(models.Model):
             return
         waiting = request.unit_ids.filtered(lambda u: u.state == "queued")
         if waiting and "queue.job" in self.env:
-            jobs = self.env["queue.job"].sudo().search([
-                ("uuid", "in", waiting.mapped("job_uuid")), ("state", "=", "failed"),
-            ])
+            jobs = (
+                self.env["queue.job"]
+                .sudo()
+                .search(
+                    [
+                        ("uuid", "in", waiting.mapped("job_uuid")),
+                        ("state", "=", "failed"),
+                    ]
+                )
+            )
             failed = {job.uuid: job for job in jobs}
             for unit in waiting:
                 if unit.job_uuid in failed:
                     job = failed[unit.job_uuid]
-                    unit.write({"state": "failed", "message": job.exc_message or job.exc_name or ""})
+                    unit.write(
+                        {"state": "failed", "message": job.exc_message or job.exc_name or ""}
+                    )
             waiting = waiting.filtered(lambda u: u.state == "queued")
         if waiting:
             return
@@ -110,18 +128,21 @@ class CrmKpiComputeRequestQueue(models.Model):
         failed_units = units.filtered(lambda u: u.state == "failed")
         with self.env.cr.savepoint():
             self.env["res.partner"]._kpi_refresh_changed_customers()
-        request.write({
-            "state": "failed" if failed_units else "done",
-            "date_done": fields.Datetime.now(),
-            "periods_done": sum(units.filtered(lambda u: u.state == "done").mapped("periods"))
-            // max(1, len(units.company_id)),
-            "values_count": sum(units.mapped("values_count")),
-            "failures_count": sum(units.mapped("failures_count")),
-            "message": "\n".join(
-                f"{unit.company_id.name}, {unit.date_from} – {unit.date_to}: {unit.message}"
-                for unit in failed_units
-            ) or False,
-        })
+        request.write(
+            {
+                "state": "failed" if failed_units else "done",
+                "date_done": fields.Datetime.now(),
+                "periods_done": sum(units.filtered(lambda u: u.state == "done").mapped("periods"))
+                // max(1, len(units.company_id)),
+                "values_count": sum(units.mapped("values_count")),
+                "failures_count": sum(units.mapped("failures_count")),
+                "message": "\n".join(
+                    f"{unit.company_id.name}, {unit.date_from} – {unit.date_to}: {unit.message}"
+                    for unit in failed_units
+                )
+                or False,
+            }
+        )
         request._notify_done()
         if commit:
-            self.env.cr.commit()
+            self.env["ir.cron"]._commit_progress()

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """One unit of a background computation run by a ``queue_job`` job: one
 company and a chunk of periods (see :mod:`.crm_kpi_queue`)."""
 
@@ -48,7 +50,9 @@ class CrmKpiComputeUnit(models.Model):
         try:
             with self.env.cr.savepoint():
                 snapshots, errors = self.env["crm.kpi.snapshot"]._compute_snapshots(
-                    request.period_type, unit.date_from, unit.date_to,
+                    request.period_type,
+                    unit.date_from,
+                    unit.date_to,
                     kpi_codes=request.kpi_ids.mapped("code") or None,
                     company_ids=unit.company_id.ids,
                 )
@@ -58,11 +62,13 @@ class CrmKpiComputeUnit(models.Model):
             _logger.warning("KPI computation unit %s failed: %s", unit.id, error)
             unit.write({"state": "failed", "message": str(error)})
         else:
-            unit.write({
-                "state": "done",
-                "values_count": len(snapshots.filtered(lambda s: not s.failure)),
-                "failures_count": len(errors),
-            })
+            unit.write(
+                {
+                    "state": "done",
+                    "values_count": len(snapshots.filtered(lambda s: not s.failure)),
+                    "failures_count": len(errors),
+                }
+            )
         # the scheduled action closes the request once every unit has ended
         self.env.ref("crm_kpi.ir_cron_crm_kpi_compute_requests").sudo()._trigger()
         return f"{unit.state}: {unit.values_count} values, {unit.failures_count} failures"

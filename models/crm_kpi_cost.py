@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import math
 
 from odoo import api, fields, models
@@ -28,7 +30,6 @@ class CrmKpiCost(models.Model):
     amount = fields.Monetary(required=True, currency_field="currency_id")
     currency_id = fields.Many2one(
         "res.currency",
-        string="Currency",
         required=True,
         default=lambda self: self.env.company.currency_id,
     )
@@ -47,7 +48,6 @@ class CrmKpiCost(models.Model):
     medium_id = fields.Many2one("utm.medium", string="UTM Medium", index="btree_not_null")
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         required=True,
         index=True,
         default=lambda self: self.env.company,

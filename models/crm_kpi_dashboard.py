@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Data of the KPI dashboard, read from the snapshots only.
 
 Read-only methods (``@api.readonly``), so that a deployment with a read
@@ -40,7 +42,8 @@ class CrmKpiDashboard(models.AbstractModel):
             trend.insert(0, trend[0].previous())
         dimension, _domain = self._dashboard_dimension(team_id, user_id)
 
-        definitions = self.env["crm.kpi.definition"].search([]).filtered("is_available")
+        # all of them on purpose (the catalog: a few dozen KPIs)
+        definitions = self.env["crm.kpi.definition"].search([]).filtered("is_available")  # pylint: disable=no-search-all
         allowed_by = self.env["crm.kpi.snapshot"]._kpi_dimensions()[dimension]["allowed_by"]
         if allowed_by:
             definitions = definitions.filtered(allowed_by)
@@ -50,16 +53,24 @@ class CrmKpiDashboard(models.AbstractModel):
         board = Snapshot._kpi_board(
             period_type, trend, company, scope=scope, definitions=definitions
         )
-        previous, last_year = board.column("compare", "previous"), board.column("compare", "last_year")
+        previous, last_year = (
+            board.column("compare", "previous"),
+            board.column("compare", "last_year"),
+        )
         # KPIs of a team or salesperson without a row: computed for the
         # company (nothing of the slice to measure) or not computed at all
         computed = set()
         if scope:
             computed = {
-                kpi.id for [kpi] in Snapshot._read_group(
-                    [("company_id", "=", company.id), ("period_type", "=", period_type),
-                     ("date_start", "=", period.date_start), ("dimension", "=", "company"),
-                     ("kpi_id", "in", definitions.ids)],
+                kpi.id
+                for [kpi] in Snapshot._read_group(
+                    [
+                        ("company_id", "=", company.id),
+                        ("period_type", "=", period_type),
+                        ("date_start", "=", period.date_start),
+                        ("dimension", "=", "company"),
+                        ("kpi_id", "in", definitions.ids),
+                    ],
                     ["kpi_id"],
                 )
             }
@@ -84,13 +95,18 @@ class CrmKpiDashboard(models.AbstractModel):
             "goals": goals,
             "teams": [
                 {"id": team.id, "name": team.name}
-                for team in self.env["crm.team"].search([("company_id", "in", [False, self.env.company.id])])
+                for team in self.env["crm.team"].search(
+                    [("company_id", "in", [False, self.env.company.id])]
+                )
             ],
             "users": [
                 {"id": user.id, "name": user.name}
-                for user in self.env["res.users"].search([
-                    ("share", "=", False), ("company_ids", "in", self.env.company.id),
-                ])
+                for user in self.env["res.users"].search(
+                    [
+                        ("share", "=", False),
+                        ("company_ids", "in", self.env.company.id),
+                    ]
+                )
             ],
             "has_data": any(cell.computed for cell in board.cells.values()),
         }
@@ -137,9 +153,15 @@ class CrmKpiDashboard(models.AbstractModel):
         row = board.row(definition.code)
         current = board.cell(row, board.column("period"))
         # the running goal of this KPI and scope, drawn on the trend chart
-        scope_kind = {"crm.team": "team", "res.users": "user"}.get(scope._name) if scope else "company"
+        scope_kind = (
+            {"crm.team": "team", "res.users": "user"}.get(scope._name) if scope else "company"
+        )
         goal = next(
-            (goal for goal in goals if goal["kpi_id"] == definition.id and goal["scope"] == scope_kind),
+            (
+                goal
+                for goal in goals
+                if goal["kpi_id"] == definition.id and goal["scope"] == scope_kind
+            ),
             None,
         )
         snapshot = current.source
@@ -163,7 +185,10 @@ class CrmKpiDashboard(models.AbstractModel):
             "trend_labels": [column.label for column in board.columns_of("period")],
             "trend_texts": [board.cell(row, column).text for column in board.columns_of("period")],
             "trend_axis": [
-                {"value": tick, "text": formatter.text(tick, definition.unit, definition.aggregation)}
+                {
+                    "value": tick,
+                    "text": formatter.text(tick, definition.unit, definition.aggregation),
+                }
                 for tick in nice_ticks(
                     [board.cell(row, column).number for column in board.columns_of("period")]
                     + ([goal["target_value"]] if goal and goal["is_level"] else [])
@@ -174,8 +199,12 @@ class CrmKpiDashboard(models.AbstractModel):
             "drillable": engine._has_records(definition.code),
             "anomaly": snapshot._kpi_anomaly_info(formatter) if snapshot else None,
             "empty_reason": (
-                "" if current.number is not None else self._empty_reason(
-                    definition, snapshot, scope=scope,
+                ""
+                if current.number is not None
+                else self._empty_reason(
+                    definition,
+                    snapshot,
+                    scope=scope,
                     computed_for_company=definition.id in computed,
                 )
             ),
@@ -183,7 +212,7 @@ class CrmKpiDashboard(models.AbstractModel):
 
     @api.model
     def _fraction_text(self, definition, snapshot, formatter):
-        """"4 of 9": the counts behind a percentage of counts (win rate,
+        """ "4 of 9": the counts behind a percentage of counts (win rate,
         churn…); empty for other KPIs and for amounts."""
         if not snapshot or not snapshot.has_value or definition.unit != "percent":
             return ""
@@ -223,7 +252,8 @@ class CrmKpiDashboard(models.AbstractModel):
         if not snapshot and scope and computed_for_company:
             return self.env._(
                 "Nothing for %(scope)s in this period. %(reason)s",
-                scope=scope.display_name, reason=engine._empty_reason_of(definition),
+                scope=scope.display_name,
+                reason=engine._empty_reason_of(definition),
             )
         if not snapshot:
             return self.env._("Not computed yet for this period: run Configuration → Compute KPIs.")
@@ -246,7 +276,9 @@ class CrmKpiDashboard(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.readonly
     @api.model
-    def action_open_kpi_records(self, code, period_type="month", date=None, team_id=False, user_id=False):
+    def action_open_kpi_records(
+        self, code, period_type="month", date=None, team_id=False, user_id=False
+    ):
         """Window action on the records behind a KPI's numerator and
         denominator for the period (and team or salesperson)."""
         day = fields.Date.to_date(date) if date else fields.Date.context_today(self)
@@ -271,9 +303,14 @@ class CrmKpiDashboard(models.AbstractModel):
         label = self.env["crm.kpi.snapshot"]._kpi_period_label(period)
         scope = self._dashboard_scope(team_id, user_id)
         name = (
-            self.env._("%(kpi)s, %(period)s, %(scope)s", kpi=definition.name, period=label,
-                       scope=scope.display_name)
-            if scope else self.env._("%(kpi)s, %(period)s", kpi=definition.name, period=label)
+            self.env._(
+                "%(kpi)s, %(period)s, %(scope)s",
+                kpi=definition.name,
+                period=label,
+                scope=scope.display_name,
+            )
+            if scope
+            else self.env._("%(kpi)s, %(period)s", kpi=definition.name, period=label)
         )
         return {
             "type": "ir.actions.act_window",
@@ -282,9 +319,8 @@ class CrmKpiDashboard(models.AbstractModel):
             "views": [[False, "list"], [False, "form"]],
             "domain": list(domain),
             "context": {"active_test": False},
-            "help": Markup("<p class='o_view_nocontent_smiling_face'>%s</p>") % self.env._(
-                "No record behind this value."
-            ),
+            "help": Markup("<p class='o_view_nocontent_smiling_face'>%s</p>")
+            % self.env._("No record behind this value."),
         }
 
     @api.model

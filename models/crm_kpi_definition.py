@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -31,8 +33,16 @@ AREAS = [
 # What a KPI is (how it is computed, read and split): fixed by its code and
 # the catalog data, never edited by users.
 LOCKED_FIELDS = (
-    "area", "unit", "direction", "aggregation", "factor", "allow_team", "allow_user",
-    "allow_utm", "allow_stage", "required_model",
+    "area",
+    "unit",
+    "direction",
+    "aggregation",
+    "factor",
+    "allow_team",
+    "allow_user",
+    "allow_utm",
+    "allow_stage",
+    "required_model",
 )
 
 # The per-KPI overrides of the company's anomaly settings (0: the company's)
@@ -66,9 +76,7 @@ class CrmKpiDefinition(models.Model):
     sequence = fields.Integer(default=10, aggregator=None)
     active = fields.Boolean(default=True)
     area = fields.Selection(AREAS, required=True, default="sales")
-    description = fields.Text(
-        translate=True, help="What the KPI measures and its formula."
-    )
+    description = fields.Text(translate=True, help="What the KPI measures and its formula.")
     unit = fields.Selection(UNITS, required=True, default="count")
     direction = fields.Selection(
         [("higher", "Higher is better"), ("lower", "Lower is better")],
@@ -114,11 +122,10 @@ class CrmKpiDefinition(models.Model):
     warning_threshold = fields.Float(
         aggregator=None,
         help="Value from which the KPI is shown as a warning (amber). Below it "
-        "for a higher-is-better KPI, above it for a lower-is-better one."
+        "for a higher-is-better KPI, above it for a lower-is-better one.",
     )
     critical_threshold = fields.Float(
-        aggregator=None,
-        help="Value from which the KPI is shown as critical (red)."
+        aggregator=None, help="Value from which the KPI is shown as critical (red)."
     )
     use_thresholds = fields.Boolean(
         string="Colour by Thresholds",
@@ -151,9 +158,7 @@ class CrmKpiDefinition(models.Model):
         help="False when a model this KPI needs is not installed.",
     )
 
-    _code_unique = models.Constraint(
-        "UNIQUE (code)", "Each KPI code can be defined only once."
-    )
+    _code_unique = models.Constraint("UNIQUE (code)", "Each KPI code can be defined only once.")
 
     @api.depends("code")
     def _compute_time_aggregation(self):
@@ -168,9 +173,7 @@ class CrmKpiDefinition(models.Model):
                 not definition.required_model or definition.required_model in self.env
             )
 
-    @api.constrains(
-        "use_thresholds", "direction", "warning_threshold", "critical_threshold"
-    )
+    @api.constrains("use_thresholds", "direction", "warning_threshold", "critical_threshold")
     def _check_thresholds(self):
         for definition in self.filtered("use_thresholds"):
             warning = definition.warning_threshold
@@ -205,19 +208,27 @@ class CrmKpiDefinition(models.Model):
                 if definition[fname]:
                     low, high = KPI_SETTING_BOUNDS[setting]
                     if not low <= definition[fname] <= high:
-                        raise ValidationError(self.env._(
-                            "%(field)s of KPI %(kpi)s must be 0 (the company setting) or lie "
-                            "between %(min)s and %(max)s, not %(value)s.",
-                            field=self._fields[fname]._description_string(self.env),
-                            kpi=definition.name, min=low, max=high, value=definition[fname],
-                        ))
+                        raise ValidationError(
+                            self.env._(
+                                "%(field)s of KPI %(kpi)s must be 0 (the company setting) or lie "
+                                "between %(min)s and %(max)s, not %(value)s.",
+                                field=self._fields[fname]._description_string(self.env),
+                                kpi=definition.name,
+                                min=low,
+                                max=high,
+                                value=definition[fname],
+                            )
+                        )
             minimum, periods = definition.anomaly_min_history, definition.anomaly_periods
             if minimum and periods and minimum > periods:
-                raise ValidationError(self.env._(
-                    "An anomaly needs at least %(minimum)s past periods, more than the "
-                    "%(periods)s periods of history it is judged by.",
-                    minimum=minimum, periods=periods,
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "An anomaly needs at least %(minimum)s past periods, more than the "
+                        "%(periods)s periods of history it is judged by.",
+                        minimum=minimum,
+                        periods=periods,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -230,39 +241,44 @@ class CrmKpiDefinition(models.Model):
             engine = self.env["crm.kpi.engine"]
             for vals in vals_list:
                 if not engine._has_gatherer(vals.get("code")):
-                    raise ValidationError(self.env._(
-                        "No KPI can be computed for the code %(code)s: a new KPI "
-                        "needs an add-on that computes it.",
-                        code=vals.get("code") or "",
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "No KPI can be computed for the code %(code)s: a new KPI "
+                            "needs an add-on that computes it.",
+                            code=vals.get("code") or "",
+                        )
+                    )
         return super().create(vals_list)
 
     def write(self, vals):
         check_numbers(self, vals, ANOMALY_OVERRIDES)
         if "code" in vals and any(d.code != vals["code"] for d in self):
             raise ValidationError(
-                self.env._(
-                    "The code of a KPI cannot be changed: snapshots and goals refer to it."
-                )
+                self.env._("The code of a KPI cannot be changed: snapshots and goals refer to it.")
             )
         if not self.env.su:
             locked = [
-                name for name in LOCKED_FIELDS
-                if name in vals and any(
-                    self._fields[name].convert_to_write(definition[name], definition)
-                    != vals[name]
+                name
+                for name in LOCKED_FIELDS
+                if name in vals
+                and any(
+                    self._fields[name].convert_to_write(definition[name], definition) != vals[name]
                     for definition in self
                 )
             ]
             if locked:
-                raise ValidationError(self.env._(
-                    "%(fields)s of a KPI cannot be changed: every value already "
-                    "computed and every goal depends on them. Only the name, the "
-                    "description, the thresholds, the anomaly settings, the sequence "
-                    "and the active flag can be changed.",
-                    fields=", ".join(self._fields[name].get_description(self.env)["string"]
-                                     for name in locked),
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "%(fields)s of a KPI cannot be changed: every value already "
+                        "computed and every goal depends on them. Only the name, the "
+                        "description, the thresholds, the anomaly settings, the sequence "
+                        "and the active flag can be changed.",
+                        fields=", ".join(
+                            self._fields[name].get_description(self.env)["string"]
+                            for name in locked
+                        ),
+                    )
+                )
         return super().write(vals)
 
     def _anomaly_settings(self, company):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Scheduled e-mail reports: the KPI board pack sent by e-mail.
 
 Each report (``crm.kpi.digest``) is rendered for each recipient *as that
@@ -8,7 +10,6 @@ the XLSX board pack attached. The mails go through Odoo's mail queue
 :mod:`..engine.schedule`.
 """
 
-import base64
 import hmac
 import logging
 from hashlib import sha256
@@ -78,7 +79,9 @@ class CrmKpiDigest(models.Model):
         "their language.",
     )
     cadence = fields.Selection(CADENCE_SELECTION, required=True, default="monthly", tracking=True)
-    weekday = fields.Selection(WEEKDAY_SELECTION, default="0", help="The day weekly reports are sent.")
+    weekday = fields.Selection(
+        WEEKDAY_SELECTION, default="0", help="The day weekly reports are sent."
+    )
     period_type = fields.Selection(
         PERIOD_TYPE_SELECTION,
         string="Period",
@@ -141,7 +144,9 @@ class CrmKpiDigest(models.Model):
         for digest in self:
             if digest.scope == "team" and not digest.team_id:
                 raise ValidationError(
-                    self.env._("Choose the sales team of the e-mail report “%(name)s”.", name=digest.name)
+                    self.env._(
+                        "Choose the sales team of the e-mail report “%(name)s”.", name=digest.name
+                    )
                 )
 
     @api.constrains("cadence", "weekday")
@@ -149,7 +154,10 @@ class CrmKpiDigest(models.Model):
         for digest in self:
             if digest.cadence == "weekly" and not digest.weekday:
                 raise ValidationError(
-                    self.env._("Choose the weekday of the weekly e-mail report “%(name)s”.", name=digest.name)
+                    self.env._(
+                        "Choose the weekday of the weekly e-mail report “%(name)s”.",
+                        name=digest.name,
+                    )
                 )
 
     # ------------------------------------------------------------------
@@ -196,10 +204,14 @@ class CrmKpiDigest(models.Model):
         cron._commit_progress(remaining=len(digests))
         for digest in digests:
             digest._kpi_send(today)
-            digest.write({
-                "last_sent_date": today,
-                "next_send_date": next_send_date(digest.cadence, today, int(digest.weekday or 0)),
-            })
+            digest.write(
+                {
+                    "last_sent_date": today,
+                    "next_send_date": next_send_date(
+                        digest.cadence, today, int(digest.weekday or 0)
+                    ),
+                }
+            )
             if cron._commit_progress(1) <= 0:
                 break
 
@@ -218,7 +230,10 @@ class CrmKpiDigest(models.Model):
                     mails |= self._kpi_mail_for(user, period)
             except Exception as error:  # noqa: BLE001 -- one recipient must not stop the others
                 _logger.warning(
-                    "E-mail report %s (id %s) failed for user %s", self.name, self.id, user.login,
+                    "E-mail report %s (id %s) failed for user %s",
+                    self.name,
+                    self.id,
+                    user.login,
                     exc_info=True,
                 )
                 failures.append((user, str(error)))
@@ -240,21 +255,31 @@ class CrmKpiDigest(models.Model):
             raise UserError(self.env._("%(user)s has no e-mail address.", user=user.name))
         if company not in user.company_ids:
             raise AccessError(
-                self.env._("%(user)s may not see %(company)s.", user=user.name, company=company.name)
+                self.env._(
+                    "%(user)s may not see %(company)s.", user=user.name, company=company.name
+                )
             )
         lang = user.lang or "en_US"
-        reader = self.with_user(user).with_context(
-            lang=lang, allowed_company_ids=[company.id], tz=user.tz
-        ).with_company(company)
+        reader = (
+            self.with_user(user)
+            .with_context(lang=lang, allowed_company_ids=[company.id], tz=user.tz)
+            .with_company(company)
+        )
         values = reader._kpi_report_values(user, period)
         attachments = []
         if self.attach_xlsx:
             content, name = reader._kpi_report_xlsx(user, period)
-            attachments.append(Command.create({
-                "name": f"{name}.xlsx",
-                "raw": content,
-                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            }))
+            attachments.append(
+                Command.create(
+                    {
+                        "name": f"{name}.xlsx",
+                        "raw": content,
+                        "mimetype": (
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        ),
+                    }
+                )
+            )
         template = self.template_id.sudo()
         rendered = {
             field: template._render_field(
@@ -263,18 +288,28 @@ class CrmKpiDigest(models.Model):
             for field in ("subject", "body_html", "email_from")
         }
         unsubscribe = values["unsubscribe_url"]
-        return self.env["mail.mail"].sudo().create({
-            "subject": rendered["subject"],
-            "body_html": rendered["body_html"],
-            "email_from": rendered["email_from"] or company.email_formatted or self.env.user.email_formatted,
-            "recipient_ids": [Command.link(user.partner_id.id)],
-            "auto_delete": True,
-            "attachment_ids": attachments,
-            "headers": repr({
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            }),
-        })
+        return (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": rendered["subject"],
+                    "body_html": rendered["body_html"],
+                    "email_from": rendered["email_from"]
+                    or company.email_formatted
+                    or self.env.user.email_formatted,
+                    "recipient_ids": [Command.link(user.partner_id.id)],
+                    "auto_delete": True,
+                    "attachment_ids": attachments,
+                    "headers": repr(
+                        {
+                            "List-Unsubscribe": f"<{unsubscribe}>",
+                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                        }
+                    ),
+                }
+            )
+        )
 
     def _kpi_scope_record(self, user):
         """The record the report is split by: None (company), the team, or
@@ -283,49 +318,57 @@ class CrmKpiDigest(models.Model):
 
     def _kpi_definitions(self):
         """The KPIs of the report that can have a value, in catalog order."""
-        definitions = self.kpi_ids or self.env["crm.kpi.definition"].search([])
+        # all of them on purpose (the catalog: a few dozen KPIs)
+        definitions = self.kpi_ids or self.env["crm.kpi.definition"].search([])  # pylint: disable=no-search-all
         return definitions.filtered("is_available").sorted(lambda d: (d.sequence, d.id))
 
     def _kpi_report_values(self, user, period):
         """What the mail template shows (read with the current user's rights):
         ``report`` in the template."""
         self.ensure_one()
-        _ = self.env._
         Snapshot = self.env["crm.kpi.snapshot"]
         company = self.env.company
         scope = self._kpi_scope_record(user)
         definitions = self._kpi_definitions()
-        board = Snapshot._kpi_board(self.period_type, [period], company, scope, definitions=definitions)
+        board = Snapshot._kpi_board(
+            self.period_type, [period], company, scope, definitions=definitions
+        )
         value_column = board.column("period")
         rows = []
         for definition in definitions:
             row = board.row(definition.code)
             cell = board.cell(row, value_column)
-            rows.append({
-                "name": definition.name,
-                "value_text": cell.text if cell.computed else _("Not computed"),
-                "state": cell.state,
-                "color": STATE_COLORS.get(cell.state, "inherit"),
-                **{
-                    comparison: self._kpi_delta(board, row, comparison)
-                    for comparison in ("previous", "last_year")
-                },
-            })
+            rows.append(
+                {
+                    "name": definition.name,
+                    "value_text": cell.text if cell.computed else self.env._("Not computed"),
+                    "state": cell.state,
+                    "color": STATE_COLORS.get(cell.state, "inherit"),
+                    **{
+                        comparison: self._kpi_delta(board, row, comparison)
+                        for comparison in ("previous", "last_year")
+                    },
+                }
+            )
         formatter = Snapshot._kpi_formatter(company)
         goals = self.env["crm.kpi.goal"].search(
             self._kpi_goal_domain(user), order="deadline, id", limit=20
         )
         statuses = dict(goals._fields["status"]._description_selection(self.env))
-        anomaly_team = {"company": None, "team": self.team_id, "user": user.sale_team_id}[self.scope]
+        anomaly_team = {"company": None, "team": self.team_id, "user": user.sale_team_id}[
+            self.scope
+        ]
         anomalies = []
         if self.scope != "user" or anomaly_team:
-            anomalies = Snapshot._kpi_anomalies(company, self.period_type, period.date_start, team=anomaly_team)
+            anomalies = Snapshot._kpi_anomalies(
+                company, self.period_type, period.date_start, team=anomaly_team
+            )
         base_url = self.get_base_url()
         return {
             "title": self.name,
             "recipient": user.name,
             "company": company.name,
-            "scope_label": scope.display_name if scope else _("Whole company"),
+            "scope_label": scope.display_name if scope else self.env._("Whole company"),
             "period_label": Snapshot._kpi_period_label(period),
             "rows": rows,
             "goals": [
@@ -417,11 +460,13 @@ class CrmKpiDigest(models.Model):
         return hmac.new(secret.encode(), message.encode(), sha256).hexdigest()
 
     def _kpi_unsubscribe_url(self, user, base_url=None):
-        query = urlencode({
-            "report": self.id,
-            "user": user.id,
-            "token": self._kpi_unsubscribe_token(user.id),
-        })
+        query = urlencode(
+            {
+                "report": self.id,
+                "user": user.id,
+                "token": self._kpi_unsubscribe_token(user.id),
+            }
+        )
         return f"{base_url or self.get_base_url()}/crm_kpi/report/unsubscribe?{query}"
 
     def _kpi_check_unsubscribe_token(self, user_id, token):

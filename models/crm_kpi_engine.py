@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The SQL engine of the KPIs: the framework its families build on.
 
 ``crm.kpi.engine`` holds what every KPI uses: the window a KPI is computed
@@ -130,19 +132,25 @@ class CrmKpiEngine(models.AbstractModel):
         for spec in self._run_tables(window, periods, set(codes)):
             table = f"crm_kpi_run_{spec['kind']}_{company.id}"
             cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
-            cr.execute(SQL(
-                "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s",
-                SQL.identifier(table), spec["query"](window),
-            ))
+            cr.execute(
+                SQL(
+                    "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s",
+                    SQL.identifier(table),
+                    spec["query"](window),
+                )
+            )
             for column in spec.get("indexes", ()):
-                cr.execute(SQL(
-                    "CREATE INDEX ON %s (%s)", SQL.identifier(table), SQL.identifier(column)
-                ))
+                cr.execute(
+                    SQL("CREATE INDEX ON %s (%s)", SQL.identifier(table), SQL.identifier(column))
+                )
             if spec.get("primary_key"):
-                cr.execute(SQL(
-                    "ALTER TABLE %s ADD PRIMARY KEY (%s)",
-                    SQL.identifier(table), SQL.identifier(spec["primary_key"]),
-                ))
+                cr.execute(
+                    SQL(
+                        "ALTER TABLE %s ADD PRIMARY KEY (%s)",
+                        SQL.identifier(table),
+                        SQL.identifier(spec["primary_key"]),
+                    )
+                )
             cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
             run[spec["kind"]] = table
         return run
@@ -366,9 +374,14 @@ class CrmKpiEngine(models.AbstractModel):
         merged = {("company", None): {"dimension": "company"}}
         for rows in row_lists:
             for row in rows:
-                target = merged.setdefault(self._row_key(row), {
-                    key: val for key, val in row.items() if key == "dimension" or key.endswith("_id")
-                })
+                target = merged.setdefault(
+                    self._row_key(row),
+                    {
+                        key: val
+                        for key, val in row.items()
+                        if key == "dimension" or key.endswith("_id")
+                    },
+                )
                 for key, val in row.items():
                     if key != "dimension" and not key.endswith("_id"):
                         target[key] = target.get(key, 0) + (val or 0)
@@ -388,10 +401,13 @@ class CrmKpiEngine(models.AbstractModel):
         company = window.company
         currency_ids = {row["currency_id"] for row in rows if row.get("currency_id")}
         self._check_rates(
-            self.env["res.currency"].browse({
-                row["currency_id"] for row in rows
-                if row.get("currency_id") and any(row[name] for name in money)
-            }),
+            self.env["res.currency"].browse(
+                {
+                    row["currency_id"]
+                    for row in rows
+                    if row.get("currency_id") and any(row[name] for name in money)
+                }
+            ),
             company,
             window.period.last_day,
         )
@@ -417,29 +433,40 @@ class CrmKpiEngine(models.AbstractModel):
         if not others:
             return
         with_rate = {
-            currency_id for (currency_id,) in self.env.execute_query(SQL(
-                """SELECT DISTINCT currency_id FROM res_currency_rate
+            currency_id
+            for (currency_id,) in self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT currency_id FROM res_currency_rate
                     WHERE currency_id = ANY(%s) AND name <= %s
                       AND (company_id IS NULL OR company_id = %s)""",
-                others.ids, day, company.root_id.id,
-            ))
+                    others.ids,
+                    day,
+                    company.root_id.id,
+                )
+            )
         }
         missing = others.filtered(lambda currency: currency.id not in with_rate)
         if missing:
-            raise KpiDataError(self.env._(
-                "No exchange rate of %(currencies)s on or before %(day)s for %(company)s: "
-                "add one (Accounting → Configuration → Currencies) and compute the KPI again.",
-                currencies=", ".join(missing.sorted("name").mapped("name")),
-                day=format_date(self.env, day),
-                company=company.name,
-            ))
+            raise KpiDataError(
+                self.env._(
+                    "No exchange rate of %(currencies)s on or before %(day)s for %(company)s: "
+                    "add one (Accounting → Configuration → Currencies) and compute the KPI again.",
+                    currencies=", ".join(missing.sorted("name").mapped("name")),
+                    day=format_date(self.env, day),
+                    company=company.name,
+                )
+            )
 
     @api.model
     def _rows(self, grouped, to_value):
         """Turn grouped measures into snapshot rows with ``to_value(row)``."""
         return [
             {
-                **{key: val for key, val in row.items() if key == "dimension" or key.endswith("_id")},
+                **{
+                    key: val
+                    for key, val in row.items()
+                    if key == "dimension" or key.endswith("_id")
+                },
                 "kpi_value": to_value(row),
             }
             for row in grouped

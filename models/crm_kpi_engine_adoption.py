@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """CRM adoption and data health: login frequency, records created, data quality."""
 
 from odoo import api, models
@@ -7,7 +9,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineAdoption(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _run_tables(self, window, periods, codes):
@@ -52,6 +54,7 @@ class CrmKpiEngineAdoption(models.AbstractModel):
         activity created in the period by an internal user of the company.
         Records without a company (shared contacts, activities) count for
         the creating user's main company."""
+
         def created(alias):
             column = SQL.identifier(alias, "create_date")
             return SQL("%s >= %s AND %s < %s", column, window.utc_from, column, window.utc_to)

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Retention cohorts (``crm.kpi.cohort.cell``) from the customer base and
 the MRR of the customer and recurring families: which customers a cohort
 holds (:meth:`_first_purchases_sql`), who is active at a month's end
@@ -17,7 +19,7 @@ from ..engine.periods import period_of
 
 
 class CrmKpiEngineCohorts(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _cohort_kpis(self):
@@ -119,13 +121,19 @@ class CrmKpiEngineCohorts(models.AbstractModel):
         for row in rows:
             dimension = "company" if row["g_team"] else "team"
             key = (dimension, row["team_id"] if dimension == "team" else None, row["cohort_month"])
-            cell = cells.setdefault(key, {
-                "dimension": dimension,
-                "team_id": key[1],
-                "cohort_month": row["cohort_month"],
-                "months_since": months_between(row["cohort_month"], window.date_from),
-                "cohort_size": 0, "customers": 0, "mrr": 0.0, "mrr_start": 0.0,
-            })
+            cell = cells.setdefault(
+                key,
+                {
+                    "dimension": dimension,
+                    "team_id": key[1],
+                    "cohort_month": row["cohort_month"],
+                    "months_since": months_between(row["cohort_month"], window.date_from),
+                    "cohort_size": 0,
+                    "customers": 0,
+                    "mrr": 0.0,
+                    "mrr_start": 0.0,
+                },
+            )
             factor = company_rate / rates[row["currency_id"]] if row["currency_id"] else 1.0
             cell["cohort_size"] += int(row["cohort_size"] or 0)
             cell["customers"] += int(row["customers"] or 0)
@@ -138,20 +146,27 @@ class CrmKpiEngineCohorts(models.AbstractModel):
         """Ids of the customers behind a cell: the cohort's customers active
         at the end of month ``cohort_month + months_since`` (``mode`` logo),
         or paying MRR then (revenue), of the company or of one team."""
-        window = self._make_window(company, period_of("month", add_months(cohort_month, months_since)))
+        window = self._make_window(
+            company, period_of("month", add_months(cohort_month, months_since))
+        )
         measured = SQL("kpi_active") if mode == "logo" else SQL("kpi_mrr_now")
         condition = SQL("TRUE")
         if team is not None:
             condition = SQL("c.team_id IS NOT DISTINCT FROM %s", team.id or None)
-        return [customer_id for (customer_id,) in self.env.execute_query(SQL(
-            """
+        return [
+            customer_id
+            for (customer_id,) in self.env.execute_query(
+                SQL(
+                    """
             %(base)s
             SELECT DISTINCT c.customer_id FROM kpi_cohort c
               JOIN %(measured)s x ON x.customer_id = c.customer_id
              WHERE c.cohort_month = %(cohort)s AND %(condition)s
             """,
-            base=self._cohort_base_sql(window, cohort_month),
-            measured=measured,
-            cohort=cohort_month,
-            condition=condition,
-        ))]
+                    base=self._cohort_base_sql(window, cohort_month),
+                    measured=measured,
+                    cohort=cohort_month,
+                    condition=condition,
+                )
+            )
+        ]

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Customer KPIs (sale.order, account.move, sale.subscription): the customer
 base of a period (purchase events, first purchases, subscription intervals,
 the run tables holding them), churn, retention, upsell, retention cost and
@@ -13,7 +15,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineCustomers(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _customer_kpis(self):
@@ -36,12 +38,22 @@ class CrmKpiEngineCustomers(models.AbstractModel):
         # such as churn and retention share one read of the customer counts).
         if len(periods) * len(self._customer_kpis() & codes) > 2:
             tables += [
-                {"kind": "events", "query": self._purchase_events_sql,
-                 "indexes": ("day", "customer_id")},
-                {"kind": "first", "query": self._first_purchases_sql,
-                 "indexes": ("first_day",), "primary_key": "customer_id"},
-                {"kind": "intervals", "query": self._subscription_intervals_sql,
-                 "indexes": ("customer_id",)},
+                {
+                    "kind": "events",
+                    "query": self._purchase_events_sql,
+                    "indexes": ("day", "customer_id"),
+                },
+                {
+                    "kind": "first",
+                    "query": self._first_purchases_sql,
+                    "indexes": ("first_day",),
+                    "primary_key": "customer_id",
+                },
+                {
+                    "kind": "intervals",
+                    "query": self._subscription_intervals_sql,
+                    "indexes": ("customer_id",),
+                },
             ]
         return tables
 
@@ -299,9 +311,16 @@ class CrmKpiEngineCustomers(models.AbstractModel):
             )
         elif row and row["dimension"] != "company":
             return None, None
-        ids = [customer_id for (customer_id,) in self.env.execute_query(SQL(
-            "SELECT c.customer_id FROM (%s) c WHERE %s", self._customer_facts_sql(window), condition
-        ))]
+        ids = [
+            customer_id
+            for (customer_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT c.customer_id FROM (%s) c WHERE %s",
+                    self._customer_facts_sql(window),
+                    condition,
+                )
+            )
+        ]
         return "res.partner", Domain("id", "in", ids)
 
     @api.model
@@ -426,13 +445,15 @@ class CrmKpiEngineCustomers(models.AbstractModel):
     @api.model
     def _costs_records(self, window, category, row=None):
         """(``crm.kpi.cost``, domain) of the costs :meth:`_costs` adds up."""
-        return "crm.kpi.cost", Domain.AND([
-            Domain("company_id", "=", window.company.id),
-            Domain("category", "=", category),
-            Domain("date", ">=", window.date_from),
-            Domain("date", "<", window.date_to),
-            self._row_domain(row, self._dimension_columns("crm.kpi.cost")),
-        ])
+        return "crm.kpi.cost", Domain.AND(
+            [
+                Domain("company_id", "=", window.company.id),
+                Domain("category", "=", category),
+                Domain("date", ">=", window.date_from),
+                Domain("date", "<", window.date_to),
+                self._row_domain(row, self._dimension_columns("crm.kpi.cost")),
+            ]
+        )
 
     @api.model
     def _kpi_retention_cost(self, definition, window):

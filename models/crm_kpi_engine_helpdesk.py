@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """KPI family *helpdesk*: the tickets of OCA ``helpdesk_mgmt``.
 
 ``resolution_time``: Σ hours from creation to ``closed_date`` of the tickets
@@ -24,7 +26,7 @@ TICKET_MODEL = "helpdesk.ticket"
 
 
 class CrmKpiEngine(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # resolution_time
@@ -67,12 +69,14 @@ class CrmKpiEngine(models.AbstractModel):
         Archived tickets count: list them with ``active_test=False``."""
         if TICKET_MODEL not in self.env:
             return None, None
-        domain = Domain.AND([
-            self._company_domain(window),
-            Domain("closed_date", ">=", window.utc_from),
-            Domain("closed_date", "<", window.utc_to),
-            self._row_domain(row, {"user": "user_id"}),
-        ])
+        domain = Domain.AND(
+            [
+                self._company_domain(window),
+                Domain("closed_date", ">=", window.utc_from),
+                Domain("closed_date", "<", window.utc_to),
+                self._row_domain(row, {"user": "user_id"}),
+            ]
+        )
         return TICKET_MODEL, domain
 
     @api.model

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Customer lifetime value, CAC payback and LTV : CAC."""
 
 from dateutil.relativedelta import relativedelta
@@ -9,7 +11,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineLifetime(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _customer_kpis(self):
@@ -100,8 +102,13 @@ class CrmKpiEngineLifetime(models.AbstractModel):
             window.date_to,
         )
         revenue = self._in_company_currency(
-            self._grouped(definition, {}, {"revenue": SQL("SUM(ev.amount)")}, events_where,
-                          currency=SQL("ev.currency_id")),
+            self._grouped(
+                definition,
+                {},
+                {"revenue": SQL("SUM(ev.amount)")},
+                events_where,
+                currency=SQL("ev.currency_id"),
+            ),
             ["revenue"],
             window,
         )
@@ -121,8 +128,9 @@ class CrmKpiEngineLifetime(models.AbstractModel):
         """Average years between the first and the last activity of the
         customers who churned (not active at the end of the window), else
         1 / the churn rate of the trailing year."""
-        row = self.env.execute_query_dict(SQL(
-            """
+        row = self.env.execute_query_dict(
+            SQL(
+                """
             WITH kpi_events AS %(inline)s (%(events)s),
             kpi_sub_intervals AS %(inline)s (%(intervals)s),
             kpi_active_end AS (%(active_end)s),
@@ -139,12 +147,13 @@ class CrmKpiEngineLifetime(models.AbstractModel):
               FROM kpi_span s
              WHERE NOT EXISTS (SELECT 1 FROM kpi_active_end a WHERE a.customer_id = s.customer_id)
             """,
-            inline=self._inline_run_tables(window),
-            events=self._purchase_events_sql(window),
-            intervals=self._subscription_intervals_sql(window),
-            active_end=self._active_customers_sql(window, window.date_to),
-            date_to=window.date_to,
-        ))[0]
+                inline=self._inline_run_tables(window),
+                events=self._purchase_events_sql(window),
+                intervals=self._subscription_intervals_sql(window),
+                active_end=self._active_customers_sql(window, window.date_to),
+                date_to=window.date_to,
+            )
+        )[0]
         if row["churned"]:
             return float(row["years"])
         year = self._trailing(window, relativedelta(years=1))
@@ -163,7 +172,9 @@ class CrmKpiEngineLifetime(models.AbstractModel):
             bridge = self._mrr_at_end(definition, window)[0]
             month = self._trailing(window, relativedelta(months=1))
             counts = self._customer_counts(definition, month)[0]
-            monthly_churn = metrics.churn(lost=counts["lost"], active_at_start=counts["active_start"])
+            monthly_churn = metrics.churn(
+                lost=counts["lost"], active_at_start=counts["active_start"]
+            )
             arpa = metrics.ratio(bridge["mrr"], bridge["customers"]).value
             value = metrics.clv_subscription(arpa, margin_pct, monthly_churn.value)
         else:
@@ -193,7 +204,8 @@ class CrmKpiEngineLifetime(models.AbstractModel):
         KPIs store for the period."""
         clv = self._kpi_clv(definition, window)[0]["kpi_value"]
         cac = next(
-            row["kpi_value"] for row in self._kpi_cac(definition, window)
+            row["kpi_value"]
+            for row in self._kpi_cac(definition, window)
             if row["dimension"] == "company"
         )
         return [{"dimension": "company", "kpi_value": metrics.ltv_cac(clv.value, cac.value)}]

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Acquisition and marketing KPIs: new customers and their revenue, where
 they came from (their first won lead, the run table of customer sources),
 CAC, net new revenue, the marketing shares and ROI, traffic to lead."""
@@ -9,7 +11,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineMarketing(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _customer_kpis(self):
@@ -21,15 +23,24 @@ class CrmKpiEngineMarketing(models.AbstractModel):
         :meth:`_customer_sources_sql`), a run table when read more than once.
         Intended to be inherited."""
         return {
-            "cac", "net_new_revenue", "marketing_share", "marketing_revenue_share", "marketing_roi",
+            "cac",
+            "net_new_revenue",
+            "marketing_share",
+            "marketing_revenue_share",
+            "marketing_roi",
         }
 
     @api.model
     def _run_tables(self, window, periods, codes):
         tables = super()._run_tables(window, periods, codes)
         if len(periods) * len(self._sourced_kpis() & codes) > 1:
-            tables.append({"kind": "sources", "query": self._customer_sources_sql,
-                           "primary_key": "customer_id"})
+            tables.append(
+                {
+                    "kind": "sources",
+                    "query": self._customer_sources_sql,
+                    "primary_key": "customer_id",
+                }
+            )
         return tables
 
     @api.model
@@ -41,13 +52,21 @@ class CrmKpiEngineMarketing(models.AbstractModel):
         if company.kpi_marketing_campaigns:
             conditions.append(SQL("%s IS NOT NULL", SQL.identifier(alias, "campaign_id")))
         if company.kpi_marketing_medium_ids:
-            conditions.append(SQL(
-                "%s = ANY(%s)", SQL.identifier(alias, "medium_id"), company.kpi_marketing_medium_ids.ids
-            ))
+            conditions.append(
+                SQL(
+                    "%s = ANY(%s)",
+                    SQL.identifier(alias, "medium_id"),
+                    company.kpi_marketing_medium_ids.ids,
+                )
+            )
         if company.kpi_marketing_source_ids:
-            conditions.append(SQL(
-                "%s = ANY(%s)", SQL.identifier(alias, "source_id"), company.kpi_marketing_source_ids.ids
-            ))
+            conditions.append(
+                SQL(
+                    "%s = ANY(%s)",
+                    SQL.identifier(alias, "source_id"),
+                    company.kpi_marketing_source_ids.ids,
+                )
+            )
         return SQL("(%s)", SQL(" OR ").join(conditions)) if conditions else SQL("FALSE")
 
     @api.model
@@ -124,11 +143,14 @@ class CrmKpiEngineMarketing(models.AbstractModel):
         the company and per :meth:`_customer_dimensions`. Computed once per
         window (by every dimension) and shared by net new revenue, the
         marketing revenue share and the marketing ROI."""
-        return self._allowed_rows(definition, self._shared(
-            window,
-            ("new_customer_revenue",),
-            lambda: self._new_customer_revenue_query(window),
-        ))
+        return self._allowed_rows(
+            definition,
+            self._shared(
+                window,
+                ("new_customer_revenue",),
+                lambda: self._new_customer_revenue_query(window),
+            ),
+        )
 
     @api.model
     def _new_customer_revenue_query(self, window):

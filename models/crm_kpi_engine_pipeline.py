@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Pipeline KPIs (crm.lead): win rate, sales cycle, lead sources and abandonment."""
 
 from datetime import datetime, timedelta
@@ -10,7 +12,7 @@ from ..engine import metrics
 
 
 class CrmKpiEnginePipeline(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _closed_opportunities_where(self, window):
@@ -32,14 +34,16 @@ class CrmKpiEnginePipeline(models.AbstractModel):
     def _closed_opportunities_records(self, window, row=None, statuses=("won", "lost")):
         """(``crm.lead``, domain) of :meth:`_closed_opportunities_where`,
         of the opportunities won or lost (``statuses``) in the period."""
-        return "crm.lead", Domain.AND([
-            self._company_domain(window),
-            Domain("type", "=", "opportunity"),
-            Domain("won_status", "in", list(statuses)),
-            Domain("date_closed", ">=", window.utc_from),
-            Domain("date_closed", "<", window.utc_to),
-            self._row_domain(row, self._dimension_columns("crm.lead")),
-        ])
+        return "crm.lead", Domain.AND(
+            [
+                self._company_domain(window),
+                Domain("type", "=", "opportunity"),
+                Domain("won_status", "in", list(statuses)),
+                Domain("date_closed", ">=", window.utc_from),
+                Domain("date_closed", "<", window.utc_to),
+                self._row_domain(row, self._dimension_columns("crm.lead")),
+            ]
+        )
 
     @api.model
     def _closed_opportunity_totals(self, window):
@@ -49,20 +53,24 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         ``revenue`` (their expected revenue); one query per period shared by
         the KPIs that read them (win rate, sales cycle, deal size, velocity),
         each keeping the rows of its dimensions (:meth:`_allowed_rows`)."""
-        return self._shared(window, ("closed_opportunities",), lambda: self._grouped(
-            None,
-            self._lead_dimensions(),
-            {
-                "won": SQL("COUNT(*) FILTER (WHERE l.won_status = 'won')"),
-                "lost": SQL("COUNT(*) FILTER (WHERE l.won_status = 'lost')"),
-                "days": SQL(
-                    "SUM(EXTRACT(EPOCH FROM l.date_closed - l.create_date) / 86400.0)"
-                    " FILTER (WHERE l.won_status = 'won')"
-                ),
-                "revenue": SQL("SUM(l.expected_revenue) FILTER (WHERE l.won_status = 'won')"),
-            },
-            self._closed_opportunities_where(window),
-        ))
+        return self._shared(
+            window,
+            ("closed_opportunities",),
+            lambda: self._grouped(
+                None,
+                self._lead_dimensions(),
+                {
+                    "won": SQL("COUNT(*) FILTER (WHERE l.won_status = 'won')"),
+                    "lost": SQL("COUNT(*) FILTER (WHERE l.won_status = 'lost')"),
+                    "days": SQL(
+                        "SUM(EXTRACT(EPOCH FROM l.date_closed - l.create_date) / 86400.0)"
+                        " FILTER (WHERE l.won_status = 'won')"
+                    ),
+                    "revenue": SQL("SUM(l.expected_revenue) FILTER (WHERE l.won_status = 'won')"),
+                },
+                self._closed_opportunities_where(window),
+            ),
+        )
 
     @api.model
     def _kpi_win_rate(self, definition, window):
@@ -105,12 +113,14 @@ class CrmKpiEnginePipeline(models.AbstractModel):
     @api.model
     def _created_leads_records(self, window, row=None):
         """(``crm.lead``, domain) of :meth:`_created_leads_where`."""
-        return "crm.lead", Domain.AND([
-            self._company_domain(window),
-            Domain("create_date", ">=", window.utc_from),
-            Domain("create_date", "<", window.utc_to),
-            self._row_domain(row, self._dimension_columns("crm.lead")),
-        ])
+        return "crm.lead", Domain.AND(
+            [
+                self._company_domain(window),
+                Domain("create_date", ">=", window.utc_from),
+                Domain("create_date", "<", window.utc_to),
+                self._row_domain(row, self._dimension_columns("crm.lead")),
+            ]
+        )
 
     @api.model
     def _kpi_lead_sources(self, definition, window):
@@ -231,13 +241,15 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         """(``crm.lead``, domain) of :meth:`_open_opportunities_where`; a
         stage row keeps the leads that were in the stage at ``moment`` (by
         the ledger, else by their stage of today)."""
-        domain = Domain.AND([
-            self._company_domain(window),
-            Domain("type", "=", "opportunity"),
-            Domain("create_date", "<", moment),
-            Domain("active", "=", True) | Domain("won_status", "!=", "pending"),
-            Domain("won_status", "=", "pending") | Domain("date_closed", ">=", moment),
-        ])
+        domain = Domain.AND(
+            [
+                self._company_domain(window),
+                Domain("type", "=", "opportunity"),
+                Domain("create_date", "<", moment),
+                Domain("active", "=", True) | Domain("won_status", "!=", "pending"),
+                Domain("won_status", "=", "pending") | Domain("date_closed", ">=", moment),
+            ]
+        )
         if not row or row["dimension"] != "stage":
             return "crm.lead", domain & self._row_domain(row, self._dimension_columns("crm.lead"))
         at_moment = Domain("date_in", "<=", moment) & (
@@ -262,16 +274,20 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             "user": SQL("l.user_id"),
             "stage": SQL("COALESCE(stay.stage_id, l.stage_id)"),
         }
-        return self._shared(window, ("open_pipeline", moment), lambda: self._grouped(
-            None,
-            dimensions,
-            {
-                "open": SQL("COUNT(*)"),
-                "amount": SQL("SUM(%s)", self._open_amount_sql()),
-                "weighted": SQL("SUM(%s * l.probability / 100.0)", self._open_amount_sql()),
-            },
-            self._open_opportunities_where(window, moment),
-        ))
+        return self._shared(
+            window,
+            ("open_pipeline", moment),
+            lambda: self._grouped(
+                None,
+                dimensions,
+                {
+                    "open": SQL("COUNT(*)"),
+                    "amount": SQL("SUM(%s)", self._open_amount_sql()),
+                    "weighted": SQL("SUM(%s * l.probability / 100.0)", self._open_amount_sql()),
+                },
+                self._open_opportunities_where(window, moment),
+            ),
+        )
 
     @api.model
     def _last_value_kpis(self):
@@ -314,22 +330,32 @@ class CrmKpiEnginePipeline(models.AbstractModel):
         team_quotas = self._team_quotas(definition, window)
         rows = [
             {**row, "amount": amounts.get(self._row_key(row), 0.0)}
-            for row in team_quotas if row["dimension"] == "team"
+            for row in team_quotas
+            if row["dimension"] == "team"
         ]
-        rows.append({
-            "dimension": "company",
-            "amount": sum(row["amount"] for row in rows),
-            "quota": sum(row["quota"] for row in team_quotas if row["dimension"] == "company"),
-        })
+        rows.append(
+            {
+                "dimension": "company",
+                "amount": sum(row["amount"] for row in rows),
+                "quota": sum(row["quota"] for row in team_quotas if row["dimension"] == "company"),
+            }
+        )
         if "user" in self._allowed_dimensions(definition):
             rows += [
-                {"dimension": "user", "user_id": quota["user_id"], "quota": quota["quota"],
-                 "amount": amounts.get(("user", quota["user_id"]), 0.0)}
+                {
+                    "dimension": "user",
+                    "user_id": quota["user_id"],
+                    "quota": quota["quota"],
+                    "amount": amounts.get(("user", quota["user_id"]), 0.0),
+                }
                 for quota in self.env.execute_query_dict(self._user_quotas_sql(window))
             ]
-        return self._rows(rows, lambda r: metrics.pipeline_coverage(
-            pipeline=r["amount"], quota_amount=float(r["quota"] or 0)
-        ))
+        return self._rows(
+            rows,
+            lambda r: metrics.pipeline_coverage(
+                pipeline=r["amount"], quota_amount=float(r["quota"] or 0)
+            ),
+        )
 
     @api.model
     def _kpi_pipeline_coverage_records(self, definition, window, row=None):
@@ -376,10 +402,16 @@ class CrmKpiEnginePipeline(models.AbstractModel):
             self._allowed_rows(definition, self._closed_opportunity_totals(window)),
             defaults={"open": 0, "won": 0, "lost": 0, "days": 0, "revenue": 0},
         )
-        return self._rows(rows, lambda r: metrics.sales_velocity(
-            open_opportunities=r["open"], won=r["won"], lost=r["lost"],
-            revenue=float(r["revenue"]), total_days=float(r["days"]),
-        ))
+        return self._rows(
+            rows,
+            lambda r: metrics.sales_velocity(
+                open_opportunities=r["open"],
+                won=r["won"],
+                lost=r["lost"],
+                revenue=float(r["revenue"]),
+                total_days=float(r["days"]),
+            ),
+        )
 
     @api.model
     def _kpi_sales_velocity_records(self, definition, window, row=None):

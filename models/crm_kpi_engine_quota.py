@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Quota attainment: revenue won against the sales teams' targets and the
 salespeople's quota goals."""
 
@@ -9,7 +11,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineQuota(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _amount_goal_kpis(self):
@@ -106,7 +108,9 @@ class CrmKpiEngineQuota(models.AbstractModel):
             {
                 "dimension": "user",
                 "user_id": row["user_id"],
-                "kpi_value": metrics.quota(revenue=float(row["won"]), quota_amount=float(row["quota"])),
+                "kpi_value": metrics.quota(
+                    revenue=float(row["won"]), quota_amount=float(row["quota"])
+                ),
             }
             for row in rows
         ]
@@ -121,7 +125,8 @@ class CrmKpiEngineQuota(models.AbstractModel):
             """
             SELECT g.user_id,
                    SUM(g.target_value
-                       * (LEAST(g.deadline + 1, %(date_to)s) - GREATEST(g.date_start, %(date_from)s))
+                       * (LEAST(g.deadline + 1, %(date_to)s)
+                          - GREATEST(g.date_start, %(date_from)s))
                        / (g.deadline + 1 - g.date_start)::float) AS quota
               FROM crm_kpi_goal g
              WHERE g.active AND g.status != 'draft' AND g.scope = 'user'

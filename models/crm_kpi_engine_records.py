@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The SQL behind the KPI fields of records (res.partner, crm.lead,
 sale.subscription): the figures of one customer as of today."""
 
@@ -13,7 +15,7 @@ from ..engine.periods import Period
 
 
 class CrmKpiEngineRecords(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _record_window(self, company):
@@ -34,11 +36,17 @@ class CrmKpiEngineRecords(models.AbstractModel):
         rather than wrong (see :meth:`_check_rates` for snapshots)."""
         company = window.company
         day = window.period.last_day
-        with_rate = [currency_id for (currency_id,) in self.env.execute_query(SQL(
-            """SELECT DISTINCT currency_id FROM res_currency_rate
+        with_rate = [
+            currency_id
+            for (currency_id,) in self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT currency_id FROM res_currency_rate
                 WHERE name <= %s AND (company_id IS NULL OR company_id = %s)""",
-            day, company.root_id.id,
-        ))]
+                    day,
+                    company.root_id.id,
+                )
+            )
+        ]
         currencies = self.env["res.currency"].browse(with_rate) | company.currency_id
         rates = currencies._get_rates(company, day)
         company_rate = rates[company.currency_id.id]
@@ -117,8 +125,9 @@ class CrmKpiEngineRecords(models.AbstractModel):
         ending with the window, revenue in company currency (the per-customer
         counterpart of :meth:`_trailing_purchases`)."""
         year = self._trailing(window, relativedelta(years=1))
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT ev.customer_id,
                    CASE WHEN bool_and(r.factor IS NOT NULL OR ev.currency_id IS NULL
                                       OR ev.amount = 0)
@@ -131,20 +140,22 @@ class CrmKpiEngineRecords(models.AbstractModel):
                AND ev.day >= %(date_from)s AND ev.day < %(date_to)s
              GROUP BY ev.customer_id
             """,
-            events=self._purchase_events_sql(year),
-            rates=self._currency_factors_sql(year),
-            ids=list(customer_ids),
-            date_from=year.date_from,
-            date_to=year.date_to,
-        ))
+                events=self._purchase_events_sql(year),
+                rates=self._currency_factors_sql(year),
+                ids=list(customer_ids),
+                date_from=year.date_from,
+                date_to=year.date_to,
+            )
+        )
         return {customer_id: (revenue, count) for customer_id, revenue, count in rows}
 
     @api.model
     def _customer_mrr(self, window, customer_ids):
         """{customer_id: MRR} at the end of the window, in company currency:
         the MRR after the last movement of each of their subscriptions."""
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT m.partner_id, m.currency_id, SUM(m.mrr_after) FROM (
                 SELECT DISTINCT ON (subscription_id) partner_id, currency_id, mrr_after
                   FROM crm_kpi_subscription_movement
@@ -153,10 +164,11 @@ class CrmKpiEngineRecords(models.AbstractModel):
             ) m WHERE m.mrr_after > 0
              GROUP BY m.partner_id, m.currency_id
             """,
-            window.company.id,
-            window.date_to,
-            list(customer_ids),
-        ))
+                window.company.id,
+                window.date_to,
+                list(customer_ids),
+            )
+        )
         factors = self._currency_factors(window) if rows else {}
         result, unknown = {}, set()
         for customer_id, currency_id, mrr in rows:
@@ -175,9 +187,12 @@ class CrmKpiEngineRecords(models.AbstractModel):
         """What the company's CLV method takes from the whole customer base
         (see :meth:`_kpi_clv`), for the window ending with ``window``:
         ``lifetime`` (years), ``cac`` and ``monthly_churn`` (%)."""
-        definition = self.env["crm.kpi.definition"].sudo().with_context(
-            active_test=False
-        ).search([("code", "=", "clv")], limit=1)
+        definition = (
+            self.env["crm.kpi.definition"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("code", "=", "clv")], limit=1)
+        )
         company = window.company
         inputs = {"lifetime": None, "cac": None, "monthly_churn": None}
         if company._kpi_setting("kpi_clv_method") == "subscription":

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Satisfaction KPIs (crm.kpi.feedback): NPS, CES and the share of easy CES answers."""
 
 from odoo import api, models
@@ -8,7 +10,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineSatisfaction(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _feedback_where(self, window, kind):
@@ -37,13 +39,15 @@ class CrmKpiEngineSatisfaction(models.AbstractModel):
     def _feedback_records(self, window, kind, row=None):
         """(``crm.kpi.feedback``, domain) of :meth:`_feedback_where` (of
         ``row``, a dimension row, when given)."""
-        return "crm.kpi.feedback", Domain.AND([
-            Domain("company_id", "=", window.company.id),
-            Domain("kind", "=", kind),
-            Domain("date", ">=", window.date_from),
-            Domain("date", "<", window.date_to),
-            self._row_domain(row, self._dimension_columns("crm.kpi.feedback")),
-        ])
+        return "crm.kpi.feedback", Domain.AND(
+            [
+                Domain("company_id", "=", window.company.id),
+                Domain("kind", "=", kind),
+                Domain("date", ">=", window.date_from),
+                Domain("date", "<", window.date_to),
+                self._row_domain(row, self._dimension_columns("crm.kpi.feedback")),
+            ]
+        )
 
     @api.model
     def _ces_empty_reason(self):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Pipeline stage KPIs (crm.kpi.stage.stay ledger): time in stage and drop-off."""
 
 from odoo import api, models
@@ -8,7 +10,7 @@ from ..engine import metrics
 
 
 class CrmKpiEngineStages(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _stays_records(self, window, row, lost=False):
@@ -16,17 +18,21 @@ class CrmKpiEngineStages(models.AbstractModel):
         period, and with ``lost`` of the open stays of the leads lost in it."""
         ended = Domain("date_out", ">=", window.utc_from) & Domain("date_out", "<", window.utc_to)
         if lost:
-            ended |= Domain.AND([
-                Domain("date_out", "=", False),
-                Domain("lead_id.won_status", "=", "lost"),
-                Domain("lead_id.date_closed", ">=", window.utc_from),
-                Domain("lead_id.date_closed", "<", window.utc_to),
-            ])
-        return "crm.kpi.stage.stay", Domain.AND([
-            self._company_domain(window),
-            ended,
-            self._row_domain(row, {"stage": "stage_id", "team": "team_id", "user": "user_id"}),
-        ])
+            ended |= Domain.AND(
+                [
+                    Domain("date_out", "=", False),
+                    Domain("lead_id.won_status", "=", "lost"),
+                    Domain("lead_id.date_closed", ">=", window.utc_from),
+                    Domain("lead_id.date_closed", "<", window.utc_to),
+                ]
+            )
+        return "crm.kpi.stage.stay", Domain.AND(
+            [
+                self._company_domain(window),
+                ended,
+                self._row_domain(row, {"stage": "stage_id", "team": "team_id", "user": "user_id"}),
+            ]
+        )
 
     @api.model
     def _kpi_stage_duration(self, definition, window):
@@ -78,7 +84,8 @@ class CrmKpiEngineStages(models.AbstractModel):
                 FROM (
                     SELECT stay.stage_id, stay.team_id, stay.user_id, FALSE AS dropped
                       FROM crm_kpi_stage_stay stay
-                     WHERE %(company)s AND stay.date_out >= %(utc_from)s AND stay.date_out < %(utc_to)s
+                     WHERE %(company)s
+                       AND stay.date_out >= %(utc_from)s AND stay.date_out < %(utc_to)s
                     UNION ALL
                     SELECT stay.stage_id, stay.team_id, stay.user_id, TRUE
                       FROM crm_kpi_stage_stay stay
@@ -94,7 +101,9 @@ class CrmKpiEngineStages(models.AbstractModel):
         )
         return self._rows(
             grouped,
-            lambda r: metrics.stage_drop_off(left_to_lost_or_stale=r["dropped"], stays=r["resolved"]),
+            lambda r: metrics.stage_drop_off(
+                left_to_lost_or_stale=r["dropped"], stays=r["resolved"]
+            ),
         )
 
     @api.model

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Recurring revenue KPIs (crm.kpi.subscription.movement ledger): the MRR
 bridge of a period (MRR churn, NRR, GRR, quick ratio, net new MRR), the MRR
 in progress at its end (MRR, ARR, ARPA) and renewal."""
@@ -10,13 +12,20 @@ from ..engine import metrics
 
 # Measures of the MRR bridge of a period (see CrmKpiEngineSubscriptions._mrr_bridge).
 MRR_MEASURES = (
-    "mrr_start", "new", "expansion", "contraction", "churned", "reactivation",
-    "expansion_existing", "contraction_existing", "churned_existing",
+    "mrr_start",
+    "new",
+    "expansion",
+    "contraction",
+    "churned",
+    "reactivation",
+    "expansion_existing",
+    "contraction_existing",
+    "churned_existing",
 )
 
 
 class CrmKpiEngineSubscriptions(models.AbstractModel):
-    _inherit = "crm.kpi.engine"
+    _inherit = "crm.kpi.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _last_value_kpis(self):
@@ -119,19 +128,23 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
         teams counts once for the company and once in each team). Computed
         once per window and shared by MRR, ARR, ARPA and the subscription
         CLV."""
-        return self._allowed_rows(definition, self._shared(
-            window, ("mrr_at_end",), lambda: self._mrr_at_end_query(window)
-        ))
+        return self._allowed_rows(
+            definition,
+            self._shared(window, ("mrr_at_end",), lambda: self._mrr_at_end_query(window)),
+        )
 
     @api.model
     def _mrr_at_end_query(self, window):
         dimensions = {"team": SQL("m.team_id"), "user": SQL("m.user_id")}
-        from_where = SQL(
-            "FROM (%s) m WHERE m.mrr > 0", self._mrr_at_sql(window, window.date_to)
-        )
+        from_where = SQL("FROM (%s) m WHERE m.mrr > 0", self._mrr_at_sql(window, window.date_to))
         mrr = self._in_company_currency(
-            self._grouped(None, dimensions, {"mrr": SQL("SUM(m.mrr)")}, from_where,
-                          currency=SQL("m.currency_id")),
+            self._grouped(
+                None,
+                dimensions,
+                {"mrr": SQL("SUM(m.mrr)")},
+                from_where,
+                currency=SQL("m.currency_id"),
+            ),
             ["mrr"],
             window,
         )
@@ -152,12 +165,17 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
                 SQL.identifier("m", f"{row['dimension']}_id"),
                 row.get(f"{row['dimension']}_id") or None,
             )
-        return [record_id for (record_id,) in self.env.execute_query(SQL(
-            "SELECT DISTINCT %s FROM (%s) m WHERE m.mrr > 0 AND %s",
-            SQL.identifier("m", column),
-            self._mrr_at_sql(window, window.date_to),
-            condition,
-        ))]
+        return [
+            record_id
+            for (record_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT %s FROM (%s) m WHERE m.mrr > 0 AND %s",
+                    SQL.identifier("m", column),
+                    self._mrr_at_sql(window, window.date_to),
+                    condition,
+                )
+            )
+        ]
 
     @api.model
     def _mrr_at_end_records(self, window, row=None):
@@ -212,12 +230,14 @@ class CrmKpiEngineSubscriptions(models.AbstractModel):
     @api.model
     def _movements_records(self, window, row=None):
         """(``crm.kpi.subscription.movement``, domain) of the movements of the period."""
-        return "crm.kpi.subscription.movement", Domain.AND([
-            Domain("company_id", "=", window.company.id),
-            Domain("date", ">=", window.date_from),
-            Domain("date", "<", window.date_to),
-            self._row_domain(row, {"team": "team_id", "user": "user_id"}),
-        ])
+        return "crm.kpi.subscription.movement", Domain.AND(
+            [
+                Domain("company_id", "=", window.company.id),
+                Domain("date", ">=", window.date_from),
+                Domain("date", "<", window.date_to),
+                self._row_domain(row, {"team": "team_id", "user": "user_id"}),
+            ]
+        )
 
     @api.model
     def _mrr_empty_reason(self):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -88,7 +90,6 @@ class CrmKpiFeedback(models.Model):
     comment = fields.Text()
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         required=True,
         index=True,
         default=lambda self: self.env.company,
@@ -103,7 +104,6 @@ class CrmKpiFeedback(models.Model):
     )
     survey_answer_id = fields.Many2one(
         "survey.user_input.line",
-        string="Survey Answer",
         readonly=True,
         copy=False,
         ondelete="set null",

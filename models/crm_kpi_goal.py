@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """SMART goals on KPIs: fields, constraints, create/write, actions and the
 scheduled action.
 
@@ -88,12 +90,11 @@ class CrmKpiGoal(models.Model):
         tracking=True,
         domain="[('share', '=', False)]",
     )
-    source_id = fields.Many2one("utm.source", string="Source")
-    medium_id = fields.Many2one("utm.medium", string="Medium")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
+    source_id = fields.Many2one("utm.source")
+    medium_id = fields.Many2one("utm.medium")
+    campaign_id = fields.Many2one("utm.campaign")
     responsible_id = fields.Many2one(
         "res.users",
-        string="Responsible",
         compute="_compute_responsible_id",
         store=True,
         readonly=False,
@@ -181,7 +182,7 @@ class CrmKpiGoal(models.Model):
         help="The target is more than 50 % beyond the best value of the past windows.",
     )
     # Relevant
-    why = fields.Text(string="Why", help="Why this goal matters now; the strategy it serves.")
+    why = fields.Text(help="Why this goal matters now; the strategy it serves.")
     parent_id = fields.Many2one(
         "crm.kpi.goal",
         string="Contributes to",
@@ -245,7 +246,8 @@ class CrmKpiGoal(models.Model):
         engine = self.env["crm.kpi.engine"]
         for goal in self:
             goal.goal_unit = (
-                "currency" if goal.kpi_id and engine._goal_is_amount(goal.kpi_code)
+                "currency"
+                if goal.kpi_id and engine._goal_is_amount(goal.kpi_code)
                 else goal.kpi_id.unit
             )
 
@@ -254,8 +256,10 @@ class CrmKpiGoal(models.Model):
         quarter = period_of("quarter", fields.Date.context_today(self))
         for goal in self:
             goal.is_this_quarter = bool(
-                goal.date_start and goal.deadline
-                and goal.date_start < quarter.date_end and goal.deadline >= quarter.date_start
+                goal.date_start
+                and goal.deadline
+                and goal.date_start < quarter.date_end
+                and goal.deadline >= quarter.date_start
             )
 
     def _search_is_this_quarter(self, operator, value):
@@ -360,7 +364,9 @@ class CrmKpiGoal(models.Model):
                     )
                 )
 
-    @api.constrains("scope", "team_id", "user_id", "source_id", "medium_id", "campaign_id", "kpi_id")
+    @api.constrains(
+        "scope", "team_id", "user_id", "source_id", "medium_id", "campaign_id", "kpi_id"
+    )
     def _check_scope(self):
         scope_labels = dict(self._fields["scope"]._description_selection(self.env))
         dimensions = self.env["crm.kpi.snapshot"]._kpi_dimensions()
@@ -393,10 +399,7 @@ class CrmKpiGoal(models.Model):
                     )
                 )
             utm = [dim for dim, fname in filters.items() if goal[fname]]
-            if utm and (
-                goal.scope != "company" or len(utm) > 1
-                or not allows(goal.kpi_id, utm[0])
-            ):
+            if utm and (goal.scope != "company" or len(utm) > 1 or not allows(goal.kpi_id, utm[0])):
                 raise ValidationError(
                     self.env._(
                         "Goal %(goal)s: a marketing filter (one source, medium or campaign) "
@@ -471,8 +474,9 @@ class CrmKpiGoal(models.Model):
         for goal in self.filtered(lambda g: g.status != "draft"):
             changed = [fname for fname in moved if goal._value_differs(fname, vals[fname])]
             if changed:
-                labels = ", ".join(goal._fields[fname].get_description(self.env)["string"]
-                                   for fname in changed)
+                labels = ", ".join(
+                    goal._fields[fname].get_description(self.env)["string"] for fname in changed
+                )
                 raise AccessError(
                     self.env._(
                         "Goal %(goal)s is started: only a KPI Manager can change its "
@@ -531,13 +535,17 @@ class CrmKpiGoal(models.Model):
         self.ensure_one()
         periods = self._goal_periods()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_kpi.crm_kpi_snapshot_action")
-        action.update({
-            "name": self.env._("%(kpi)s: %(goal)s", kpi=self.kpi_id.name, goal=self.name),
-            "view_mode": "graph,list,pivot",
-            "views": [(False, "graph"), (False, "list"), (False, "pivot")],
-            "domain": list(self._snapshot_domain(periods[0].date_start, periods[-1].date_start)),
-            "context": {"graph_measure": "value", "graph_mode": "line"},
-        })
+        action.update(
+            {
+                "name": self.env._("%(kpi)s: %(goal)s", kpi=self.kpi_id.name, goal=self.name),
+                "view_mode": "graph,list,pivot",
+                "views": [(False, "graph"), (False, "list"), (False, "pivot")],
+                "domain": list(
+                    self._snapshot_domain(periods[0].date_start, periods[-1].date_start)
+                ),
+                "context": {"graph_measure": "value", "graph_mode": "line"},
+            }
+        )
         return action
 
     # ------------------------------------------------------------------

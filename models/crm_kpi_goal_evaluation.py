@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The evaluation of SMART goals: their value over the goal window read
 from the KPI's snapshots through the board reader
 (``crm.kpi.snapshot._kpi_boards``, one query for many goals), the progress, pace,
@@ -21,15 +23,28 @@ from .crm_kpi_goal import ALERT_STATUSES, HISTORY_WINDOWS
 
 
 class CrmKpiGoalEvaluation(models.Model):
-    _inherit = "crm.kpi.goal"
+    _inherit = "crm.kpi.goal"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
     @api.depends(
-        "kpi_id", "scope", "company_id", "team_id", "user_id", "source_id", "medium_id",
-        "campaign_id", "period_type", "date_start", "deadline", "baseline_value",
-        "target_value", "status", "at_risk_margin", "off_track_margin",
+        "kpi_id",
+        "scope",
+        "company_id",
+        "team_id",
+        "user_id",
+        "source_id",
+        "medium_id",
+        "campaign_id",
+        "period_type",
+        "date_start",
+        "deadline",
+        "baseline_value",
+        "target_value",
+        "status",
+        "at_risk_margin",
+        "off_track_margin",
     )
     @api.depends_context("lang")  # the texts are in the reader's language
     def _compute_evaluation(self):
@@ -67,7 +82,8 @@ class CrmKpiGoalEvaluation(models.Model):
             goal.target_text = text(goal.target_value)
             goal.baseline_text = text(goal.baseline_value)
             goal.forecast_text = (
-                text(evaluation["forecast"]) if evaluation.get("forecast") is not None
+                text(evaluation["forecast"])
+                if evaluation.get("forecast") is not None
                 else self.env._("Too early")
             )
 
@@ -95,8 +111,11 @@ class CrmKpiGoalEvaluation(models.Model):
             for window in windows:
                 if window and not any(p.date_start in pairs_of[goal] for p in window):
                     Snapshot.with_company(goal.company_id)._compute_snapshots(
-                        goal.period_type, window[0].date_start, window[-1].date_start,
-                        kpi_codes=[goal.kpi_code], company_ids=goal.company_id.ids,
+                        goal.period_type,
+                        window[0].date_start,
+                        window[-1].date_start,
+                        kpi_codes=[goal.kpi_code],
+                        company_ids=goal.company_id.ids,
                     )
 
     # ------------------------------------------------------------------
@@ -189,14 +208,16 @@ class CrmKpiGoalEvaluation(models.Model):
     def _snapshot_domain(self, first_start, last_start):
         self.ensure_one()
         dimension, fname, value = self._scope_dimension()
-        domain = Domain([
-            ("kpi_id", "=", self.kpi_id.id),
-            ("period_type", "=", self.period_type),
-            ("company_id", "=", self.company_id.id),
-            ("dimension", "=", dimension),
-            ("date_start", ">=", first_start),
-            ("date_start", "<=", last_start),
-        ])
+        domain = Domain(
+            [
+                ("kpi_id", "=", self.kpi_id.id),
+                ("period_type", "=", self.period_type),
+                ("company_id", "=", self.company_id.id),
+                ("dimension", "=", dimension),
+                ("date_start", ">=", first_start),
+                ("date_start", "<=", last_start),
+            ]
+        )
         if fname:
             domain &= Domain(fname, "=", value)
         return domain
@@ -213,9 +234,7 @@ class CrmKpiGoalEvaluation(models.Model):
             for period in goal._read_periods():
                 cell = board.cells.get((code, period_key(period)))
                 if cell and cell.computed:
-                    pairs[goal][period.date_start] = (
-                        cell.value.numerator, cell.value.denominator
-                    )
+                    pairs[goal][period.date_start] = (cell.value.numerator, cell.value.denominator)
         return pairs
 
     def _read_periods(self):
@@ -235,9 +254,14 @@ class CrmKpiGoalEvaluation(models.Model):
         other goals read with it): read it over :meth:`_read_periods`."""
         groups = {}
         for goal in self:
-            group = groups.setdefault((goal.company_id, goal.period_type), {
-                "kpis": [], "starts": set(), "scopes": {},
-            })
+            group = groups.setdefault(
+                (goal.company_id, goal.period_type),
+                {
+                    "kpis": [],
+                    "starts": set(),
+                    "scopes": {},
+                },
+            )
             group["kpis"].append(goal.kpi_id)
             group["starts"].update(p.date_start for p in goal._read_periods())
             dimension, fname, _value = goal._scope_dimension()
@@ -247,10 +271,15 @@ class CrmKpiGoalEvaluation(models.Model):
         for (company, period_type), group in groups.items():
             scopes = group["scopes"]
             boards_of = Snapshot._kpi_boards(
-                period_type, sorted(group["starts"]), company, set(scopes.values()),
+                period_type,
+                sorted(group["starts"]),
+                company,
+                set(scopes.values()),
                 definitions=self.env["crm.kpi.definition"].union(*group["kpis"]),
                 # the goals read numbers only: their texts are _compute_texts'
-                comparisons=(), local_labels=False, formatter=Formatter(),
+                comparisons=(),
+                local_labels=False,
+                formatter=Formatter(),
             )
             boards.update({goal: boards_of[scope] for goal, scope in scopes.items()})
         return boards
@@ -284,8 +313,12 @@ class CrmKpiGoalEvaluation(models.Model):
         median, exceeds_history, status} for the goals that can be evaluated."""
         today = today or fields.Date.context_today(self)
         goals = self.filtered(
-            lambda g: g.kpi_id and g.company_id and g.period_type and g.date_start
-            and g.deadline and g.deadline > g.date_start
+            lambda g: g.kpi_id
+            and g.company_id
+            and g.period_type
+            and g.date_start
+            and g.deadline
+            and g.deadline > g.date_start
             and count_periods(g.period_type, g.date_start, g.deadline) <= MAX_PERIODS
             and (g.scope == "company" or g.team_id or g.user_id)
         )
@@ -328,8 +361,11 @@ class CrmKpiGoalEvaluation(models.Model):
                     at_risk_margin=goal.at_risk_margin,
                     off_track_margin=goal.off_track_margin,
                     early=goal_engine.early_achievement(
-                        additive=goal._is_additive(), denominator=denominator,
-                        date_start=goal.date_start, deadline=goal.deadline, today=today,
+                        additive=goal._is_additive(),
+                        denominator=denominator,
+                        date_start=goal.date_start,
+                        deadline=goal.deadline,
+                        today=today,
                     ),
                 ),
             }
@@ -366,7 +402,8 @@ class CrmKpiGoalEvaluation(models.Model):
                 "deadline": format_date(self.env, goal.deadline),
                 # a target a period's value can be drawn against: a ratio in
                 # the KPI's own unit (a sum's target is for the whole window)
-                "is_level": goal.kpi_id.aggregation == "ratio" and goal.goal_unit == goal.kpi_id.unit,
+                "is_level": goal.kpi_id.aggregation == "ratio"
+                and goal.goal_unit == goal.kpi_id.unit,
             }
             for goal in self.search(domain, order="deadline, id", limit=12)
         ]

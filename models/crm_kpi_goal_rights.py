@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Who may own and edit a SMART goal: the owner checks of what KPI Users
 create and write (``create`` and ``write`` in ``crm_kpi_goal.py`` set
 OWNER_CHECK_KEY), the parent goal its owner must be able to read, and the
@@ -10,7 +12,7 @@ from .crm_kpi_goal import OWNER_CHECK_KEY
 
 
 class CrmKpiGoalRights(models.Model):
-    _inherit = "crm.kpi.goal"
+    _inherit = "crm.kpi.goal"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Constraints
@@ -76,7 +78,8 @@ class CrmKpiGoalRights(models.Model):
         """Fields only KPI Managers (and superuser mode) write: the status
         and the values computed by the add-on. Intended to be inherited."""
         computed = {
-            fname for fname, field in self._fields.items()
+            fname
+            for fname, field in self._fields.items()
             if field.compute and field.readonly and "crm_kpi" in field._modules
         }
         return computed | {"status", "last_notified_status"}

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import math
 
 from odoo import api, models
@@ -13,7 +15,6 @@ def check_numbers(model, vals, fnames=None):
     number in a Float or Monetary field; a fraction or a value beyond 32 bits
     in an Integer field (which Odoo would truncate or the database refuse).
     Only the fields ``fnames`` when given. False and None (empty) pass."""
-    _ = model.env._
     for fname, value in vals.items():
         field = model._fields.get(fname)
         if (
@@ -33,7 +34,7 @@ def check_numbers(model, vals, fnames=None):
                 and INT32_MIN <= number <= INT32_MAX
             ):
                 raise ValidationError(
-                    _(
+                    model.env._(
                         "%(field)s must be a whole number between %(min)s and %(max)s, "
                         "not %(value)s.",
                         field=label,
@@ -44,7 +45,7 @@ def check_numbers(model, vals, fnames=None):
                 )
         elif number is None or not math.isfinite(number):
             raise ValidationError(
-                _(
+                model.env._(
                     "%(field)s must be a finite number, not %(value)s.",
                     field=label,
                     value=repr(value),

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Scale-out with OCA ``queue_job`` (optional: not a dependency).
 
 When ``queue_job`` is installed and its job runner runs in this server

@@ -1,3 +1,6 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
 import logging
 from datetime import date
 
@@ -43,9 +46,22 @@ REFRESH_RUN_PARAM = "crm_kpi.refresh_run"
 MAX_PERIODS_PARAM = "crm_kpi.max_periods"
 
 # The fields of a snapshot the board reads.
-BOARD_FIELDS = ["kpi_id", "period_type", "date_start", "date_end", "value", "has_value",
-                "numerator", "denominator", "failure",
-                "anomaly", "anomaly_median", "anomaly_low", "anomaly_high", "anomaly_history"]
+BOARD_FIELDS = [
+    "kpi_id",
+    "period_type",
+    "date_start",
+    "date_end",
+    "value",
+    "has_value",
+    "numerator",
+    "denominator",
+    "failure",
+    "anomaly",
+    "anomaly_median",
+    "anomaly_low",
+    "anomaly_high",
+    "anomaly_history",
+]
 
 
 class CrmKpiSnapshot(models.Model):
@@ -76,9 +92,7 @@ class CrmKpiSnapshot(models.Model):
     period_type = fields.Selection(PERIOD_TYPE_SELECTION, required=True, index=True)
     date_start = fields.Date(required=True, index=True)
     date_end = fields.Date(required=True, help="First day after the period (exclusive).")
-    dimension = fields.Selection(
-        selection="_selection_dimension", required=True, default="company"
-    )
+    dimension = fields.Selection(selection="_selection_dimension", required=True, default="company")
     company_id = fields.Many2one("res.company", required=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     team_id = fields.Many2one("crm.team", string="Sales Team", index="btree_not_null")
@@ -96,9 +110,7 @@ class CrmKpiSnapshot(models.Model):
         "graph views a group's value is Σnumerator / Σdenominator of its rows "
         "(empty for a group mixing several KPIs).",
     )
-    has_value = fields.Boolean(
-        help="False when the KPI has no value for this row (shown as n/a)."
-    )
+    has_value = fields.Boolean(help="False when the KPI has no value for this row (shown as n/a).")
     is_final = fields.Boolean(
         string="Final", help="The period has ended and its values were closed."
     )
@@ -120,8 +132,11 @@ class CrmKpiSnapshot(models.Model):
         roll-up of the group's rows; any other spec, valid or not, is Odoo's
         (which refuses an unknown field or aggregate with a ValueError)."""
         if aggregate_spec != "__count" and parse_read_group_spec(aggregate_spec) == (
-            "value", None, "sum"
+            "value",
+            None,
+            "sum",
         ):
+
             def column(fname):
                 return self._field_to_sql(self._table, fname, query)
 
@@ -195,7 +210,10 @@ class CrmKpiSnapshot(models.Model):
                             with self.env.cr.savepoint():
                                 rows = engine._gather(definition, window)
                                 snapshot_ids += self._store(
-                                    definition, company, period, rows,
+                                    definition,
+                                    company,
+                                    period,
+                                    rows,
                                     is_final=period.date_end <= today,
                                 )
                         except TRANSACTION_CONFLICTS:
@@ -204,7 +222,10 @@ class CrmKpiSnapshot(models.Model):
                             reason = error.args[0]
                             _logger.warning(
                                 "KPI %s not computed for %s, %s: %s",
-                                definition.code, company.name, period.label, reason,
+                                definition.code,
+                                company.name,
+                                period.label,
+                                reason,
                             )
                             errors.append((definition.code, company.id, period.label, reason))
                             snapshot_ids += self._store(
@@ -213,7 +234,9 @@ class CrmKpiSnapshot(models.Model):
                         except Exception as error:  # noqa: BLE001 -- isolate one KPI's failure
                             _logger.exception(
                                 "KPI %s failed for %s, %s",
-                                definition.code, company.name, period.label,
+                                definition.code,
+                                company.name,
+                                period.label,
                             )
                             errors.append((definition.code, company.id, period.label, str(error)))
                     self.env["crm.kpi.cohort.cell"]._compute_cohorts(
@@ -231,14 +254,19 @@ class CrmKpiSnapshot(models.Model):
         Runs of other periods (e.g. parallel jobs of a back-fill) go on. The
         locks are taken in period order, so two runs never wait on each
         other."""
-        keys = sorted({
-            hash((company.id, period.period_type, period.date_start.toordinal())) & 0x7FFFFFFF
-            for period in periods
-        })
-        self.env.cr.execute(SQL(
-            "SELECT pg_advisory_xact_lock(%s, key) FROM unnest(%s::int[]) AS key",
-            RUN_LOCK_KEY, keys,
-        ))
+        keys = sorted(
+            {
+                hash((company.id, period.period_type, period.date_start.toordinal())) & 0x7FFFFFFF
+                for period in periods
+            }
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(%s, key) FROM unnest(%s::int[]) AS key",
+                RUN_LOCK_KEY,
+                keys,
+            )
+        )
 
     # ------------------------------------------------------------------
     # Scheduled action
@@ -271,7 +299,10 @@ class CrmKpiSnapshot(models.Model):
             )
             if errors:
                 _logger.warning(
-                    "KPI refresh of %s, %s: %d KPI(s) failed", company.name, period.label, len(errors)
+                    "KPI refresh of %s, %s: %d KPI(s) failed",
+                    company.name,
+                    period.label,
+                    len(errors),
                 )
             if cron._commit_progress(1) <= 0:
                 return
@@ -290,7 +321,7 @@ class CrmKpiSnapshot(models.Model):
             )
         }
         units = []
-        for company in self.env["res.company"].sudo().search([]):
+        for company in self.env["res.company"].sudo().search([]):  # pylint: disable=no-search-all
             for period_type in PERIOD_TYPES:
                 current = period_of(period_type, today)
                 previous = current.previous()
@@ -366,10 +397,8 @@ class CrmKpiSnapshot(models.Model):
         if isinstance(value, date):
             return fields.Date.to_date(value)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 return fields.Date.to_date(value)
-            except ValueError:
-                pass
         raise UserError(
             self.env._(
                 "%(value)s is not a date: give a date or a string like 2026-01-31.",
@@ -438,13 +467,14 @@ class CrmKpiSnapshot(models.Model):
                 )
             )
         Definition = self.env["crm.kpi.definition"].sudo()
-        definitions = Definition.search([])
+        definitions = Definition.search([])  # pylint: disable=no-search-all
         if kpi_codes:
             unknown = set(kpi_codes) - set(definitions.mapped("code"))
             if unknown:
                 raise UserError(
                     self.env._(
-                        "Unknown or archived KPI codes: %(codes)s.", codes=", ".join(sorted(unknown))
+                        "Unknown or archived KPI codes: %(codes)s.",
+                        codes=", ".join(sorted(unknown)),
                     )
                 )
             definitions = definitions.filtered(lambda d: d.code in kpi_codes)
@@ -500,17 +530,37 @@ class CrmKpiSnapshot(models.Model):
                 row.get(f"{dimension}_id") if fname == own_field else row.get(fname)
                 for fname in key_fields
             ]
-            values.append(SQL(
-                "(%s)",
-                SQL(", ").join(SQL("%s", value) for value in [
-                    definition.id, definition.code, definition.aggregation, definition.factor,
-                    period.period_type, period.date_start, period.date_end, dimension, company.id,
-                    *keys,
-                    kpi_value.numerator, kpi_value.denominator, kpi_value.value,
-                    kpi_value.value is not None, is_final, failure, now,
-                    self.env.uid, now, self.env.uid, now,
-                ]),
-            ))
+            values.append(
+                SQL(
+                    "(%s)",
+                    SQL(", ").join(
+                        SQL("%s", value)
+                        for value in [
+                            definition.id,
+                            definition.code,
+                            definition.aggregation,
+                            definition.factor,
+                            period.period_type,
+                            period.date_start,
+                            period.date_end,
+                            dimension,
+                            company.id,
+                            *keys,
+                            kpi_value.numerator,
+                            kpi_value.denominator,
+                            kpi_value.value,
+                            kpi_value.value is not None,
+                            is_final,
+                            failure,
+                            now,
+                            self.env.uid,
+                            now,
+                            self.env.uid,
+                            now,
+                        ]
+                    ),
+                )
+            )
         ids = []
         if values:
             ids = [

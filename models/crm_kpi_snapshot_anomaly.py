@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Anomalies: final values outside the usual range of their own history.
 
 When a run computes a period as final (``is_final``: the period had ended),
@@ -42,19 +44,30 @@ class CrmKpiSnapshot(models.Model):
         "over its previous periods, better or worse in the KPI's direction.",
     )
     anomaly_median = fields.Float(
-        string="Usual Value", digits=(16, 4), aggregator=None, readonly=True,
+        string="Usual Value",
+        digits=(16, 4),
+        aggregator=None,
+        readonly=True,
         help="Median of the previous periods' values.",
     )
     anomaly_low = fields.Float(
-        string="Usual From", digits=(16, 4), aggregator=None, readonly=True,
+        string="Usual From",
+        digits=(16, 4),
+        aggregator=None,
+        readonly=True,
         help="Lower end of the usual range (median − k × MAD).",
     )
     anomaly_high = fields.Float(
-        string="Usual Up To", digits=(16, 4), aggregator=None, readonly=True,
+        string="Usual Up To",
+        digits=(16, 4),
+        aggregator=None,
+        readonly=True,
         help="Upper end of the usual range (median + k × MAD).",
     )
     anomaly_history = fields.Integer(
-        string="Past Values", aggregator=None, readonly=True,
+        string="Past Values",
+        aggregator=None,
+        readonly=True,
         help="How many previous periods the usual range was computed from; 0 when "
         "the value was not judged (not final, or too little history).",
     )
@@ -63,7 +76,8 @@ class CrmKpiSnapshot(models.Model):
         help="The records behind the value can be listed.",
     )
     anomaly_notified = fields.Boolean(
-        readonly=True, copy=False,
+        readonly=True,
+        copy=False,
         help="The activity of a worse anomaly of this KPI, company and period was "
         "given (set on the company row): computing the period again gives none.",
     )
@@ -97,23 +111,29 @@ class CrmKpiSnapshot(models.Model):
         series = self._kpi_anomaly_series()
         if not series:
             return
-        definitions = self.env["crm.kpi.definition"].sudo().browse(
-            {key[0] for key in series}
-        ).with_context(active_test=False)
+        definitions = (
+            self.env["crm.kpi.definition"]
+            .sudo()
+            .browse({key[0] for key in series})
+            .with_context(active_test=False)
+        )
         companies = self.env["res.company"].sudo().browse({key[1] for key in series})
         settings = {
             (definition.id, company.id): definition._anomaly_settings(company)
-            for definition in definitions for company in companies
+            for definition in definitions
+            for company in companies
         }
         rows = self._kpi_anomaly_history(series, settings)
         updates, worse = self._kpi_judge(rows, settings, definitions)
         self._kpi_write_verdicts(updates)
         notified = self._kpi_notify_anomalies(worse, rows, companies)
         if notified:
-            self.env.execute_query(SQL(
-                "UPDATE crm_kpi_snapshot SET anomaly_notified = TRUE WHERE id = ANY(%s)",
-                sorted(notified),
-            ))
+            self.env.execute_query(
+                SQL(
+                    "UPDATE crm_kpi_snapshot SET anomaly_notified = TRUE WHERE id = ANY(%s)",
+                    sorted(notified),
+                )
+            )
             self.invalidate_model(["anomaly_notified"])
 
     def _kpi_anomaly_series(self):
@@ -145,13 +165,19 @@ class CrmKpiSnapshot(models.Model):
         bounds = []
         for (kpi_id, company_id, period_type), (first, last) in series.items():
             periods = settings[kpi_id, company_id][1]
-            bounds.append(SQL(
-                "(%s::int, %s::int, %s::varchar, %s::date, %s::date)",
-                kpi_id, company_id, period_type,
-                self._kpi_history_start(period_type, first, periods), last,
-            ))
-        return self.env.execute_query_dict(SQL(
-            """
+            bounds.append(
+                SQL(
+                    "(%s::int, %s::int, %s::varchar, %s::date, %s::date)",
+                    kpi_id,
+                    company_id,
+                    period_type,
+                    self._kpi_history_start(period_type, first, periods),
+                    last,
+                )
+            )
+        return self.env.execute_query_dict(
+            SQL(
+                """
             SELECT s.id, s.kpi_id, s.company_id, s.period_type, s.date_start, s.date_end,
                    s.dimension, s.team_id, s.value::float AS value,
                    s.is_final AND s.has_value AND s.failure IS NULL AS judgeable,
@@ -166,10 +192,11 @@ class CrmKpiSnapshot(models.Model):
                AND s.date_start >= b.date_from AND s.date_start <= b.date_to
              WHERE s.dimension = ANY(%(dimensions)s)
             """,
-            ids=self.ids,
-            bounds=SQL(", ").join(bounds),
-            dimensions=list(ANOMALY_DIMENSIONS),
-        ))
+                ids=self.ids,
+                bounds=SQL(", ").join(bounds),
+                dimensions=list(ANOMALY_DIMENSIONS),
+            )
+        )
 
     @api.model
     def _kpi_judge(self, rows, settings, definitions):
@@ -179,8 +206,13 @@ class CrmKpiSnapshot(models.Model):
         values = defaultdict(dict)
         for row in rows:
             if row["judgeable"]:
-                key = (row["kpi_id"], row["company_id"], row["period_type"],
-                       row["dimension"], row["team_id"])
+                key = (
+                    row["kpi_id"],
+                    row["company_id"],
+                    row["period_type"],
+                    row["dimension"],
+                    row["team_id"],
+                )
                 values[key][row["date_start"]] = row["value"]
         direction = {definition.id: definition.direction for definition in definitions}
         updates, worse = {}, []
@@ -191,18 +223,30 @@ class CrmKpiSnapshot(models.Model):
             if row["judgeable"]:
                 k, periods, minimum = settings[row["kpi_id"], row["company_id"]]
                 start = self._kpi_history_start(row["period_type"], row["date_start"], periods)
-                series = values[row["kpi_id"], row["company_id"], row["period_type"],
-                                row["dimension"], row["team_id"]]
-                history = [value for day, value in series.items()
-                           if start <= day < row["date_start"]]
+                series = values[
+                    row["kpi_id"],
+                    row["company_id"],
+                    row["period_type"],
+                    row["dimension"],
+                    row["team_id"],
+                ]
+                history = [
+                    value for day, value in series.items() if start <= day < row["date_start"]
+                ]
                 anomaly, band = detect(row["value"], history, direction[row["kpi_id"]], k, minimum)
                 if band:
-                    verdict = (anomaly, round(band.median, 4), round(band.low, 4),
-                               round(band.high, 4), band.count)
+                    verdict = (
+                        anomaly,
+                        round(band.median, 4),
+                        round(band.low, 4),
+                        round(band.high, 4),
+                        band.count,
+                    )
                 if anomaly == "worse":
                     worse.append(row)
-            stored = tuple(row[column] or (None if column == "anomaly" else 0)
-                           for column in ANOMALY_COLUMNS)
+            stored = tuple(
+                row[column] or (None if column == "anomaly" else 0) for column in ANOMALY_COLUMNS
+            )
             if stored != verdict:
                 updates[row["id"]] = verdict
         return updates, worse
@@ -213,20 +257,25 @@ class CrmKpiSnapshot(models.Model):
         if not updates:
             return
         values = [
-            SQL("(%s::int, %s::varchar, %s::numeric, %s::numeric, %s::numeric, %s::int)",
-                snapshot_id, *verdict)
+            SQL(
+                "(%s::int, %s::varchar, %s::numeric, %s::numeric, %s::numeric, %s::int)",
+                snapshot_id,
+                *verdict,
+            )
             for snapshot_id, verdict in updates.items()
         ]
-        self.env.execute_query(SQL(
-            """
+        self.env.execute_query(
+            SQL(
+                """
             UPDATE crm_kpi_snapshot s
                SET anomaly = v.anomaly, anomaly_median = v.median, anomaly_low = v.low,
                    anomaly_high = v.high, anomaly_history = v.count
               FROM (VALUES %s) AS v(id, anomaly, median, low, high, count)
              WHERE s.id = v.id
             """,
-            SQL(", ").join(values),
-        ))
+                SQL(", ").join(values),
+            )
+        )
         self.invalidate_model(list(ANOMALY_COLUMNS))
 
     # ------------------------------------------------------------------
@@ -238,7 +287,8 @@ class CrmKpiSnapshot(models.Model):
         company row; return the ids of the company rows notified."""
         company_rows = {
             (row["kpi_id"], row["company_id"], row["period_type"], row["date_start"]): row
-            for row in rows if row["in_run"] and row["dimension"] == "company"
+            for row in rows
+            if row["in_run"] and row["dimension"] == "company"
         }
         groups = defaultdict(list)
         today = fields.Date.context_today(self)
@@ -270,16 +320,18 @@ class CrmKpiSnapshot(models.Model):
                         snapshots.browse([r["id"] for r in flagged]).with_context(lang=lang)
                     )
                 summary, note = messages[lang]
-                vals_list.append({
-                    "activity_type_id": activity_type.id if activity_type else False,
-                    "res_model_id": model_id,
-                    "res_id": anchor.id,
-                    "user_id": user.id,
-                    "summary": summary,
-                    "note": note,
-                    "automated": True,
-                    "date_deadline": fields.Date.context_today(self),
-                })
+                vals_list.append(
+                    {
+                        "activity_type_id": activity_type.id if activity_type else False,
+                        "res_model_id": model_id,
+                        "res_id": anchor.id,
+                        "user_id": user.id,
+                        "summary": summary,
+                        "note": note,
+                        "automated": True,
+                        "date_deadline": fields.Date.context_today(self),
+                    }
+                )
             notified.add(anchor.id)
         if vals_list:
             self.env["mail.activity"].sudo().create(vals_list)
@@ -298,15 +350,20 @@ class CrmKpiSnapshot(models.Model):
     def _kpi_anomaly_recipients(self, companies):
         """{company id: users} who get the activities of a company's worse
         anomalies: its configured user, else its active KPI Managers."""
-        managers = self.env["res.users"].sudo().search([
-            ("all_group_ids", "in", self.env.ref("crm_kpi.crm_kpi_group_manager").id),
-            ("share", "=", False),
-            ("company_ids", "in", companies.ids),
-        ])
-        return {
-            company.id: company.kpi_anomaly_user_id or managers.filtered(
-                lambda user, company=company: company in user.company_ids
+        managers = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("all_group_ids", "in", self.env.ref("crm_kpi.crm_kpi_group_manager").id),
+                    ("share", "=", False),
+                    ("company_ids", "in", companies.ids),
+                ]
             )
+        )
+        return {
+            company.id: company.kpi_anomaly_user_id
+            or managers.filtered(lambda user, company=company: company in user.company_ids)
             for company in companies
         }
 
@@ -318,7 +375,8 @@ class CrmKpiSnapshot(models.Model):
         label = self._kpi_period_label(self._kpi_period())
         summary = self.env._(
             "Anomaly: %(kpi)s worse than usual in %(period)s",
-            kpi=self.kpi_id.name, period=label,
+            kpi=self.kpi_id.name,
+            period=label,
         )
         lines = Markup("").join(
             Markup('<li><a href="/odoo/crm.kpi.snapshot/%s">%s</a>: %s</li>')
@@ -326,8 +384,12 @@ class CrmKpiSnapshot(models.Model):
             for row in flagged.sorted(lambda r: (r.dimension != "company", r.team_id.name or ""))
         )
         note = Markup("<p>%s</p><ul>%s</ul><p>%s</p>") % (
-            self.env._("%(kpi)s of %(company)s, %(period)s:", kpi=self.kpi_id.name,
-                       company=self.company_id.name, period=label),
+            self.env._(
+                "%(kpi)s of %(company)s, %(period)s:",
+                kpi=self.kpi_id.name,
+                company=self.company_id.name,
+                period=label,
+            ),
             lines,
             self.env._("Open a snapshot and use Records behind the value to see them."),
         )
@@ -341,7 +403,7 @@ class CrmKpiSnapshot(models.Model):
         return Period(self.period_type, self.date_start, self.date_end)
 
     def _kpi_scope_label(self):
-        """"Whole company", or the team of a team row ("No sales team")."""
+        """ "Whole company", or the team of a team row ("No sales team")."""
         self.ensure_one()
         if self.dimension == "company":
             return self.env._("Whole company")
@@ -399,10 +461,15 @@ class CrmKpiSnapshot(models.Model):
             domain += [("dimension", "=", "team"), ("team_id", "=", team.id)]
         else:
             domain += [("dimension", "in", ANOMALY_DIMENSIONS)]
-        snapshots = self.search(domain).sorted(lambda s: (
-            s.anomaly != "worse", s.kpi_id.sequence, s.kpi_id.id,
-            s.dimension != "company", s.team_id.name or "",
-        ))
+        snapshots = self.search(domain).sorted(
+            lambda s: (
+                s.anomaly != "worse",
+                s.kpi_id.sequence,
+                s.kpi_id.id,
+                s.dimension != "company",
+                s.team_id.name or "",
+            )
+        )
         formatter = self._kpi_formatter(company)
         return [
             {
@@ -435,9 +502,11 @@ class CrmKpiSnapshot(models.Model):
         return {
             "type": "ir.actions.act_window",
             "name": self.env._(
-                "%(kpi)s, %(period)s, %(scope)s", kpi=self.kpi_id.name,
+                "%(kpi)s, %(period)s, %(scope)s",
+                kpi=self.kpi_id.name,
                 period=self._kpi_period_label(self._kpi_period()),
-                scope=self._kpi_scope_label() if self.dimension in ANOMALY_DIMENSIONS
+                scope=self._kpi_scope_label()
+                if self.dimension in ANOMALY_DIMENSIONS
                 else self[f"{self.dimension}_id"].display_name,
             ),
             "res_model": model,

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The board reader of the KPI snapshots: the one reader of the dashboard,
 the XLSX, the e-mail reports and the goals (:meth:`_kpi_board`), and the
 formatter and period labels in the user's language it renders with."""
@@ -13,14 +15,23 @@ from .crm_kpi_snapshot import BOARD_FIELDS
 
 
 class CrmKpiSnapshotBoard(models.Model):
-    _inherit = "crm.kpi.snapshot"
+    _inherit = "crm.kpi.snapshot"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # The board: the one reader of the dashboard and the XLSX
     # ------------------------------------------------------------------
     @api.model
-    def _kpi_board(self, period_type, periods, company, scope=None, kpi_codes=None,
-                   definitions=None, comparisons=COMPARISONS, local_labels=True):
+    def _kpi_board(
+        self,
+        period_type,
+        periods,
+        company,
+        scope=None,
+        kpi_codes=None,
+        definitions=None,
+        comparisons=COMPARISONS,
+        local_labels=True,
+    ):
         """The board (:class:`~..engine.board.Board`) of the KPIs over
         ``periods`` (of ``period_type``, oldest first) and the ``comparisons``
         of the last one, read from the snapshots in one search, with the
@@ -33,14 +44,29 @@ class CrmKpiSnapshotBoard(models.Model):
         one scope of :meth:`_kpi_boards`, which is the method to inherit
         (e.g. to add rows or read another source)."""
         return self._kpi_boards(
-            period_type, periods, company, [scope], kpi_codes=kpi_codes, definitions=definitions,
-            comparisons=comparisons, local_labels=local_labels,
+            period_type,
+            periods,
+            company,
+            [scope],
+            kpi_codes=kpi_codes,
+            definitions=definitions,
+            comparisons=comparisons,
+            local_labels=local_labels,
         )[scope]
 
     @api.model
-    def _kpi_boards(self, period_type, periods, company, scopes, kpi_codes=None,
-                    definitions=None, comparisons=COMPARISONS, local_labels=True,
-                    formatter=None):
+    def _kpi_boards(
+        self,
+        period_type,
+        periods,
+        company,
+        scopes,
+        kpi_codes=None,
+        definitions=None,
+        comparisons=COMPARISONS,
+        local_labels=True,
+        formatter=None,
+    ):
         """{scope: board} of each of ``scopes``, read from the snapshots in
         one search whatever their number (the goals of many teams and
         salespeople cost one query), with the user's access rights; each
@@ -50,8 +76,9 @@ class CrmKpiSnapshotBoard(models.Model):
         pair (dimension code, record) naming the dimension when several
         share the record's model. ``formatter``: the texts' (default
         :meth:`_kpi_formatter` of the company). Intended to be inherited."""
-        periods = [period_of(period_type, p.date_start if isinstance(p, Period) else p)
-                   for p in periods]
+        periods = [
+            period_of(period_type, p.date_start if isinstance(p, Period) else p) for p in periods
+        ]
         if definitions is None:
             Definition = self.env["crm.kpi.definition"]
             if kpi_codes:  # asked for by code: archived ones too
@@ -61,7 +88,8 @@ class CrmKpiSnapshotBoard(models.Model):
         starts = {p.date_start for p in periods}
         if periods:
             starts.update(
-                p.date_start for name, p in compare_periods(periods[-1]).items()
+                p.date_start
+                for name, p in compare_periods(periods[-1]).items()
                 if name in comparisons
             )
         definitions.mapped("code")  # read once (all their fields), not per scope
@@ -69,15 +97,15 @@ class CrmKpiSnapshotBoard(models.Model):
             formatter = self._kpi_formatter(company)
         ids_of = {key: [] for key in keys.values()}
         if periods and keys:
-            domain = Domain.AND([
-                [("company_id", "=", company.id), ("period_type", "=", period_type)],
-                self._board_scopes_domain(keys.values()),
-                [("kpi_id", "in", definitions.ids), ("date_start", "in", sorted(starts))],
-            ])
+            domain = Domain.AND(
+                [
+                    [("company_id", "=", company.id), ("period_type", "=", period_type)],
+                    self._board_scopes_domain(keys.values()),
+                    [("kpi_id", "in", definitions.ids), ("date_start", "in", sorted(starts))],
+                ]
+            )
             dimension_fields = self._kpi_dimension_fields()
-            fnames = list(dict.fromkeys(
-                [*BOARD_FIELDS, "dimension", *self._kpi_key_fields()]
-            ))
+            fnames = list(dict.fromkeys([*BOARD_FIELDS, "dimension", *self._kpi_key_fields()]))
             for snapshot in self.search_fetch(domain, fnames):
                 fname = dimension_fields.get(snapshot.dimension)
                 key = (snapshot.dimension, snapshot[fname].id if fname else None)
@@ -85,8 +113,13 @@ class CrmKpiSnapshotBoard(models.Model):
                     ids_of[key].append(snapshot.id)
         return {
             scope: self._kpi_board_of(
-                definitions, periods, self.browse(ids_of[key]), company,
-                comparisons, local_labels, formatter,
+                definitions,
+                periods,
+                self.browse(ids_of[key]),
+                company,
+                comparisons,
+                local_labels,
+                formatter,
             )
             for scope, key in keys.items()
         }
@@ -124,17 +157,29 @@ class CrmKpiSnapshotBoard(models.Model):
         for dimension, record_id in keys:
             ids_of.setdefault(dimension, set()).add(record_id)
         fields_of = self._kpi_dimension_fields()
-        return Domain.OR([
-            Domain("dimension", "=", dimension) & (
-                Domain(fields_of[dimension], "in", sorted(ids))
-                if dimension in fields_of else Domain.TRUE
-            )
-            for dimension, ids in ids_of.items()
-        ])
+        return Domain.OR(
+            [
+                Domain("dimension", "=", dimension)
+                & (
+                    Domain(fields_of[dimension], "in", sorted(ids))
+                    if dimension in fields_of
+                    else Domain.TRUE
+                )
+                for dimension, ids in ids_of.items()
+            ]
+        )
 
     @api.model
-    def _kpi_board_of(self, definitions, periods, snapshots, company, comparisons=COMPARISONS,
-                      local_labels=True, formatter=None):
+    def _kpi_board_of(
+        self,
+        definitions,
+        periods,
+        snapshots,
+        company,
+        comparisons=COMPARISONS,
+        local_labels=True,
+        formatter=None,
+    ):
         """The board of already read ``snapshots`` (of one scope), its texts
         by ``formatter`` (default :meth:`_kpi_formatter` of the company)."""
         stored = {
@@ -163,7 +208,8 @@ class CrmKpiSnapshotBoard(models.Model):
             aggregation=definition.aggregation,
             thresholds=(
                 (definition.warning_threshold, definition.critical_threshold)
-                if definition.use_thresholds else None
+                if definition.use_thresholds
+                else None
             ),
             key=definition.id,
         )
@@ -174,13 +220,20 @@ class CrmKpiSnapshotBoard(models.Model):
         company currency (see :mod:`..engine.units`)."""
         lang = self.env["res.lang"]._get_data(code=self._kpi_lang())
         currency = company.currency_id
-        _ = self.env._
         return Formatter(
             NumberStyle(lang.decimal_point or ".", lang.thousands_sep or ""),
-            CurrencyStyle(currency.symbol or currency.name, currency.position or "after",
-                          currency.decimal_places, currency.name),
-            words={"days": _("days"), "months": _("months"), "h": _("h")},
-            na=_("n/a"),
+            CurrencyStyle(
+                currency.symbol or currency.name,
+                currency.position or "after",
+                currency.decimal_places,
+                currency.name,
+            ),
+            words={
+                "days": self.env._("days"),
+                "months": self.env._("months"),
+                "h": self.env._("h"),
+            },
+            na=self.env._("n/a"),
         )
 
     @api.model

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The one registry of the dimensions KPIs are split by.
 
 :meth:`CrmKpiSnapshot._kpi_dimensions` lists them; the snapshot's
@@ -22,7 +24,7 @@ KEY_COLUMNS = ("kpi_id", "period_type", "date_start", "company_id", "dimension")
 
 
 class CrmKpiSnapshot(models.Model):
-    _inherit = "crm.kpi.snapshot"
+    _inherit = "crm.kpi.snapshot"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _kpi_dimensions(self):
@@ -50,39 +52,62 @@ class CrmKpiSnapshot(models.Model):
 
         Intended to be inherited (``super()``, then add or change entries).
         """
-        _ = self.env._
         return {
             "company": {
-                "field": None, "label": _("Company"), "allowed_by": None, "columns": {},
-                "goal": "scope", "board": True,
+                "field": None,
+                "label": self.env._("Company"),
+                "allowed_by": None,
+                "columns": {},
+                "goal": "scope",
+                "board": True,
             },
             "team": {
-                "field": "team_id", "label": _("Sales Team"), "allowed_by": "allow_team",
+                "field": "team_id",
+                "label": self.env._("Sales Team"),
+                "allowed_by": "allow_team",
                 "columns": {"crm.lead": "team_id", "crm.kpi.cost": "team_id"},
-                "goal": "scope", "board": True,
+                "goal": "scope",
+                "board": True,
             },
             "user": {
-                "field": "user_id", "label": _("Salesperson"), "allowed_by": "allow_user",
-                "columns": {"crm.lead": "user_id"}, "goal": "scope", "board": True,
+                "field": "user_id",
+                "label": self.env._("Salesperson"),
+                "allowed_by": "allow_user",
+                "columns": {"crm.lead": "user_id"},
+                "goal": "scope",
+                "board": True,
             },
             "source": {
-                "field": "source_id", "label": _("Source"), "allowed_by": "allow_utm",
+                "field": "source_id",
+                "label": self.env._("Source"),
+                "allowed_by": "allow_utm",
                 "columns": {"crm.lead": "source_id", "crm.kpi.cost": "source_id"},
-                "goal": "filter", "board": False,
+                "goal": "filter",
+                "board": False,
             },
             "medium": {
-                "field": "medium_id", "label": _("Medium"), "allowed_by": "allow_utm",
+                "field": "medium_id",
+                "label": self.env._("Medium"),
+                "allowed_by": "allow_utm",
                 "columns": {"crm.lead": "medium_id", "crm.kpi.cost": "medium_id"},
-                "goal": "filter", "board": False,
+                "goal": "filter",
+                "board": False,
             },
             "campaign": {
-                "field": "campaign_id", "label": _("Campaign"), "allowed_by": "allow_utm",
+                "field": "campaign_id",
+                "label": self.env._("Campaign"),
+                "allowed_by": "allow_utm",
                 "columns": {"crm.lead": "campaign_id", "crm.kpi.cost": "campaign_id"},
-                "goal": "filter", "board": False,
+                "goal": "filter",
+                "board": False,
             },
             "stage": {
-                "field": "stage_id", "label": _("Stage"), "allowed_by": "allow_stage",
-                "columns": {}, "goal": None, "board": False,
+                "field": "stage_id",
+                "label": self.env._("Stage"),
+                "allowed_by": "allow_stage",
+                "columns": {},
+                "goal": None,
+                "board": False,
             },
         }
 
@@ -106,10 +131,15 @@ class CrmKpiSnapshot(models.Model):
     def _kpi_key_sql(self):
         """The columns and expressions of the snapshots' unique key, as the
         unique index and the upsert's conflict target both spell them."""
-        return SQL(", ").join([
-            *(SQL.identifier(column) for column in KEY_COLUMNS),
-            *(SQL("COALESCE(%s, 0)", SQL.identifier(fname)) for fname in self._kpi_key_fields()),
-        ])
+        return SQL(", ").join(
+            [
+                *(SQL.identifier(column) for column in KEY_COLUMNS),
+                *(
+                    SQL("COALESCE(%s, 0)", SQL.identifier(fname))
+                    for fname in self._kpi_key_fields()
+                ),
+            ]
+        )
 
     def init(self):
         """(Re)build the unique index of the snapshots from the registry:
@@ -133,7 +163,10 @@ class CrmKpiSnapshot(models.Model):
         """The first dimension (not the company) whose field points to
         ``model_name``, or None."""
         return next(
-            (code for code, fname in self._kpi_dimension_fields().items()
-             if self._fields[fname].comodel_name == model_name),
+            (
+                code
+                for code, fname in self._kpi_dimension_fields().items()
+                if self._fields[fname].comodel_name == model_name
+            ),
             None,
         )

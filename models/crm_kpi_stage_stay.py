@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -17,19 +19,13 @@ class CrmKpiStageStay(models.Model):
     _order = "date_in desc, id desc"
     _rec_name = "stage_id"
 
-    lead_id = fields.Many2one(
-        "crm.lead", string="Lead", required=True, ondelete="cascade", index=True
-    )
-    stage_id = fields.Many2one(
-        "crm.stage", string="Stage", required=True, ondelete="restrict", index=True
-    )
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade", index=True)
+    stage_id = fields.Many2one("crm.stage", required=True, ondelete="restrict", index=True)
     date_in = fields.Datetime(string="Entered On", required=True)
-    date_out = fields.Datetime(
-        string="Left On", help="Empty while the lead is still in the stage."
-    )
+    date_out = fields.Datetime(string="Left On", help="Empty while the lead is still in the stage.")
     user_id = fields.Many2one("res.users", string="Salesperson")
     team_id = fields.Many2one("crm.team", string="Sales Team")
-    company_id = fields.Many2one("res.company", string="Company")
+    company_id = fields.Many2one("res.company")
     duration_days = fields.Float(
         string="Days in Stage",
         compute="_compute_duration_days",
@@ -76,9 +72,7 @@ class CrmKpiStageStay(models.Model):
     @api.model
     def _open_stays(self, leads, date_in):
         """Open a stay in the current stage of each of ``leads`` (one INSERT)."""
-        vals_list = [
-            self._prepare_stay_vals(lead, date_in) for lead in leads if lead.stage_id
-        ]
+        vals_list = [self._prepare_stay_vals(lead, date_in) for lead in leads if lead.stage_id]
         if vals_list:
             self.sudo().create(vals_list)
 

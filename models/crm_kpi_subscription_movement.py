@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -37,7 +39,6 @@ class CrmKpiSubscriptionMovement(models.Model):
 
     subscription_id = fields.Many2one(
         "sale.subscription",
-        string="Subscription",
         required=True,
         ondelete="cascade",
         index=True,
@@ -48,8 +49,8 @@ class CrmKpiSubscriptionMovement(models.Model):
         index=True,
         help="Commercial partner of the subscription when the movement happened.",
     )
-    company_id = fields.Many2one("res.company", string="Company", index=True)
-    currency_id = fields.Many2one("res.currency", string="Currency")
+    company_id = fields.Many2one("res.company", index=True)
+    currency_id = fields.Many2one("res.currency")
     user_id = fields.Many2one("res.users", string="Salesperson")
     team_id = fields.Many2one("crm.team", string="Sales Team")
     date = fields.Date(required=True, index=True)
@@ -62,9 +63,7 @@ class CrmKpiSubscriptionMovement(models.Model):
         compute="_compute_mrr_delta",
         store=True,
     )
-    close_reason_id = fields.Many2one(
-        "sale.subscription.close.reason", string="Close Reason"
-    )
+    close_reason_id = fields.Many2one("sale.subscription.close.reason")
     is_backfilled = fields.Boolean(
         string="Back-filled",
         readonly=True,
@@ -91,7 +90,6 @@ class CrmKpiSubscriptionMovement(models.Model):
 
         A list of {"key", "label", "values", "kind"} where kind is "type",
         "total" or "kpi". Intended to be inherited (e.g. to add rows)."""
-        _ = self.env._
         currency = company.currency_id
         groups = self._read_group(
             [
@@ -122,31 +120,43 @@ class CrmKpiSubscriptionMovement(models.Model):
             }
             for movement_type, _label in MOVEMENT_TYPES
         ]
-        rows.append({
-            "key": "net_new_mrr_ledger",
-            "label": _("Net new MRR from the ledger (%(currency)s)", currency=currency.name),
-            "values": [
-                sum(sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES)
-                for index in range(len(periods))
-            ],
-            "kind": "total",
-        })
+        rows.append(
+            {
+                "key": "net_new_mrr_ledger",
+                "label": self.env._(
+                    "Net new MRR from the ledger (%(currency)s)", currency=currency.name
+                ),
+                "values": [
+                    sum(
+                        sums.get((movement_type, index), 0.0) for movement_type in NET_NEW_MRR_TYPES
+                    )
+                    for index in range(len(periods))
+                ],
+                "kind": "total",
+            }
+        )
         Snapshot = self.env["crm.kpi.snapshot"]
         kpi = {}
         for period_type in period_types:
             of_type = [p for p in periods if p.period_type == period_type]
             board = Snapshot._kpi_board(
-                period_type, of_type, company, kpi_codes=[NET_NEW_MRR_KPI], comparisons=(),
+                period_type,
+                of_type,
+                company,
+                kpi_codes=[NET_NEW_MRR_KPI],
+                comparisons=(),
             )
             if board.rows:
                 for column in board.columns_of("period"):
                     kpi[column.period] = board.cell(board.rows[0], column).number
-        rows.append({
-            "key": "net_new_mrr_kpi",
-            "label": _("Net new MRR (KPI)"),
-            "values": [kpi.get(period) for period in periods],
-            "kind": "kpi",
-        })
+        rows.append(
+            {
+                "key": "net_new_mrr_kpi",
+                "label": self.env._("Net new MRR (KPI)"),
+                "values": [kpi.get(period) for period in periods],
+                "kind": "kpi",
+            }
+        )
         return rows
 
     # ------------------------------------------------------------

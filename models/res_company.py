@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import math
 
 from odoo import api, fields, models
@@ -20,8 +22,13 @@ DEFAULT_MARKETING_SOURCES = ("utm.utm_source_newsletter",)
 
 # Settings that fall back to their default when a company has none.
 KPI_SETTINGS_WITH_DEFAULT = (
-    "kpi_activity_window_days", "kpi_stale_days", "kpi_clv_method",
-    "kpi_anomaly_k", "kpi_anomaly_periods", "kpi_anomaly_min_history", "kpi_leaderboard_visibility",
+    "kpi_activity_window_days",
+    "kpi_stale_days",
+    "kpi_clv_method",
+    "kpi_anomaly_k",
+    "kpi_anomaly_periods",
+    "kpi_anomaly_min_history",
+    "kpi_leaderboard_visibility",
 )
 # The numeric KPI settings and their bounds (both included).
 KPI_SETTING_BOUNDS = {
@@ -62,8 +69,7 @@ class ResCompany(models.Model):
         ],
         string="CLV Method",
         default="purchase",
-        help="Empty on a company created before crm_kpi was loaded: the "
-        "purchase method applies.",
+        help="Empty on a company created before crm_kpi was loaded: the purchase method applies.",
     )
     kpi_gross_margin = fields.Float(
         string="Gross Margin (%)",
@@ -158,11 +164,14 @@ class ResCompany(models.Model):
             periods = company._kpi_setting("kpi_anomaly_periods")
             minimum = company._kpi_setting("kpi_anomaly_min_history")
             if minimum > periods:
-                raise ValidationError(self.env._(
-                    "An anomaly needs at least %(minimum)s past periods, more than the "
-                    "%(periods)s periods of history it is judged by.",
-                    minimum=minimum, periods=periods,
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "An anomaly needs at least %(minimum)s past periods, more than the "
+                        "%(periods)s periods of history it is judged by.",
+                        minimum=minimum,
+                        periods=periods,
+                    )
+                )
 
     @api.model
     def _kpi_check_setting_bound(self, fname, value):

@@ -1,8 +1,9 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
 from .crm_kpi_input_mixin import check_numbers
 from .res_company import KPI_SETTING_BOUNDS
-
 
 
 class ResConfigSettings(models.TransientModel):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import namedtuple
 
 from odoo import api, fields, models
@@ -121,23 +123,33 @@ class SaleSubscription(models.Model):
         if subscription_ids:
             movements = self.env["crm.kpi.subscription.movement"]
             movements.flush_model()
-            rows = self.env.execute_query(SQL(
-                """
+            rows = self.env.execute_query(
+                SQL(
+                    """
                 SELECT subscription_id, movement_type, date, mrr_before, mrr_after,
                        close_reason_id
                   FROM %s
                  WHERE subscription_id = ANY(%s)
                  ORDER BY subscription_id, date, id
                 """,
-                SQL.identifier(movements._table),
-                subscription_ids,
-            ))
+                    SQL.identifier(movements._table),
+                    subscription_ids,
+                )
+            )
         figures = {}
         for sub_id, movement_type, day, mrr_before, mrr_after, reason_id in rows:
-            fig = figures.setdefault(sub_id, {
-                "days": 0, "running_since": None, "renewals": 0, "expansion": 0.0,
-                "contraction": 0.0, "churn_date": False, "reason": False,
-            })
+            fig = figures.setdefault(
+                sub_id,
+                {
+                    "days": 0,
+                    "running_since": None,
+                    "renewals": 0,
+                    "expansion": 0.0,
+                    "contraction": 0.0,
+                    "churn_date": False,
+                    "reason": False,
+                },
+            )
             if movement_type in ("start", "reactivation"):
                 fig["running_since"] = fig["running_since"] or day
                 fig["churn_date"] = fig["reason"] = False
@@ -155,23 +167,30 @@ class SaleSubscription(models.Model):
         for subscription in self:
             fig = figures.get(subscription._origin.id)
             if not fig:
-                subscription.update({
-                    "kpi_tenure_months": 0.0, "kpi_renewal_count": 0, "kpi_churn_date": False,
-                    "kpi_close_reason_id": False, "kpi_expansion_mrr": 0.0,
-                    "kpi_contraction_mrr": 0.0,
-                })
+                subscription.update(
+                    {
+                        "kpi_tenure_months": 0.0,
+                        "kpi_renewal_count": 0,
+                        "kpi_churn_date": False,
+                        "kpi_close_reason_id": False,
+                        "kpi_expansion_mrr": 0.0,
+                        "kpi_contraction_mrr": 0.0,
+                    }
+                )
                 continue
             days = fig["days"]
             if fig["running_since"]:
                 days += max((today - fig["running_since"]).days, 0)
-            subscription.update({
-                "kpi_tenure_months": days / DAYS_PER_MONTH,
-                "kpi_renewal_count": fig["renewals"],
-                "kpi_churn_date": fig["churn_date"],
-                "kpi_close_reason_id": fig["reason"],
-                "kpi_expansion_mrr": fig["expansion"],
-                "kpi_contraction_mrr": fig["contraction"],
-            })
+            subscription.update(
+                {
+                    "kpi_tenure_months": days / DAYS_PER_MONTH,
+                    "kpi_renewal_count": fig["renewals"],
+                    "kpi_churn_date": fig["churn_date"],
+                    "kpi_close_reason_id": fig["reason"],
+                    "kpi_expansion_mrr": fig["expansion"],
+                    "kpi_contraction_mrr": fig["contraction"],
+                }
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -186,9 +205,9 @@ class SaleSubscription(models.Model):
         if self.env.context.get(SKIP_MOVEMENT_LEDGER):
             return super().write(vals)
         before = self._kpi_state()
-        result = super(
-            SaleSubscription, self.with_context(**{SKIP_MOVEMENT_LEDGER: True})
-        ).write(vals)
+        result = super(SaleSubscription, self.with_context(**{SKIP_MOVEMENT_LEDGER: True})).write(
+            vals
+        )
         self._kpi_log_movements(before, start_changed="date_start" in vals)
         return result
 
@@ -273,8 +292,7 @@ class SaleSubscription(models.Model):
         after = subscriptions._kpi_state()
         entering = subscriptions.filtered(
             lambda sub: after[sub.id].stage_type in ("in_progress", "post")
-            and (before[sub.id] is None
-                 or before[sub.id].stage_type != after[sub.id].stage_type)
+            and (before[sub.id] is None or before[sub.id].stage_type != after[sub.id].stage_type)
         )
         last_types = entering._kpi_last_movement_types()
         vals_list = []
@@ -294,9 +312,7 @@ class SaleSubscription(models.Model):
                     last and last != "close"
                 )
                 if was_running:
-                    vals = prepare(
-                        "close", subscription._kpi_close_date(today), old.mrr, 0.0
-                    )
+                    vals = prepare("close", subscription._kpi_close_date(today), old.mrr, 0.0)
                     vals["close_reason_id"] = subscription.close_reason_id.id
                     vals_list.append(vals)
             elif old and old.stage_type == new.stage_type == "in_progress":

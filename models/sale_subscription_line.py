@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, models
 
 from .sale_subscription import SKIP_MOVEMENT_LEDGER
@@ -11,8 +13,7 @@ class SaleSubscriptionLine(models.Model):
         if self.env.context.get(SKIP_MOVEMENT_LEDGER):
             return super().create(vals_list)
         subscriptions = self.env["sale.subscription"].browse(
-            {vals["sale_subscription_id"] for vals in vals_list
-             if vals.get("sale_subscription_id")}
+            {vals["sale_subscription_id"] for vals in vals_list if vals.get("sale_subscription_id")}
         )
         before = subscriptions._kpi_state()
         lines = super(

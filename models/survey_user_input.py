@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 
 from odoo import fields, models
@@ -62,7 +64,10 @@ class SurveyUserInput(models.Model):
                 _logger.warning(
                     "Survey answer %s: score %s does not fit the %s scale of question %s; "
                     "not recorded as feedback.",
-                    line.id, line.value_scale, scale, question.id,
+                    line.id,
+                    line.value_scale,
+                    scale,
+                    question.id,
                 )
                 continue
             vals_list.append(self._kpi_prepare_feedback_vals(line))

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The cell formats of the XLSX board pack and the constants and helpers
 its sheets share (layout, colours, goal columns, valid sheet and file
 names)."""
@@ -66,7 +68,6 @@ def fit_width(texts, minimum, maximum=60):
     return max(minimum, min(maximum, longest + 2))
 
 
-
 class _Formats:
     """The workbook's cell formats, created once each."""
 
@@ -83,15 +84,29 @@ class _Formats:
         self.title = add({"bold": True, "font_size": 14})
         self.subtitle = add({"italic": True, "font_color": "#595959"})
         self.header = add(
-            {"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF", "border": 1,
-             "text_wrap": True, "valign": "vcenter", "align": "center"}
+            {
+                "bold": True,
+                "bg_color": "#1F3864",
+                "font_color": "#FFFFFF",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "align": "center",
+            }
         )
         self.text = add({"border": 1, "border_color": "#D9D9D9"})
-        self.wrap = add({"border": 1, "border_color": "#D9D9D9", "text_wrap": True, "valign": "top"})
+        self.wrap = add(
+            {"border": 1, "border_color": "#D9D9D9", "text_wrap": True, "valign": "top"}
+        )
         self.code = add({"border": 1, "border_color": "#D9D9D9", "font_color": "#595959"})
         self.na = add(
-            {"border": 1, "border_color": "#D9D9D9", "align": "center", "italic": True,
-             "font_color": "#808080"}
+            {
+                "border": 1,
+                "border_color": "#D9D9D9",
+                "align": "center",
+                "italic": True,
+                "font_color": "#808080",
+            }
         )
         self.note = add({"italic": True, "font_color": "#595959"})
         self.total_label = add({"bold": True, "top": 1})
@@ -114,7 +129,9 @@ class _Formats:
     def total(self, number_format):
         key = ("total", number_format)
         if key not in self._cache:
-            self._cache[key] = self.workbook.add_format({"num_format": number_format, "bold": True, "top": 1})
+            self._cache[key] = self.workbook.add_format(
+                {"num_format": number_format, "bold": True, "top": 1}
+            )
         return self._cache[key]
 
     def delta(self, definition):

@@ -1,9 +1,9 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The sheets of the XLSX board pack: the writers of the KPI, charts,
 movements, goals and definitions sheets and their column specs, on the
 report of ``crm_kpi_xlsx.py`` (which prepares the pack and lists the
 sheets in :meth:`_get_ws_params`)."""
-
-from itertools import groupby
 
 from odoo import models
 from odoo.fields import Domain
@@ -26,7 +26,7 @@ from .crm_kpi_xlsx_formats import (
 
 
 class ReportCrmKpiBoardPackSheets(models.AbstractModel):
-    _inherit = "report.crm_kpi.report_kpi_board_pack"
+    _inherit = "report.crm_kpi.report_kpi_board_pack"  # pylint: disable=consider-merging-classes-inherited
 
     def _add_sheet(self, workbook, name, landscape=True, repeat_header=True):
         worksheet = workbook.add_worksheet(sheet_name(name))
@@ -59,19 +59,39 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         stay in view, ``coloured`` ones are green or red when better or
         worse. Intended to be inherited: an add-on inserts or removes columns
         with ``super()``."""
-        _ = self.env._
         unit_labels = self._selection_labels("crm.kpi.definition", "unit")
         columns = [
-            {"key": "name", "header": _("KPI"), "width": 38, "writer": "_write_kpi_name",
-             "frozen": True},
-            {"key": "code", "header": _("Code"), "width": 22, "writer": "_write_kpi_code",
-             "frozen": True},
-            {"key": "unit", "header": _("Unit"), "width": 10, "writer": "_write_kpi_unit",
-             "frozen": True, "labels": unit_labels},
+            {
+                "key": "name",
+                "header": self.env._("KPI"),
+                "width": 38,
+                "writer": "_write_kpi_name",
+                "frozen": True,
+            },
+            {
+                "key": "code",
+                "header": self.env._("Code"),
+                "width": 22,
+                "writer": "_write_kpi_code",
+                "frozen": True,
+            },
+            {
+                "key": "unit",
+                "header": self.env._("Unit"),
+                "width": 10,
+                "writer": "_write_kpi_unit",
+                "frozen": True,
+                "labels": unit_labels,
+            },
         ]
         columns += [
-            {"key": column.key, "header": column.label, "width": 13,
-             "writer": "_write_kpi_value", "board_column": column}
+            {
+                "key": column.key,
+                "header": column.label,
+                "width": 13,
+                "writer": "_write_kpi_value",
+                "board_column": column,
+            }
             for column in board.columns_of("period")
         ]
         for comparison in COMPARISONS:
@@ -79,16 +99,22 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             if column is None:
                 continue
             if comparison == "previous":
-                header = _("Δ vs previous (%(period)s)", period=column.label)
+                header = self.env._("Δ vs previous (%(period)s)", period=column.label)
             else:
-                header = _("Δ vs last year (%(period)s)", period=column.label)
-            columns.append({"key": column.key, "header": header, "width": 24,
-                            "writer": "_write_kpi_delta", "board_column": column,
-                            "coloured": True})
+                header = self.env._("Δ vs last year (%(period)s)", period=column.label)
+            columns.append(
+                {
+                    "key": column.key,
+                    "header": header,
+                    "width": 24,
+                    "writer": "_write_kpi_delta",
+                    "board_column": column,
+                    "coloured": True,
+                }
+            )
         return columns
 
     def _write_kpi_sheet(self, workbook, formats, pack, sheet):
-        _ = self.env._
         board = sheet.read_board()
         worksheet = self._add_sheet(workbook, sheet.name)
         columns = self._kpi_sheet_columns(pack, sheet, board)
@@ -99,34 +125,41 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         frozen = sum(1 for column in columns if column.get("frozen"))
         worksheet.freeze_panes(HEADER_ROW + 1, frozen)
 
-        values_in = _("values in %(currency)s", currency=pack.company.currency_id.name)
+        values_in = self.env._("values in %(currency)s", currency=pack.company.currency_id.name)
         self._write_titles(
             worksheet,
             formats,
             f"{pack.company.name}: {sheet.title}",
             f"{pack.description} · {values_in}",
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [c["header"] for c in columns], formats.header)
+        self._write_strings(
+            worksheet, HEADER_ROW, 0, [c["header"] for c in columns], formats.header
+        )
         coloured_runs = []
-        for is_coloured, run in groupby(enumerate(columns), lambda item: bool(item[1].get("coloured"))):
-            run = [index for index, _column in run]
-            if is_coloured:
-                coloured_runs.append((run[0], run[-1]))
+        for index, column in enumerate(columns):  # (first, last) of each run of coloured columns
+            if not column.get("coloured"):
+                continue
+            if coloured_runs and coloured_runs[-1][1] == index - 1:
+                coloured_runs[-1] = (coloured_runs[-1][0], index)
+            else:
+                coloured_runs.append((index, index))
         row = HEADER_ROW
         for definition in sheet.definitions:
             row += 1
             for col, column in enumerate(columns):
-                getattr(self, column["writer"])(worksheet, formats, row, col, definition, board, column)
+                getattr(self, column["writer"])(
+                    worksheet, formats, row, col, definition, board, column
+                )
             for first_col, last_col in coloured_runs:
                 self._colour_deltas(worksheet, formats, definition, row, first_col, last_col)
         if not sheet.definitions:
             row += 1
-            worksheet.write_string(row, 0, _("No KPI to show."), formats.note)
+            worksheet.write_string(row, 0, self.env._("No KPI to show."), formats.note)
         row += 2
         worksheet.write_string(
             row,
             0,
-            _(
+            self.env._(
                 "Green, amber and red follow each KPI's thresholds and direction. "
                 "n/a: no value (nothing to divide by, or not computed). Δ columns "
                 "compare the last period, in the KPI's unit (percentage points for "
@@ -153,7 +186,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         if cell.number is None:
             worksheet.write_string(row, col, formats.na_text, formats.na)
             return
-        worksheet.write_number(row, col, cell.number, formats.value(formats.unit(definition), cell.state))
+        worksheet.write_number(
+            row, col, cell.number, formats.value(formats.unit(definition), cell.state)
+        )
 
     def _write_kpi_delta(self, worksheet, formats, row, col, definition, board, column):
         cell = board.cell(definition.code, column["board_column"])
@@ -168,7 +203,10 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         better, worse = (">", "<") if definition.direction == "higher" else ("<", ">")
         for criteria, fmt in ((better, formats.good_font), (worse, formats.bad_font)):
             worksheet.conditional_format(
-                row, first_col, row, last_col,
+                row,
+                first_col,
+                row,
+                last_col,
                 {"type": "cell", "criteria": criteria, "value": 0, "format": fmt},
             )
 
@@ -176,7 +214,6 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         """A line chart of each KPI of the summary that has a value. The charts
         plot their own copy of the numbers, where n/a is an empty cell (a gap
         in the line) rather than text Excel would plot as zero."""
-        _ = self.env._
         board = sheet.read_board()
         periods = board.columns_of("period")
         definitions = sheet.definitions.filtered(
@@ -185,13 +222,22 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         )
         # No repeated header row: on the second page it would be printed over
         # the charts. Each printed page holds whole rows of charts instead.
-        worksheet = self._add_sheet(workbook, _("Charts"), repeat_header=False)
+        worksheet = self._add_sheet(workbook, self.env._("Charts"), repeat_header=False)
         worksheet.set_column(0, 0, fit_width(definitions.mapped("name"), 24))
         worksheet.set_column(1, len(pack.columns), fit_width(pack.labels.values(), 11))
         self._write_titles(
-            worksheet, formats, _("%(company)s: trends", company=pack.company.name), pack.description
+            worksheet,
+            formats,
+            self.env._("%(company)s: trends", company=pack.company.name),
+            pack.description,
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [_("KPI")] + [pack.label(p) for p in pack.columns], formats.header)
+        self._write_strings(
+            worksheet,
+            HEADER_ROW,
+            0,
+            [self.env._("KPI")] + [pack.label(p) for p in pack.columns],
+            formats.header,
+        )
         row = HEADER_ROW
         charts = []
         for definition in definitions:
@@ -222,14 +268,19 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             charts.append(chart)
         if not charts:
             worksheet.write_string(
-                row + 1, 0,
-                _("No trend to draw: a chart needs values in %(count)s periods at least.",
-                  count=MIN_CHART_VALUES),
+                row + 1,
+                0,
+                self.env._(
+                    "No trend to draw: a chart needs values in %(count)s periods at least.",
+                    count=MIN_CHART_VALUES,
+                ),
                 formats.note,
             )
         first_chart_row = row + 2
         breaks = range(
-            first_chart_row, first_chart_row + len(charts) * CHART_ROWS, CHART_ROWS * CHART_ROWS_PER_PAGE
+            first_chart_row,
+            first_chart_row + len(charts) * CHART_ROWS,
+            CHART_ROWS * CHART_ROWS_PER_PAGE,
         )
         worksheet.set_h_pagebreaks([line for line in breaks if line])
         for index, chart in enumerate(charts):
@@ -245,20 +296,19 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         ledger's report (:meth:`crm.kpi.subscription.movement._kpi_movement_rows`):
         sums of the MRR change in the company currency, and the Net new MRR
         KPI from its snapshots."""
-        _ = self.env._
         company, columns = pack.company, pack.columns
         currency = company.currency_id
         rows = self.env["crm.kpi.subscription.movement"]._kpi_movement_rows(company, columns)
 
-        worksheet = self._add_sheet(workbook, _("Movements"))
+        worksheet = self._add_sheet(workbook, self.env._("Movements"))
         worksheet.set_column(0, 0, 38)
         worksheet.set_column(1, len(columns), 13)
         worksheet.freeze_panes(HEADER_ROW + 1, 1)
         self._write_titles(
             worksheet,
             formats,
-            _("%(company)s: MRR movements", company=company.name),
-            _(
+            self.env._("%(company)s: MRR movements", company=company.name),
+            self.env._(
                 "Sum of the MRR change per movement type, from the subscription ledger, "
                 "in %(currency)s only: movements of subscriptions in other currencies "
                 "are left out. Net new MRR adds starts, upgrades, downgrades, closes "
@@ -266,14 +316,22 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
                 currency=currency.name,
             ),
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [_("Movement")] + [pack.label(p) for p in columns], formats.header)
+        self._write_strings(
+            worksheet,
+            HEADER_ROW,
+            0,
+            [self.env._("Movement")] + [pack.label(p) for p in columns],
+            formats.header,
+        )
         money = formats.value(formats.currency_format, "none")
         total = formats.total(formats.currency_format)
         row = HEADER_ROW
         for line in rows:
             row += 1
             is_total = line["kind"] != "type"
-            worksheet.write_string(row, 0, line["label"], formats.total_label if is_total else formats.text)
+            worksheet.write_string(
+                row, 0, line["label"], formats.total_label if is_total else formats.text
+            )
             for index, amount in enumerate(line["values"]):
                 if amount is None:
                     worksheet.write_string(row, index + 1, formats.na_text, formats.na)
@@ -284,7 +342,6 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
     def _write_goals(self, workbook, formats, pack):
         """The goals of the chosen KPIs overlapping the range, with a fixed list
         of columns (:meth:`_goal_columns`)."""
-        _ = self.env._
         Goal = self.env["crm.kpi.goal"]
         columns = self._goal_columns()
         domain = Domain("company_id", "=", pack.company.id) & Domain(
@@ -296,16 +353,25 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
         goals = Goal.search(domain)
         descriptions = Goal.fields_get(columns, ["string", "type", "selection"])
 
-        worksheet = self._add_sheet(workbook, _("Goals"))
+        worksheet = self._add_sheet(workbook, self.env._("Goals"))
         worksheet.freeze_panes(HEADER_ROW + 1, 1)
         for index, name in enumerate(columns):
             texts = [descriptions[name]["string"]]
             texts += [self._goal_cell_text(goal, name, descriptions[name]) for goal in goals]
             worksheet.set_column(index, index, fit_width(texts, 30 if name == "name" else 12))
         self._write_titles(
-            worksheet, formats, _("%(company)s: goals", company=pack.company.name), pack.description
+            worksheet,
+            formats,
+            self.env._("%(company)s: goals", company=pack.company.name),
+            pack.description,
         )
-        self._write_strings(worksheet, HEADER_ROW, 0, [descriptions[name]["string"] for name in columns], formats.header)
+        self._write_strings(
+            worksheet,
+            HEADER_ROW,
+            0,
+            [descriptions[name]["string"] for name in columns],
+            formats.header,
+        )
         row = HEADER_ROW
         for goal in goals:
             row += 1
@@ -316,7 +382,9 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
                     worksheet, formats, row, col, goal, name, descriptions[name], definition, state
                 )
         if not goals:
-            worksheet.write_string(HEADER_ROW + 1, 0, _("No goal in this range."), formats.note)
+            worksheet.write_string(
+                HEADER_ROW + 1, 0, self.env._("No goal in this range."), formats.note
+            )
         return worksheet
 
     def _goal_columns(self):
@@ -338,11 +406,15 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             return value or ""
         return ""
 
-    def _write_goal_cell(self, worksheet, formats, row, col, goal, name, description, definition, state):
+    def _write_goal_cell(
+        self, worksheet, formats, row, col, goal, name, description, definition, state
+    ):
         value = goal[name]
         kind = description["type"]
         if kind in ("many2one", "many2many", "one2many"):
-            worksheet.write_string(row, col, self._goal_cell_text(goal, name, description), formats.text)
+            worksheet.write_string(
+                row, col, self._goal_cell_text(goal, name, description), formats.text
+            )
         elif kind == "selection":
             label = self._goal_cell_text(goal, name, description)
             fmt = formats.value("@", state) if name == "status" and state else formats.text
@@ -364,21 +436,20 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             worksheet.write_string(row, col, str(value) if value else "", formats.text)
 
     def _write_definitions(self, workbook, formats, pack):
-        _ = self.env._
         labels = {
             name: self._selection_labels("crm.kpi.definition", name)
             for name in ("area", "unit", "direction", "aggregation")
         }
         headers = [
-            _("Code"),
-            _("KPI"),
-            _("Area"),
-            _("Formula / description"),
-            _("Unit"),
-            _("Better when"),
-            _("Roll-up"),
-            _("Warning threshold"),
-            _("Critical threshold"),
+            self.env._("Code"),
+            self.env._("KPI"),
+            self.env._("Area"),
+            self.env._("Formula / description"),
+            self.env._("Unit"),
+            self.env._("Better when"),
+            self.env._("Roll-up"),
+            self.env._("Warning threshold"),
+            self.env._("Critical threshold"),
         ]
         contents = {
             0: pack.definitions.mapped("code"),
@@ -387,11 +458,13 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             5: labels["direction"].values(),
             6: labels["aggregation"].values(),
         }
-        worksheet = self._add_sheet(workbook, _("Definitions"))
+        worksheet = self._add_sheet(workbook, self.env._("Definitions"))
         worksheet.freeze_panes(HEADER_ROW + 1, 2)
         for col, width in enumerate((16, 24, 16, 80, 10, 16, 16, 12, 12)):
-            worksheet.set_column(col, col, fit_width([headers[col], *contents.get(col, [])], width, 80))
-        self._write_titles(worksheet, formats, _("KPI definitions"), pack.description)
+            worksheet.set_column(
+                col, col, fit_width([headers[col], *contents.get(col, [])], width, 80)
+            )
+        self._write_titles(worksheet, formats, self.env._("KPI definitions"), pack.description)
         self._write_strings(worksheet, HEADER_ROW, 0, headers, formats.header)
         row = HEADER_ROW
         for definition in pack.definitions:
@@ -399,7 +472,8 @@ class ReportCrmKpiBoardPackSheets(models.AbstractModel):
             unit = labels["unit"].get(definition.unit, "")
             if definition.unit == "currency":
                 unit = pack.company.currency_id.name
-            self._write_strings(worksheet, 
+            self._write_strings(
+                worksheet,
                 row,
                 0,
                 [

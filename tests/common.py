@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import datetime
 
 from odoo.tests import TransactionCase, new_test_user
@@ -15,12 +17,18 @@ class KpiCase(TransactionCase):
         cls.company.partner_id.tz = "UTC"
         cls.env.user.company_ids |= cls.company
         cls.user_1 = new_test_user(
-            cls.env, "kpi_seller_1", groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_seller_1",
+            groups="sales_team.group_sale_salesman",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.user_2 = new_test_user(
-            cls.env, "kpi_seller_2", groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_seller_2",
+            groups="sales_team.group_sale_salesman",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.team_a = cls.env["crm.team"].create({"name": "Team A", "company_id": cls.company.id})
         cls.team_b = cls.env["crm.team"].create({"name": "Team B", "company_id": cls.company.id})
@@ -34,27 +42,44 @@ class KpiCase(TransactionCase):
         cls.usd = cls.env.ref("base.USD")
         (cls.eur | cls.usd).active = True
         cls.company.currency_id = cls.eur
-        cls.env["res.currency.rate"].create([
-            {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": day, "rate": rate}
-            for day, rate in usd_rates.items()
-        ])
-        cls.usd_pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI USD", "currency_id": cls.usd.id, "company_id": cls.company.id,
-        })
+        cls.env["res.currency.rate"].create(
+            [
+                {"currency_id": cls.usd.id, "company_id": cls.company.id, "name": day, "rate": rate}
+                for day, rate in usd_rates.items()
+            ]
+        )
+        cls.usd_pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI USD",
+                "currency_id": cls.usd.id,
+                "company_id": cls.company.id,
+            }
+        )
 
     @classmethod
-    def _lead(cls, name, created, team=None, user=None, lead_type="opportunity",
-              status="pending", closed=None, **vals):
+    def _lead(
+        cls,
+        name,
+        created,
+        team=None,
+        user=None,
+        lead_type="opportunity",
+        status="pending",
+        closed=None,
+        **vals,
+    ):
         """A lead created at ``created`` and, for status won/lost, closed at
         ``closed`` (naive UTC datetimes)."""
-        lead = cls.env["crm.lead"].create({
-            "name": name,
-            "type": lead_type,
-            "company_id": cls.company.id,
-            "team_id": team.id if team else False,
-            "user_id": user.id if user else False,
-            **vals,
-        })
+        lead = cls.env["crm.lead"].create(
+            {
+                "name": name,
+                "type": lead_type,
+                "company_id": cls.company.id,
+                "team_id": team.id if team else False,
+                "user_id": user.id if user else False,
+                **vals,
+            }
+        )
         if status == "won":
             lead.action_set_won()
         elif status == "lost":
@@ -70,8 +95,12 @@ class KpiCase(TransactionCase):
             SQL("%s = %s", SQL.identifier(column), value) for column, value in columns.items()
         )
         cls.env.execute_query(
-            SQL("UPDATE %s SET %s WHERE id IN %s", SQL.identifier(records._table),
-                assignments, tuple(records.ids))
+            SQL(
+                "UPDATE %s SET %s WHERE id IN %s",
+                SQL.identifier(records._table),
+                assignments,
+                tuple(records.ids),
+            )
         )
         records.invalidate_recordset()
 
@@ -110,13 +139,17 @@ def tour_setup(env, company_name, login, names=("Tour won", "Tour lost"), **user
     company = env["res.company"].create({"name": company_name})
     company.partner_id.tz = "UTC"
     manager = new_test_user(
-        env, login,
+        env,
+        login,
         groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
-        company_id=company.id, company_ids=[company.id], tz="UTC", **user_vals,
+        company_id=company.id,
+        company_ids=[company.id],
+        tz="UTC",
+        **user_vals,
     )
-    won, lost = env["crm.lead"].create([
-        {"name": name, "type": "opportunity", "company_id": company.id} for name in names
-    ])
+    won, lost = env["crm.lead"].create(
+        [{"name": name, "type": "opportunity", "company_id": company.id} for name in names]
+    )
     won.action_set_won()
     lost.action_set_lost()
     return company, manager

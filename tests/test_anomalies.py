@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from freezegun import freeze_time
@@ -43,19 +45,31 @@ class TestAnomalies(KpiCase):
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
         cls.churn = cls.env.ref("crm_kpi.crm_kpi_definition_churn")
         cls.alert_user = new_test_user(
-            cls.env, "kpi_anomaly_alerts", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_anomaly_alerts",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.company.kpi_anomaly_user_id = cls.alert_user
         month = period_of("month", date(2025, 3, 1))
         for won in (4, 5, 6, 5, 4, 5, 6, 5, 4, 5, 6, 5):
-            cls._store_rows(cls.win_rate, month, [
-                ("company", None, won, 10),
-                ("team", cls.team_a.id, 1, 2),
-            ])
+            cls._store_rows(
+                cls.win_rate,
+                month,
+                [
+                    ("company", None, won, 10),
+                    ("team", cls.team_a.id, 1, 2),
+                ],
+            )
             month = month.next()
-        for team, status in ((cls.team_a, "lost"), (cls.team_a, "lost"), (cls.team_b, "won"),
-                             (cls.team_b, "lost"), (cls.team_b, "lost")):
+        for team, status in (
+            (cls.team_a, "lost"),
+            (cls.team_a, "lost"),
+            (cls.team_b, "won"),
+            (cls.team_b, "lost"),
+            (cls.team_b, "lost"),
+        ):
             cls._lead(f"March {status}", dt(2026, 3, 2), team, status=status, closed=dt(2026, 3, 9))
 
     @classmethod
@@ -67,7 +81,8 @@ class TestAnomalies(KpiCase):
                 "dimension": dimension,
                 **({"team_id": team_id} if dimension == "team" else {}),
                 "kpi_value": KpiValue(
-                    numerator, denominator,
+                    numerator,
+                    denominator,
                     numerator / denominator * definition.factor if denominator else None,
                 ),
             }
@@ -79,9 +94,12 @@ class TestAnomalies(KpiCase):
         return cls.env["crm.kpi.snapshot"].browse(ids)
 
     def _activities(self, snapshots):
-        return self.env["mail.activity"].search([
-            ("res_model", "=", "crm.kpi.snapshot"), ("res_id", "in", snapshots.ids),
-        ])
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "crm.kpi.snapshot"),
+                ("res_id", "in", snapshots.ids),
+            ]
+        )
 
     def test_final_period_is_flagged(self):
         snapshots = self.compute("win_rate", "month", MARCH)
@@ -100,9 +118,11 @@ class TestAnomalies(KpiCase):
         self.assertFalse(team_b.anomaly, "no history, no verdict")
         self.assertEqual(team_b.anomaly_history, 0)
         # salespeople and UTM rows are not judged
-        self.assertFalse(snapshots.filtered(
-            lambda s: s.dimension not in ("company", "team") and s.anomaly_history
-        ))
+        self.assertFalse(
+            snapshots.filtered(
+                lambda s: s.dimension not in ("company", "team") and s.anomaly_history
+            )
+        )
         # the pivot's filter "Anomalies"
         self.assertEqual(
             self.Snapshot.search([("company_id", "=", self.company.id), ("anomaly", "!=", False)]),
@@ -133,15 +153,25 @@ class TestAnomalies(KpiCase):
         (inside)."""
         month = period_of("month", date(2025, 3, 1))
         for lost in (2, 3) * 6:
-            self._store_rows(self.churn, month, [
-                ("company", None, lost, 100), ("team", self.team_a.id, lost, 100),
-                ("team", self.team_b.id, lost, 100),
-            ])
+            self._store_rows(
+                self.churn,
+                month,
+                [
+                    ("company", None, lost, 100),
+                    ("team", self.team_a.id, lost, 100),
+                    ("team", self.team_b.id, lost, 100),
+                ],
+            )
             month = month.next()
-        march = self._store_rows(self.churn, month, [
-            ("company", None, 8, 100), ("team", self.team_a.id, 0, 50),
-            ("team", self.team_b.id, 2, 100),
-        ])
+        march = self._store_rows(
+            self.churn,
+            month,
+            [
+                ("company", None, 8, 100),
+                ("team", self.team_a.id, 0, 50),
+                ("team", self.team_b.id, 2, 100),
+            ],
+        )
         march._kpi_flag_anomalies()
         company = self.row(march)
         self.assertEqual(company.anomaly, "worse")
@@ -159,20 +189,23 @@ class TestAnomalies(KpiCase):
         self.assertEqual(anomalies[0]["value_text"], "8.0 %")
         self.assertEqual(anomalies[0]["band_text"], "0.3 % to 4.7 %")
         self.assertEqual(
-            self.Snapshot._kpi_anomalies(self.company, "month", MARCH, team=self.team_a,
-                                         direction="better")[0]["snapshot"],
+            self.Snapshot._kpi_anomalies(
+                self.company, "month", MARCH, team=self.team_a, direction="better"
+            )[0]["snapshot"],
             self.row(march, "team", team_id=self.team_a),
         )
-        self.assertFalse(self.Snapshot._kpi_anomalies(self.company, "month", MARCH,
-                                                      team=self.team_b))
+        self.assertFalse(
+            self.Snapshot._kpi_anomalies(self.company, "month", MARCH, team=self.team_b)
+        )
 
     def test_a_new_value_clears_the_verdict(self):
         first = self.row(self.compute("win_rate", "month", MARCH))
         self.assertEqual(first.anomaly, "worse")
         # two more wins for team B: company 3 / 7 = 42.9 %, inside the band
         for _i in range(2):
-            self._lead("March won again", dt(2026, 3, 3), self.team_b, status="won",
-                       closed=dt(2026, 3, 9))
+            self._lead(
+                "March won again", dt(2026, 3, 3), self.team_b, status="won", closed=dt(2026, 3, 9)
+            )
         again = self.row(self.compute("win_rate", "month", MARCH))
         self.assertEqual(again, first)
         self.assertKpi(again, 3, 7, 42.857)
@@ -203,9 +236,14 @@ class TestAnomalies(KpiCase):
         self.compute("win_rate", "month", MARCH)
         self.assertFalse(self._activities(snapshots))
         self.assertEqual(
-            self.env["mail.activity"].with_context(active_test=False).search_count([
-                ("res_model", "=", "crm.kpi.snapshot"), ("res_id", "=", company.id),
-            ]),
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search_count(
+                [
+                    ("res_model", "=", "crm.kpi.snapshot"),
+                    ("res_id", "=", company.id),
+                ]
+            ),
             1,
         )
 
@@ -215,17 +253,27 @@ class TestAnomalies(KpiCase):
         one."""
         self.company.kpi_anomaly_user_id = False
         manager = new_test_user(
-            self.env, "kpi_anomaly_manager", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=self.company.id, company_ids=[self.company.id],
+            self.env,
+            "kpi_anomaly_manager",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
         kpi_user = new_test_user(
-            self.env, "kpi_anomaly_reader", groups="crm_kpi.crm_kpi_group_user",
-            company_id=self.company.id, company_ids=[self.company.id],
+            self.env,
+            "kpi_anomaly_reader",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
         # computed by the manager (the back-fill wizard runs as its user)
-        snapshots = self.Snapshot.with_user(manager).compute_snapshots(
-            "month", MARCH, kpi_codes=["win_rate"], company_ids=[self.company.id]
-        ).sudo()
+        snapshots = (
+            self.Snapshot.with_user(manager)
+            .compute_snapshots(
+                "month", MARCH, kpi_codes=["win_rate"], company_ids=[self.company.id]
+            )
+            .sudo()
+        )
         users = self._activities(snapshots).user_id
         self.assertIn(manager, users)
         self.assertNotIn(kpi_user, users)
@@ -241,9 +289,9 @@ class TestAnomalies(KpiCase):
         )
         team_a = self.row(snapshots, "team", team_id=self.team_a).with_user(manager)
         self.assertEqual(
-            self.env["crm.lead"].with_context(active_test=False).search_count(
-                team_a.action_open_records()["domain"]
-            ),
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search_count(team_a.action_open_records()["domain"]),
             2,
         )
 
@@ -292,8 +340,11 @@ class TestAnomalies(KpiCase):
 
     def test_kpi_manager_edits_the_overrides(self):
         manager = new_test_user(
-            self.env, "kpi_anomaly_editor", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=self.company.id, company_ids=[self.company.id],
+            self.env,
+            "kpi_anomaly_editor",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
         self.win_rate.with_user(manager).write(
             {"anomaly_k": 2.5, "anomaly_periods": 24, "anomaly_min_history": 8}
@@ -313,10 +364,15 @@ class TestAnomalies(KpiCase):
             month = period_of("month", date(2026, 3, 1))
             for _i in range(months):
                 for definition in definitions:
-                    snapshots |= self._store_rows(definition, month, [
-                        ("company", None, 3, 4), ("team", self.team_a.id, 1, 2),
-                        ("team", self.team_b.id, 2, 2),
-                    ])
+                    snapshots |= self._store_rows(
+                        definition,
+                        month,
+                        [
+                            ("company", None, 3, 4),
+                            ("team", self.team_a.id, 1, 2),
+                            ("team", self.team_b.id, 2, 2),
+                        ],
+                    )
                 month = month.next()
             self.env.invalidate_all()
             before = self.env.cr.sql_log_count
@@ -332,8 +388,10 @@ class TestAnomalies(KpiCase):
 
     def test_dashboard_card(self):
         self.compute("win_rate", "month", MARCH)
-        data = self.env["crm.kpi.dashboard"].with_company(self.company).get_dashboard_data(
-            "month", "2026-03-15"
+        data = (
+            self.env["crm.kpi.dashboard"]
+            .with_company(self.company)
+            .get_dashboard_data("month", "2026-03-15")
         )
         card = next(card for card in data["cards"] if card["code"] == "win_rate")
         self.assertEqual(card["anomaly"]["direction"], "worse")
@@ -342,8 +400,10 @@ class TestAnomalies(KpiCase):
             "Worse than usual: 20.0 %, usually 27.8 % to 72.2 % (median 50.0 % of the 12 "
             "previous periods)",
         )
-        data = self.env["crm.kpi.dashboard"].with_company(self.company).get_dashboard_data(
-            "month", "2026-03-15", team_id=self.team_b.id
+        data = (
+            self.env["crm.kpi.dashboard"]
+            .with_company(self.company)
+            .get_dashboard_data("month", "2026-03-15", team_id=self.team_b.id)
         )
         card = next(card for card in data["cards"] if card["code"] == "win_rate")
         self.assertIsNone(card["anomaly"])

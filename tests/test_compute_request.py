@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.exceptions import AccessError
@@ -19,42 +21,64 @@ class TestComputeInBackground(KpiCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._lead("A won", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 10))
-        cls._lead("A lost", dt(2026, 3, 1), cls.team_a, cls.user_1, status="lost", closed=dt(2026, 3, 12))
-        cls._lead("B won", dt(2026, 3, 1), cls.team_b, cls.user_2, status="won", closed=dt(2026, 3, 20))
+        cls._lead(
+            "A won", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 10)
+        )
+        cls._lead(
+            "A lost", dt(2026, 3, 1), cls.team_a, cls.user_1, status="lost", closed=dt(2026, 3, 12)
+        )
+        cls._lead(
+            "B won", dt(2026, 3, 1), cls.team_b, cls.user_2, status="won", closed=dt(2026, 3, 20)
+        )
         cls.manager = new_test_user(
-            cls.env, "kpi_background_manager",
+            cls.env,
+            "kpi_background_manager",
             groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
 
     def _queue(self, user=None, **values):
-        wizard = self.env["crm.kpi.backfill.wizard"].with_user(user or self.manager).create({
-            "period_type": "month",
-            "date_from": date(2026, 1, 1),
-            "date_to": date(2026, 12, 31),
-            "kpi_ids": [(6, 0, self.win_rate.ids)],
-            "company_ids": [(6, 0, self.company.ids)],
-            **values,
-        })
+        wizard = (
+            self.env["crm.kpi.backfill.wizard"]
+            .with_user(user or self.manager)
+            .create(
+                {
+                    "period_type": "month",
+                    "date_from": date(2026, 1, 1),
+                    "date_to": date(2026, 12, 31),
+                    "kpi_ids": [(6, 0, self.win_rate.ids)],
+                    "company_ids": [(6, 0, self.company.ids)],
+                    **values,
+                }
+            )
+        )
         action = wizard.action_compute_background()
         return self.env["crm.kpi.compute.request"].browse(action["res_id"])
 
     def _company_rows(self):
-        return self.Snapshot.search([
-            ("company_id", "=", self.company.id), ("kpi_code", "=", "win_rate"),
-            ("dimension", "=", "company"), ("period_type", "=", "month"),
-        ])
+        return self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("kpi_code", "=", "win_rate"),
+                ("dimension", "=", "company"),
+                ("period_type", "=", "month"),
+            ]
+        )
 
     def test_queued_then_computed_and_notified(self):
         cron = self.env.ref("crm_kpi.ir_cron_crm_kpi_compute_requests")
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         request = self._queue()
         # queued: nothing computed yet, the scheduled action is triggered
-        self.assertEqual((request.state, request.periods_total, request.progress), ("queued", 12, 0))
+        self.assertEqual(
+            (request.state, request.periods_total, request.progress), ("queued", 12, 0)
+        )
         self.assertFalse(self._company_rows())
-        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1
+        )
 
         request._compute_requests()
         self.assertEqual(request.state, "done")
@@ -63,9 +87,13 @@ class TestComputeInBackground(KpiCase):
         self.assertEqual(len(rows), 12)  # one row per month, with or without value
         march = rows.filtered(lambda row: row.date_start == date(2026, 3, 1))
         self.assertKpi(march, 2, 3, 200 / 3)
-        stored = self.Snapshot.search_count([
-            ("company_id", "=", self.company.id), ("kpi_code", "=", "win_rate"), ("failure", "=", False),
-        ])
+        stored = self.Snapshot.search_count(
+            [
+                ("company_id", "=", self.company.id),
+                ("kpi_code", "=", "win_rate"),
+                ("failure", "=", False),
+            ]
+        )
         self.assertEqual((request.values_count, request.failures_count), (stored, 0))
         # the manager gets an inbox message naming the count
         message = request.message_ids.filtered(lambda m: m.message_type == "comment")

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from psycopg2 import errors
@@ -40,22 +42,32 @@ class TestConcurrentRuns(BaseCase):
 
     def _row_count(self, company_id):
         with self.registry.cursor() as cr:
-            cr.execute(SQL(
-                "SELECT COUNT(*) FROM crm_kpi_snapshot WHERE period_type = 'month'"
-                " AND date_start = %s AND company_id = %s", MONTH, company_id,
-            ))
+            cr.execute(
+                SQL(
+                    "SELECT COUNT(*) FROM crm_kpi_snapshot WHERE period_type = 'month'"
+                    " AND date_start = %s AND company_id = %s",
+                    MONTH,
+                    company_id,
+                )
+            )
             return cr.fetchone()[0]
 
     def _cleanup(self, company_id):
         with self.registry.cursor() as cr:
-            cr.execute(SQL(
-                "DELETE FROM crm_kpi_snapshot WHERE period_type = 'month' AND date_start = %s"
-                " AND company_id = %s", MONTH, company_id,
-            ))
+            cr.execute(
+                SQL(
+                    "DELETE FROM crm_kpi_snapshot WHERE period_type = 'month' AND date_start = %s"
+                    " AND company_id = %s",
+                    MONTH,
+                    company_id,
+                )
+            )
 
     def _compute(self, cr, company_id):
         env = api.Environment(cr, SUPERUSER_ID, {})
-        return env["crm.kpi.snapshot"].compute_snapshots("month", MONTH, company_ids=[company_id]).ids
+        return (
+            env["crm.kpi.snapshot"].compute_snapshots("month", MONTH, company_ids=[company_id]).ids
+        )
 
     def test_two_runs_of_one_period_conflict_then_write_the_same_rows(self):
         company_id = self._company_id()

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date, datetime, time, timedelta
 
 from freezegun import freeze_time
@@ -42,13 +44,15 @@ class TestCronRefreshResume(TransactionCase):
     def _units(self, env):
         """{(company id, period type, first day): (first, last computed_at)}
         of the company rows computed since T0."""
-        rows = env.execute_query(SQL(
-            """SELECT company_id, period_type, date_start, MIN(computed_at), MAX(computed_at)
+        rows = env.execute_query(
+            SQL(
+                """SELECT company_id, period_type, date_start, MIN(computed_at), MAX(computed_at)
                  FROM crm_kpi_snapshot
                 WHERE dimension = 'company' AND computed_at >= %s
              GROUP BY company_id, period_type, date_start""",
-            T0,
-        ))
+                T0,
+            )
+        )
         return {(c, p, d): (first, last) for c, p, d, first, last in rows}
 
     def test_interrupted_refresh_resumes_with_the_units_left(self):
@@ -61,8 +65,11 @@ class TestCronRefreshResume(TransactionCase):
         Each unit is computed exactly once: its rows all carry the time of
         the one call that computed it. Then the run is over (the parameter is
         gone), and a new call at 05:00 is a new run computing all N again."""
-        with freeze_time(T0) as frozen, self.enter_registry_test_mode(), \
-                self.registry.cursor() as cr:
+        with (
+            freeze_time(T0) as frozen,
+            self.enter_registry_test_mode(),
+            self.registry.cursor() as cr,
+        ):
             env = self.env(cr=cr)
             expected = {
                 (company.id, period.period_type, period.date_start)
@@ -100,17 +107,30 @@ class TestCronRefreshResume(TransactionCase):
             # A complete unit: the rows of the first unit are those of the
             # same unit computed in one go.
             company_id, period_type, day = unit_1
-            kpis = env.execute_query(SQL(
-                """SELECT kpi_code, dimension, numerator, denominator FROM crm_kpi_snapshot
+            kpis = env.execute_query(
+                SQL(
+                    """SELECT kpi_code, dimension, numerator, denominator FROM crm_kpi_snapshot
                     WHERE company_id = %s AND period_type = %s AND date_start = %s
-                 ORDER BY 1, 2, 3, 4""", company_id, period_type, day,
-            ))
+                 ORDER BY 1, 2, 3, 4""",
+                    company_id,
+                    period_type,
+                    day,
+                )
+            )
             env["crm.kpi.snapshot"]._compute_snapshots(period_type, day, company_ids=[company_id])
-            self.assertEqual(kpis, env.execute_query(SQL(
-                """SELECT kpi_code, dimension, numerator, denominator FROM crm_kpi_snapshot
+            self.assertEqual(
+                kpis,
+                env.execute_query(
+                    SQL(
+                        """SELECT kpi_code, dimension, numerator, denominator FROM crm_kpi_snapshot
                     WHERE company_id = %s AND period_type = %s AND date_start = %s
-                 ORDER BY 1, 2, 3, 4""", company_id, period_type, day,
-            )))
+                 ORDER BY 1, 2, 3, 4""",
+                        company_id,
+                        period_type,
+                        day,
+                    )
+                ),
+            )
 
             # The next run starts over.
             frozen.tick(HOUR)
@@ -120,7 +140,8 @@ class TestCronRefreshResume(TransactionCase):
             }
             fourth = self._call(env, stop_after_one_unit=False)
             recomputed = {
-                unit for unit, (first_time, _last) in self._units(env).items()
+                unit
+                for unit, (first_time, _last) in self._units(env).items()
                 if first_time == T0 + 3 * HOUR
             }
             self.assertEqual(recomputed, current, "every open period, the closed ones stay")
@@ -129,8 +150,11 @@ class TestCronRefreshResume(TransactionCase):
     def test_unfinished_run_of_an_earlier_day_is_not_resumed(self):
         """A run left unfinished yesterday does not make today's run skip the
         units it computed: today's run computes every unit."""
-        with freeze_time(T0 - 24 * HOUR) as frozen, self.enter_registry_test_mode(), \
-                self.registry.cursor() as cr:
+        with (
+            freeze_time(T0 - 24 * HOUR) as frozen,
+            self.enter_registry_test_mode(),
+            self.registry.cursor() as cr,
+        ):
             env = self.env(cr=cr)
             self._call(env, stop_after_one_unit=True)
             self.assertTrue(env["ir.config_parameter"].get_param(REFRESH_RUN_PARAM))

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo import fields
@@ -15,7 +17,9 @@ class TestDashboardData(KpiCase):
         super().setUpClass()
         # March 2026: team A wins one, loses one; March 2025: team A wins one of three
         cls._lead("W", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 10))
-        cls._lead("L", dt(2026, 3, 1), cls.team_a, cls.user_1, status="lost", closed=dt(2026, 3, 11))
+        cls._lead(
+            "L", dt(2026, 3, 1), cls.team_a, cls.user_1, status="lost", closed=dt(2026, 3, 11)
+        )
         cls._lead("W25", dt(2025, 3, 1), cls.team_a, status="won", closed=dt(2025, 3, 10))
         cls._lead("L25a", dt(2025, 3, 1), cls.team_a, status="lost", closed=dt(2025, 3, 10))
         cls._lead("L25b", dt(2025, 3, 1), cls.team_a, status="lost", closed=dt(2025, 3, 10))
@@ -75,20 +79,26 @@ class TestDashboardData(KpiCase):
         currency = self.company.currency_id
         self.assertEqual(
             revenue["value_text"],
-            Formatter(currency=CurrencyStyle(currency.symbol, currency.position, currency.decimal_places))
-            .text(revenue["value"], "currency"),
+            Formatter(
+                currency=CurrencyStyle(currency.symbol, currency.position, currency.decimal_places)
+            ).text(revenue["value"], "currency"),
         )
         self.assertIn(f"{0:.{currency.decimal_places}f}", revenue["value_text"])
         dutch = self.Dashboard.with_context(lang="nl_NL")
         self.env["res.lang"]._activate_lang("nl_NL")
-        self.assertEqual(dutch.get_dashboard_data("month", "2026-03-15")["period"]["title"], "mrt. 2026")
+        self.assertEqual(
+            dutch.get_dashboard_data("month", "2026-03-15")["period"]["title"], "mrt. 2026"
+        )
 
     def test_board_reader(self):
         """The one reader of the dashboard and the XLSX: team A's win rate in
         February (0 of 1) and March 2026 (1 of 2), against March 2025 (1 of 3)."""
         board = self.Snapshot._kpi_board(
-            "month", [date(2026, 2, 1), date(2026, 3, 1)], self.company,
-            scope=self.team_a, kpi_codes=["win_rate"],
+            "month",
+            [date(2026, 2, 1), date(2026, 3, 1)],
+            self.company,
+            scope=self.team_a,
+            kpi_codes=["win_rate"],
         )
         self.assertEqual([row.code for row in board.rows], ["win_rate"])
         self.assertEqual(
@@ -113,7 +123,9 @@ class TestDashboardData(KpiCase):
         self.assertNotIn("nps", codes, "NPS cannot be split by team")
         self.assertAlmostEqual(self._card(data, "win_rate")["value"], 50.0)
         with self.assertRaises(UserError):
-            self.Dashboard.get_dashboard_data("month", team_id=self.team_a.id, user_id=self.user_1.id)
+            self.Dashboard.get_dashboard_data(
+                "month", team_id=self.team_a.id, user_id=self.user_1.id
+            )
         with self.assertRaises(UserError):
             self.Dashboard.get_dashboard_data("fortnight")
 
@@ -204,15 +216,29 @@ class TestDashboardTour(HttpCase):
 class TestDashboardGoals(KpiCase):
     def test_goal_strip(self):
         win_rate = self.env.ref("crm_kpi.crm_kpi_definition_win_rate")
-        goal = self.env["crm.kpi.goal"].with_company(self.company).create({
-            "name": "Win more", "kpi_id": win_rate.id, "scope": "team",
-            "team_id": self.team_a.id, "company_id": self.company.id,
-            "date_start": date(2026, 1, 1), "deadline": date(2026, 12, 31),
-            "baseline_value": 20, "target_value": 40,
-        })
+        goal = (
+            self.env["crm.kpi.goal"]
+            .with_company(self.company)
+            .create(
+                {
+                    "name": "Win more",
+                    "kpi_id": win_rate.id,
+                    "scope": "team",
+                    "team_id": self.team_a.id,
+                    "company_id": self.company.id,
+                    "date_start": date(2026, 1, 1),
+                    "deadline": date(2026, 12, 31),
+                    "baseline_value": 20,
+                    "target_value": 40,
+                }
+            )
+        )
         dashboard = self.env["crm.kpi.dashboard"].with_company(self.company)
-        self.assertEqual(dashboard.get_dashboard_data("month", "2026-03-15")["goals"], [],
-                         "a draft goal is not shown")
+        self.assertEqual(
+            dashboard.get_dashboard_data("month", "2026-03-15")["goals"],
+            [],
+            "a draft goal is not shown",
+        )
         goal.status = "at_risk"
         strip = dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_a.id)["goals"]
         self.assertEqual([(g["name"], g["color"]) for g in strip], [("Win more", "warning")])
@@ -227,24 +253,42 @@ class TestDashboardGoals(KpiCase):
 
         Team A, March 2026: won 1 of 2 → 50 %; goal target 40 %: ticks over
         0..50 in about four steps of 12.5 → 20 → 0, 20, 40, 60."""
-        self._lead("A won", dt(2026, 3, 1), self.team_a, self.user_1, status="won", closed=dt(2026, 3, 10))
-        self._lead("A lost", dt(2026, 3, 1), self.team_a, self.user_1, status="lost", closed=dt(2026, 3, 11))
+        self._lead(
+            "A won", dt(2026, 3, 1), self.team_a, self.user_1, status="won", closed=dt(2026, 3, 10)
+        )
+        self._lead(
+            "A lost",
+            dt(2026, 3, 1),
+            self.team_a,
+            self.user_1,
+            status="lost",
+            closed=dt(2026, 3, 11),
+        )
         self.Snapshot.compute_snapshots("month", date(2026, 3, 1), company_ids=[self.company.id])
         win_rate = self.env.ref("crm_kpi.crm_kpi_definition_win_rate")
-        self.env["crm.kpi.goal"].with_company(self.company).create({
-            "name": "Win more", "kpi_id": win_rate.id, "scope": "team",
-            "team_id": self.team_a.id, "company_id": self.company.id,
-            "date_start": date(2026, 1, 1), "deadline": date(2026, 12, 31),
-            "baseline_value": 20, "target_value": 40, "status": "on_track",
-        })
+        self.env["crm.kpi.goal"].with_company(self.company).create(
+            {
+                "name": "Win more",
+                "kpi_id": win_rate.id,
+                "scope": "team",
+                "team_id": self.team_a.id,
+                "company_id": self.company.id,
+                "date_start": date(2026, 1, 1),
+                "deadline": date(2026, 12, 31),
+                "baseline_value": 20,
+                "target_value": 40,
+                "status": "on_track",
+            }
+        )
         dashboard = self.env["crm.kpi.dashboard"].with_company(self.company)
         data = dashboard.get_dashboard_data("month", "2026-03-15", team_id=self.team_a.id)
         card = next(card for card in data["cards"] if card["code"] == "win_rate")
         self.assertEqual(card["trend_texts"][-1], "50.0 %")
         self.assertEqual(card["trend_texts"][0], "n/a")
         self.assertEqual(card["trend_labels"][-1], "Mar 2026")
-        self.assertEqual([tick["text"] for tick in card["trend_axis"]],
-                         ["0.0 %", "20.0 %", "40.0 %", "60.0 %"])
+        self.assertEqual(
+            [tick["text"] for tick in card["trend_axis"]], ["0.0 %", "20.0 %", "40.0 %", "60.0 %"]
+        )
         self.assertEqual((card["goal"]["target_text"], card["goal"]["is_level"]), ("40.0 %", True))
         # the team's goal is not the company's target
         data = dashboard.get_dashboard_data("month", "2026-03-15")
@@ -260,7 +304,9 @@ class TestFirstHourTour(HttpCase):
             self.skipTest("crm_kpi was installed without its demo data")
         self.start_tour("/odoo/crm-kpis", "crm_kpi_first_hour_tour", login="admin", timeout=300)
         goal = self.env["crm.kpi.goal"].search([("name", "=", "Mitchell's quota")])
-        self.assertEqual((goal.goal_unit, goal.target_value, goal.user_id.login), ("currency", 90000, "admin"))
+        self.assertEqual(
+            (goal.goal_unit, goal.target_value, goal.user_id.login), ("currency", 90000, "admin")
+        )
         self.assertNotEqual(goal.status, "draft")
         request = self.env["crm.kpi.compute.request"].search([], limit=1)
         self.assertEqual((request.period_type, request.state), ("quarter", "queued"))

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import ValidationError
@@ -8,18 +10,51 @@ from odoo.tools import mute_logger
 # them: marketing_revenue_share, ces_easy_share (CES "% of responses ≥ 5")
 # and stage_drop_off (stage_duration's "drop-off % per stage").
 SPEC_CODES = {
-    "cac", "clv", "cac_payback", "sales_cycle", "marketing_share",
-    "marketing_revenue_share", "nps", "ces", "churn", "mrr_churn", "renewal",
-    "retention", "retention_cost", "win_rate", "stage_duration",
-    "net_new_revenue", "net_new_mrr", "nrr", "grr", "quick_ratio", "quota",
-    "upsell", "resolution_time", "marketing_roi", "traffic_to_lead",
-    "lead_abandonment", "login_frequency", "records_created", "lead_sources",
-    "data_quality", "ces_easy_share", "stage_drop_off",
+    "cac",
+    "clv",
+    "cac_payback",
+    "sales_cycle",
+    "marketing_share",
+    "marketing_revenue_share",
+    "nps",
+    "ces",
+    "churn",
+    "mrr_churn",
+    "renewal",
+    "retention",
+    "retention_cost",
+    "win_rate",
+    "stage_duration",
+    "net_new_revenue",
+    "net_new_mrr",
+    "nrr",
+    "grr",
+    "quick_ratio",
+    "quota",
+    "upsell",
+    "resolution_time",
+    "marketing_roi",
+    "traffic_to_lead",
+    "lead_abandonment",
+    "login_frequency",
+    "records_created",
+    "lead_sources",
+    "data_quality",
+    "ces_easy_share",
+    "stage_drop_off",
     # issue 17: recurring revenue and the customer base at the period's end
-    "mrr", "arr", "arpa", "active_customers", "ltv_cac",
+    "mrr",
+    "arr",
+    "arpa",
+    "active_customers",
+    "ltv_cac",
     # issue 17: the pipeline and its forecast
-    "pipeline_value", "weighted_pipeline", "pipeline_coverage", "lead_conversion",
-    "avg_deal_size", "sales_velocity",
+    "pipeline_value",
+    "weighted_pipeline",
+    "pipeline_coverage",
+    "lead_conversion",
+    "avg_deal_size",
+    "sales_velocity",
 }
 
 
@@ -81,17 +116,29 @@ class TestKpiDefinition(TransactionCase):
     def test_manager_edits_only_what_does_not_change_the_numbers(self):
         manager = new_test_user(self.env, "kpi_def_manager", groups="crm_kpi.crm_kpi_group_manager")
         win_rate = self.win_rate.with_user(manager)
-        win_rate.write({
-            "name": "Close Rate", "description": "Won / closed", "sequence": 3,
-            "warning_threshold": 25, "critical_threshold": 15, "use_thresholds": True,
-        })
+        win_rate.write(
+            {
+                "name": "Close Rate",
+                "description": "Won / closed",
+                "sequence": 3,
+                "warning_threshold": 25,
+                "critical_threshold": 15,
+                "use_thresholds": True,
+            }
+        )
         win_rate.active = False
         win_rate.active = True
         self.assertEqual(self.win_rate.name, "Close Rate")
-        for field, value in (("unit", "count"), ("direction", "lower"), ("aggregation", "sum"),
-                             ("factor", 1.0), ("allow_team", False), ("allow_utm", False),
-                             ("allow_stage", True),
-                             ("area", "data")):
+        for field, value in (
+            ("unit", "count"),
+            ("direction", "lower"),
+            ("aggregation", "sum"),
+            ("factor", 1.0),
+            ("allow_team", False),
+            ("allow_utm", False),
+            ("allow_stage", True),
+            ("area", "data"),
+        ):
             with self.subTest(field=field), self.assertRaises(ValidationError):
                 win_rate.write({field: value})
         self.assertEqual(

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
@@ -8,15 +10,35 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 SUBSCRIPTION_CODES = ("mrr_churn", "nrr", "grr", "quick_ratio", "net_new_mrr", "renewal")
 STAGE_CODES = ("stage_duration", "stage_drop_off", "win_rate", "sales_cycle")
 CUSTOMER_CODES = (
-    "churn", "retention", "upsell", "clv", "cac", "cac_payback", "net_new_revenue",
-    "retention_cost", "nps", "ces", "ces_easy_share",
+    "churn",
+    "retention",
+    "upsell",
+    "clv",
+    "cac",
+    "cac_payback",
+    "net_new_revenue",
+    "retention_cost",
+    "nps",
+    "ces",
+    "ces_easy_share",
 )
 
 DEMO_SUBSCRIBERS = (
-    "Northwind Traders", "Blue Harbor Studio", "Copperleaf Dental", "Greenfield Logistics",
-    "Hilltop Bakery", "Ironbridge Legal", "Juniper Analytics", "Kestrel Travel",
-    "Lakeside Clinics", "Maple Row Architects", "Nimbus Print Shop", "Orchard Schools",
-    "Pinecrest Hotels", "Quarry Lane Builders", "Riverstone Insurance",
+    "Northwind Traders",
+    "Blue Harbor Studio",
+    "Copperleaf Dental",
+    "Greenfield Logistics",
+    "Hilltop Bakery",
+    "Ironbridge Legal",
+    "Juniper Analytics",
+    "Kestrel Travel",
+    "Lakeside Clinics",
+    "Maple Row Architects",
+    "Nimbus Print Shop",
+    "Orchard Schools",
+    "Pinecrest Hotels",
+    "Quarry Lane Builders",
+    "Riverstone Insurance",
 )
 
 
@@ -63,8 +85,11 @@ class TestDemoHistory(TransactionCase):
         cls.today = fields.Date.context_today(cls.env["crm.kpi.snapshot"])
         cls.last_month_day = cls.today.replace(day=1) - relativedelta(days=1)
         cls.kpi_user = new_test_user(
-            cls.env, "kpi_demo_reader", groups="crm_kpi.crm_kpi_group_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_demo_reader",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.subscribers = cls.env["res.partner"].search(
             [("name", "in", DEMO_SUBSCRIBERS), ("is_company", "=", True)]
@@ -76,8 +101,10 @@ class TestDemoHistory(TransactionCase):
 
     def _cards(self, period_type, day):
         data = (
-            self.env["crm.kpi.dashboard"].with_user(self.kpi_user)
-            .with_company(self.company).get_dashboard_data(period_type, day)
+            self.env["crm.kpi.dashboard"]
+            .with_user(self.kpi_user)
+            .with_company(self.company)
+            .get_dashboard_data(period_type, day)
         )
         return {card["code"]: card for card in data["cards"]}
 
@@ -90,8 +117,12 @@ class TestDemoHistory(TransactionCase):
         }
         self.assertFalse(empty, "cards without a value in the last complete month")
         expected = {
-            "mrr_churn": 19.2623, "grr": 80.7377, "nrr": 84.4262,
-            "quick_ratio": 1.4255, "net_new_mrr": 400.0, "renewal": 50.0,
+            "mrr_churn": 19.2623,
+            "grr": 80.7377,
+            "nrr": 84.4262,
+            "quick_ratio": 1.4255,
+            "net_new_mrr": 400.0,
+            "renewal": 50.0,
         }
         for code, value in expected.items():
             self.assertAlmostEqual(cards[code]["value"], value, places=3, msg=code)
@@ -104,9 +135,13 @@ class TestDemoHistory(TransactionCase):
         Snapshot = self.env["crm.kpi.snapshot"].with_user(self.kpi_user)
         for period_type, count in (("month", 25), ("quarter", 9), ("year", 3)):
             starts = {
-                date_start for [date_start] in Snapshot._read_group(
-                    [("period_type", "=", period_type), ("company_id", "=", self.company.id),
-                     ("dimension", "=", "company")],
+                date_start
+                for [date_start] in Snapshot._read_group(
+                    [
+                        ("period_type", "=", period_type),
+                        ("company_id", "=", self.company.id),
+                        ("dimension", "=", "company"),
+                    ],
                     ["date_start:day"],
                 )
             }
@@ -119,9 +154,7 @@ class TestDemoHistory(TransactionCase):
     def test_subscriptions_invoiced_and_dated(self):
         self.assertEqual(len(self.subscribers), 15)
         self.assertEqual(len(self.subscriptions), 15)
-        self.assertEqual(
-            set(self.subscriptions.stage_id.mapped("type")), {"in_progress", "post"}
-        )
+        self.assertEqual(set(self.subscriptions.stage_id.mapped("type")), {"in_progress", "post"})
         invoices = self.subscriptions.invoice_ids
         self.assertEqual(set(invoices.mapped("state")), {"posted"})
         self.assertLessEqual(max(invoices.mapped("invoice_date")), self.today)
@@ -138,15 +171,25 @@ class TestDemoHistory(TransactionCase):
         self.assertGreaterEqual(min(movements.mapped("date")), first)
         self.assertEqual(
             set(movements.mapped("movement_type")),
-            {"start", "upgrade", "downgrade", "pause", "resume", "close", "reactivation",
-             "renewal"},
+            {
+                "start",
+                "upgrade",
+                "downgrade",
+                "pause",
+                "resume",
+                "close",
+                "reactivation",
+                "renewal",
+            },
         )
 
     def test_stage_ledger_matches_the_chatter(self):
         """The stays of the demo deals (moved through the stages, then dated
         to the history) are those the back-fill rebuilds from their chatter."""
-        leads = self.env["crm.lead"].with_context(active_test=False).search(
-            [("name", "=like", "Demo deal %")]
+        leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("name", "=like", "Demo deal %")])
         )
         Stay = self.env["crm.kpi.stage.stay"]
 
@@ -169,5 +212,6 @@ class TestDemoHistory(TransactionCase):
         self.assertEqual(subscriber.kpi_customer_status, "active")
         self.assertGreaterEqual(subscriber.kpi_purchase_count, 1)
         self.assertTrue(subscriber.kpi_customer_since)
-        self.assertTrue(self.env["ir.config_parameter"].sudo().get_param(
-            "crm_kpi.customer_fields_refreshed_at"))
+        self.assertTrue(
+            self.env["ir.config_parameter"].sudo().get_param("crm_kpi.customer_fields_refreshed_at")
+        )

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import ast
 import io
 from datetime import date
@@ -61,32 +63,52 @@ class TestDigest(KpiCase):
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
         Goal = cls.env["crm.kpi.goal"]
         goal_values = {
-            "kpi_id": cls.win_rate.id, "company_id": cls.company.id,
-            "date_start": date(2026, 1, 1), "deadline": date(2026, 6, 30),
-            "baseline_from_history": False, "baseline_value": 20, "target_value": 80,
+            "kpi_id": cls.win_rate.id,
+            "company_id": cls.company.id,
+            "date_start": date(2026, 1, 1),
+            "deadline": date(2026, 6, 30),
+            "baseline_from_history": False,
+            "baseline_value": 20,
+            "target_value": 80,
         }
         cls.company_goal = Goal.create({**goal_values, "name": "Company wins more"})
-        cls.ann_goal = Goal.create({
-            **goal_values, "name": "Ann wins more", "scope": "user", "user_id": cls.ann.id,
-        })
+        cls.ann_goal = Goal.create(
+            {
+                **goal_values,
+                "name": "Ann wins more",
+                "scope": "user",
+                "user_id": cls.ann.id,
+            }
+        )
         (cls.company_goal | cls.ann_goal).status = "at_risk"
-        march = cls.Snapshot.search([
-            ("company_id", "=", cls.company.id), ("dimension", "=", "company"),
-            ("kpi_id", "=", cls.win_rate.id), ("date_start", "=", date(2026, 3, 1)),
-        ])
+        march = cls.Snapshot.search(
+            [
+                ("company_id", "=", cls.company.id),
+                ("dimension", "=", "company"),
+                ("kpi_id", "=", cls.win_rate.id),
+                ("date_start", "=", date(2026, 3, 1)),
+            ]
+        )
         # as the anomaly detection would flag it (its own tests are in test_anomalies)
-        march.write({
-            "anomaly": "worse", "anomaly_low": 60, "anomaly_high": 90,
-            "anomaly_median": 75, "anomaly_history": 12,
-        })
-        cls.digest = cls.env["crm.kpi.digest"].create({
-            "name": "Monthly KPIs",
-            "company_id": cls.company.id,
-            "cadence": "monthly",
-            "period_type": "month",
-            "kpi_ids": [(6, 0, cls.win_rate.ids)],
-            "user_ids": [(6, 0, (cls.manager | cls.ann).ids)],
-        })
+        march.write(
+            {
+                "anomaly": "worse",
+                "anomaly_low": 60,
+                "anomaly_high": 90,
+                "anomaly_median": 75,
+                "anomaly_history": 12,
+            }
+        )
+        cls.digest = cls.env["crm.kpi.digest"].create(
+            {
+                "name": "Monthly KPIs",
+                "company_id": cls.company.id,
+                "cadence": "monthly",
+                "period_type": "month",
+                "kpi_ids": [(6, 0, cls.win_rate.ids)],
+                "user_ids": [(6, 0, (cls.manager | cls.ann).ids)],
+            }
+        )
 
     def send(self, digest=None, day=date(2026, 4, 1)):
         mails, failures = (digest or self.digest)._kpi_send(day)
@@ -99,8 +121,11 @@ class TestDigest(KpiCase):
     @staticmethod
     def cells(book):
         return [
-            value for sheet in book for row in sheet.iter_rows(values_only=True)
-            for value in row if value is not None
+            value
+            for sheet in book
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
         ]
 
     def test_two_recipients_rights_and_languages(self):
@@ -113,13 +138,22 @@ class TestDigest(KpiCase):
 
         self.assertEqual(manager.subject, "Monthly KPIs: Mar 2026")
         body = manager.body_html
-        for text in ("Win Rate", "50.0 %", "+25.0 pp", "-25.0 pp", "Whole company",
-                     "Company wins more", "Ann wins more", "At Risk",
-                     "usually 60.0 % to 90.0 %", "/odoo/action-crm_kpi.crm_kpi_dashboard_action"):
+        for text in (
+            "Win Rate",
+            "50.0 %",
+            "+25.0 pp",
+            "-25.0 pp",
+            "Whole company",
+            "Company wins more",
+            "Ann wins more",
+            "At Risk",
+            "usually 60.0 % to 90.0 %",
+            "/odoo/action-crm_kpi.crm_kpi_dashboard_action",
+        ):
             self.assertIn(text, body)
         # better in green, worse in red
-        self.assertIn("color: #1e7e34;\">+25.0 pp", body.replace("\n", ""))
-        self.assertIn("color: #c82333;\">-25.0 pp", body.replace("\n", ""))
+        self.assertIn('color: #1e7e34;">+25.0 pp', body.replace("\n", ""))
+        self.assertIn('color: #c82333;">-25.0 pp', body.replace("\n", ""))
 
         dutch = ann.body_html
         self.assertIn("50,0 %", dutch)
@@ -142,8 +176,9 @@ class TestDigest(KpiCase):
         self.assertNotIn("Summary", dutch_book.sheetnames, "the Dutch workbook is in Dutch")
         # the Summary row of the win rate: Feb 25, Mar 50, Δ +25 and −25 (pp)
         for book in (english, dutch_book):
-            row = next(row for row in book.worksheets[0].iter_rows(values_only=True)
-                       if "win_rate" in row)
+            row = next(
+                row for row in book.worksheets[0].iter_rows(values_only=True) if "win_rate" in row
+            )
             self.assertEqual([v for v in row if isinstance(v, (int, float))], [25, 50, 25, -25])
 
         # through Odoo's mail queue, with a one-click unsubscribe header
@@ -176,8 +211,12 @@ class TestDigest(KpiCase):
         """A recipient who lost the KPI rights gets nothing; the others get
         theirs; the report's chatter names them."""
         outsider = new_test_user(
-            self.env, "digest_outsider", groups="sales_team.group_sale_salesman",
-            company_id=self.company.id, company_ids=[self.company.id], name="Outsider",
+            self.env,
+            "digest_outsider",
+            groups="sales_team.group_sale_salesman",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+            name="Outsider",
         )
         self.digest.user_ids = [(4, outsider.id)]
         mails, failures = self.send()
@@ -189,8 +228,12 @@ class TestDigest(KpiCase):
         action = self.digest.action_send_now()
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(
-            self.env["mail.mail"].search_count([("recipient_ids", "in", self.ann.partner_id.ids),
-                                                ("subject", "like", "Monthly KPIs")]),
+            self.env["mail.mail"].search_count(
+                [
+                    ("recipient_ids", "in", self.ann.partner_id.ids),
+                    ("subject", "like", "Monthly KPIs"),
+                ]
+            ),
             1,
         )
         self.assertEqual(self.digest.last_sent_date, False, "Send now does not change the schedule")
@@ -212,8 +255,7 @@ class TestDigest(KpiCase):
         Monday 6 April (showing April so far), then on 13 April. A monthly
         report created the same day is due on 1 April itself."""
         with freeze_time("2026-04-01"):
-            weekly = self.digest.copy({"cadence": "weekly", "weekday": "0",
-                                       "name": "Weekly KPIs"})
+            weekly = self.digest.copy({"cadence": "weekly", "weekday": "0", "name": "Weekly KPIs"})
             monthly = self.digest.copy({"name": "Monthly copy"})
             (weekly | monthly).flush_recordset()  # computed today
         self.assertEqual(weekly.next_send_date, date(2026, 4, 6))
@@ -245,22 +287,44 @@ class TestDigest(KpiCase):
             return self.env.cr.sql_log_count - before
 
         def flag(teams):
-            self.Snapshot.search([
-                ("company_id", "=", self.company.id), ("date_start", "=", date(2026, 3, 1)),
-                ("kpi_id", "=", self.win_rate.id), ("dimension", "in", ("company", "team")),
-                ("team_id", "in", [False, *teams.ids]),
-            ]).write({"anomaly": "worse", "anomaly_low": 60, "anomaly_high": 90,
-                      "anomaly_median": 75, "anomaly_history": 12})
+            self.Snapshot.search(
+                [
+                    ("company_id", "=", self.company.id),
+                    ("date_start", "=", date(2026, 3, 1)),
+                    ("kpi_id", "=", self.win_rate.id),
+                    ("dimension", "in", ("company", "team")),
+                    ("team_id", "in", [False, *teams.ids]),
+                ]
+            ).write(
+                {
+                    "anomaly": "worse",
+                    "anomaly_low": 60,
+                    "anomaly_high": 90,
+                    "anomaly_median": 75,
+                    "anomaly_history": 12,
+                }
+            )
 
         flag(self.team_a)
         count()
         first = count()
         team_c = self.env["crm.team"].create({"name": "Team C", "company_id": self.company.id})
         for i in range(20):
-            self._lead(f"More {i}", dt(2026, 3, 5), team_c, self.bob,
-                       status="won" if i % 2 else "lost", closed=dt(2026, 3, 6))
-        self.Snapshot.compute_snapshots("month", date(2026, 1, 1), date(2026, 3, 1),
-                                        kpi_codes=["win_rate"], company_ids=[self.company.id])
+            self._lead(
+                f"More {i}",
+                dt(2026, 3, 5),
+                team_c,
+                self.bob,
+                status="won" if i % 2 else "lost",
+                closed=dt(2026, 3, 6),
+            )
+        self.Snapshot.compute_snapshots(
+            "month",
+            date(2026, 1, 1),
+            date(2026, 3, 1),
+            kpi_codes=["win_rate"],
+            company_ids=[self.company.id],
+        )
         for i in range(5):
             self.company_goal.copy({"name": f"Goal {i}"}).status = "off_track"
         # recomputing cleared the flags (too little history): flag them
@@ -274,9 +338,13 @@ class TestDigestUnsubscribe(HttpCase):
     def setUp(self):
         super().setUp()
         self.user = new_test_user(self.env, "digest_reader", groups="crm_kpi.crm_kpi_group_user")
-        self.digest = self.env["crm.kpi.digest"].create({
-            "name": "Weekly", "cadence": "weekly", "user_ids": [(6, 0, self.user.ids)],
-        })
+        self.digest = self.env["crm.kpi.digest"].create(
+            {
+                "name": "Weekly",
+                "cadence": "weekly",
+                "user_ids": [(6, 0, self.user.ids)],
+            }
+        )
 
     def test_unsubscribe(self):
         url = urlparse(self.digest._kpi_unsubscribe_url(self.user))

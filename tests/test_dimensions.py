@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 from unittest.mock import patch
 
@@ -5,7 +7,6 @@ from odoo.tests import tagged
 from odoo.tools import SQL, sql
 
 from ..engine.periods import period_of
-
 from ..models.crm_kpi_snapshot_dimension import OLD_SNAPSHOT_KEY, SNAPSHOT_KEY
 from .common import KpiCase, dt
 
@@ -54,8 +55,12 @@ class TestDimensionRegistry(KpiCase):
         def _kpi_dimensions(snapshot):
             dimensions = original(snapshot)
             dimensions["creator"] = {
-                "field": "user_id", "label": "Created by", "allowed_by": "allow_user",
-                "columns": {"crm.lead": "create_uid"}, "goal": None, "board": False,
+                "field": "user_id",
+                "label": "Created by",
+                "allowed_by": "allow_user",
+                "columns": {"crm.lead": "create_uid"},
+                "goal": None,
+                "board": False,
             }
             return dimensions
 
@@ -67,9 +72,17 @@ class TestDimensionRegistry(KpiCase):
             [code for code, _label in self.Snapshot._selection_dimension()],
             ["company", "team", "user", "source", "medium", "campaign", "stage"],
         )
-        self.assertEqual(self.Snapshot._kpi_key_fields(), [
-            "team_id", "user_id", "source_id", "medium_id", "campaign_id", "stage_id",
-        ])
+        self.assertEqual(
+            self.Snapshot._kpi_key_fields(),
+            [
+                "team_id",
+                "user_id",
+                "source_id",
+                "medium_id",
+                "campaign_id",
+                "stage_id",
+            ],
+        )
         self.assertEqual(
             self.env["crm.kpi.engine"]._allowed_dimensions(self.win_rate),
             {"company", "team", "user", "source", "medium", "campaign"},
@@ -97,9 +110,7 @@ class TestDimensionRegistry(KpiCase):
         self.assertEqual(self._index_oid(), oid)
 
     def _index_oid(self):
-        return self.env.execute_query(
-            SQL("SELECT %s::regclass::oid", SNAPSHOT_KEY)
-        )[0][0]
+        return self.env.execute_query(SQL("SELECT %s::regclass::oid", SNAPSHOT_KEY))[0][0]
 
     def test_added_dimension_flows_through(self):
         with self._with_creator():
@@ -144,25 +155,40 @@ class TestDimensionRegistry(KpiCase):
         March 2026 acquisition costs: C1 100 (team A, entered by user 1),
         C2 250 (no team, entered by user 2), C3 50 (team A, entered by user 2).
         """
-        c1, c2, c3 = self.env["crm.kpi.cost"].create([
-            {"date": date(2026, 3, day), "amount": amount, "company_id": self.company.id,
-             "currency_id": self.company.currency_id.id, "team_id": team.id if team else False}
-            for day, amount, team in ((1, 100, self.team_a), (2, 250, None), (3, 50, self.team_a))
-        ])
+        c1, c2, c3 = self.env["crm.kpi.cost"].create(
+            [
+                {
+                    "date": date(2026, 3, day),
+                    "amount": amount,
+                    "company_id": self.company.id,
+                    "currency_id": self.company.currency_id.id,
+                    "team_id": team.id if team else False,
+                }
+                for day, amount, team in (
+                    (1, 100, self.team_a),
+                    (2, 250, None),
+                    (3, 50, self.team_a),
+                )
+            ]
+        )
         self._set_dates(c1, create_uid=self.user_1.id)
         self._set_dates(c2 | c3, create_uid=self.user_2.id)
         engine = self.env["crm.kpi.engine"]
         window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
 
         def costs_of(rows, dimension):
-            return {row.get(f"{dimension}_id"): row["costs"]
-                    for row in rows if row["dimension"] == dimension}
+            return {
+                row.get(f"{dimension}_id"): row["costs"]
+                for row in rows
+                if row["dimension"] == dimension
+            }
 
         with self._with_entry("cost_creator", "crm.kpi.cost"):
             rows = engine._costs(None, window, "acquisition")
             # user 1: C1 = 100; user 2: C2 + C3 = 250 + 50 = 300
-            self.assertEqual(costs_of(rows, "cost_creator"),
-                             {self.user_1.id: 100, self.user_2.id: 300})
+            self.assertEqual(
+                costs_of(rows, "cost_creator"), {self.user_1.id: 100, self.user_2.id: 300}
+            )
             row = {"dimension": "cost_creator", "cost_creator_id": self.user_2.id}
             model, domain = engine._costs_records(window, "acquisition", row)
             self.assertEqual(self.env[model].search(domain), c2 | c3)
@@ -183,8 +209,12 @@ class TestDimensionRegistry(KpiCase):
         def _kpi_dimensions(snapshot):
             dimensions = original(snapshot)
             dimensions[code] = {
-                "field": "user_id", "label": "Entered by", "allowed_by": "allow_user",
-                "columns": {model_name: "create_uid"}, "goal": None, "board": False,
+                "field": "user_id",
+                "label": "Entered by",
+                "allowed_by": "allow_user",
+                "columns": {model_name: "create_uid"},
+                "goal": None,
+                "board": False,
             }
             return dimensions
 
@@ -198,29 +228,42 @@ class TestDimensionRegistry(KpiCase):
         entered by user 2.
         """
         partner = self.env["res.partner"].create({"name": "KPI Respondent"})
-        answers = self.env["crm.kpi.feedback"].create([
-            {"partner_id": partner.id, "date": date(2026, 3, 10), "kind": "nps",
-             "scale": "0_10", "score": score, "company_id": self.company.id}
-            for score in (10, 3, 9, 9)
-        ])
+        answers = self.env["crm.kpi.feedback"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "date": date(2026, 3, 10),
+                    "kind": "nps",
+                    "scale": "0_10",
+                    "score": score,
+                    "company_id": self.company.id,
+                }
+                for score in (10, 3, 9, 9)
+            ]
+        )
         self._set_dates(answers[:2], create_uid=self.user_1.id)
         self._set_dates(answers[2:], create_uid=self.user_2.id)
         engine = self.env["crm.kpi.engine"]
         window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
 
         def values(rows):
-            return {(row["dimension"], row.get(f"{row['dimension']}_id")): row["kpi_value"].value
-                    for row in rows}
+            return {
+                (row["dimension"], row.get(f"{row['dimension']}_id")): row["kpi_value"].value
+                for row in rows
+            }
 
         with self._with_entry("answer_creator", "crm.kpi.feedback"):
             rows = engine._kpi_nps(None, window)
             # company: (3 promoters − 1 detractor) / 4 × 100 = 50; user 1: (1 − 1) / 2 = 0;
             # user 2: (2 − 0) / 2 × 100 = 100
-            self.assertEqual(values(rows), {
-                ("company", None): 50.0,
-                ("answer_creator", self.user_1.id): 0.0,
-                ("answer_creator", self.user_2.id): 100.0,
-            })
+            self.assertEqual(
+                values(rows),
+                {
+                    ("company", None): 50.0,
+                    ("answer_creator", self.user_1.id): 0.0,
+                    ("answer_creator", self.user_2.id): 100.0,
+                },
+            )
             model, domain = engine._kpi_nps_records(
                 None, window, {"dimension": "answer_creator", "answer_creator_id": self.user_2.id}
             )

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The plain-Python tests of ``engine/`` (``engine/tests``), run by Odoo's
 test runner too, so that ``--test-enable`` alone runs every test of the
 add-on.
@@ -62,17 +64,21 @@ def _odoo_case(module, case):
     name = case.__name__
     if name in globals():
         name = f"{module.__name__.rsplit('.', 1)[-1]}_{name}"
-    globals()[name] = type(name, (case,), {
-        "__module__": __name__,
-        "__qualname__": name,
-        "__doc__": case.__doc__,
-        "test_tags": {"standard", "at_install", ENGINE_TAG},
-        "test_module": ADDON,
-        "allow_inherited_tests_method": True,
-        # read by Odoo's suite on the class (unittest sets it on skipped ones only)
-        "__unittest_skip__": getattr(case, "__unittest_skip__", False),
-        "engine_test_id": (module.__name__, case.__name__),
-    })
+    globals()[name] = type(
+        name,
+        (case,),
+        {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": case.__doc__,
+            "test_tags": {"standard", "at_install", ENGINE_TAG},
+            "test_module": ADDON,
+            "allow_inherited_tests_method": True,
+            # read by Odoo's suite on the class (unittest sets it on skipped ones only)
+            "__unittest_skip__": getattr(case, "__unittest_skip__", False),
+            "engine_test_id": (module.__name__, case.__name__),
+        },
+    )
 
 
 for _module in _engine_modules():

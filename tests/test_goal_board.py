@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 from datetime import date
 
@@ -37,9 +39,13 @@ class TestGoalBoard(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
-        cls.teams = cls.team_a | cls.team_b | cls.env["crm.team"].create([
-            {"name": f"Team {index}", "company_id": cls.company.id} for index in (3, 4, 5)
-        ])
+        cls.teams = (
+            cls.team_a
+            | cls.team_b
+            | cls.env["crm.team"].create(
+                [{"name": f"Team {index}", "company_id": cls.company.id} for index in (3, 4, 5)]
+            )
+        )
         january = date(2026, 1, 1)
         cls._snap(january, 12, 40)
         for index, team in enumerate(cls.teams, start=1):
@@ -50,28 +56,44 @@ class TestGoalBoard(KpiCase):
     @classmethod
     def _snap(cls, day, numerator, denominator, dimension="company", **dims):
         period = period_of("month", day)
-        return cls.env["crm.kpi.snapshot"].create({
-            "kpi_id": cls.win_rate.id, "period_type": "month",
-            "date_start": period.date_start, "date_end": period.date_end,
-            "dimension": dimension, "company_id": cls.company.id,
-            "numerator": numerator, "denominator": denominator,
-            "value": numerator / denominator * 100, "has_value": True,
-            "computed_at": fields.Datetime.now(),
-            **{fname: record.id for fname, record in dims.items()},
-        })
+        return cls.env["crm.kpi.snapshot"].create(
+            {
+                "kpi_id": cls.win_rate.id,
+                "period_type": "month",
+                "date_start": period.date_start,
+                "date_end": period.date_end,
+                "dimension": dimension,
+                "company_id": cls.company.id,
+                "numerator": numerator,
+                "denominator": denominator,
+                "value": numerator / denominator * 100,
+                "has_value": True,
+                "computed_at": fields.Datetime.now(),
+                **{fname: record.id for fname, record in dims.items()},
+            }
+        )
 
     def _goals(self, teams, users):
         vals = {
-            "kpi_id": self.win_rate.id, "company_id": self.company.id,
-            "date_start": date(2026, 1, 1), "deadline": date(2026, 6, 30),
-            "baseline_value": 5, "target_value": 90,
+            "kpi_id": self.win_rate.id,
+            "company_id": self.company.id,
+            "date_start": date(2026, 1, 1),
+            "deadline": date(2026, 6, 30),
+            "baseline_value": 5,
+            "target_value": 90,
         }
-        return self.env["crm.kpi.goal"].create([
-            *({**vals, "name": f"{team.name} wins", "scope": "team", "team_id": team.id}
-              for team in teams),
-            *({**vals, "name": f"{user.name} wins", "scope": "user", "user_id": user.id}
-              for user in users),
-        ])
+        return self.env["crm.kpi.goal"].create(
+            [
+                *(
+                    {**vals, "name": f"{team.name} wins", "scope": "team", "team_id": team.id}
+                    for team in teams
+                ),
+                *(
+                    {**vals, "name": f"{user.name} wins", "scope": "user", "user_id": user.id}
+                    for user in users
+                ),
+            ]
+        )
 
     def _count_evaluation(self, goals):
         """(queries, evaluations) of evaluating ``goals`` on 2026-02-15."""
@@ -95,8 +117,9 @@ class TestGoalBoard(KpiCase):
             ]
 
         for scope in scopes:
-            alone = Snapshot._kpi_board("month", months, self.company, scope=scope,
-                                        kpi_codes=["win_rate"])
+            alone = Snapshot._kpi_board(
+                "month", months, self.company, scope=scope, kpi_codes=["win_rate"]
+            )
             self.assertEqual(cells(boards[scope]), cells(alone))
         january = "month:2026-01-01"
         # the company 12 / 40 = 30 %; team A 1 / 10 = 10 % (December: 1 / 5 = 20 %);
@@ -109,8 +132,9 @@ class TestGoalBoard(KpiCase):
         self.assertFalse(boards[self.team_b].cell("win_rate", december).computed)
         self.assertAlmostEqual(boards[self.user_1].cell("win_rate", january).number, 75.0)
         # a scope naming its dimension reads the same rows as its record
-        named = Snapshot._kpi_boards("month", months, self.company, [("team", self.team_a)],
-                                     kpi_codes=["win_rate"])
+        named = Snapshot._kpi_boards(
+            "month", months, self.company, [("team", self.team_a)], kpi_codes=["win_rate"]
+        )
         self.assertAlmostEqual(named["team", self.team_a].cell("win_rate", january).number, 10.0)
 
     def test_goal_evaluation_queries_do_not_grow_with_scopes(self):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from contextlib import contextmanager
 from datetime import date
 
@@ -35,12 +37,18 @@ class TestGoalRights(KpiCase):
         kpi_user = cls.env.ref("crm_kpi.crm_kpi_group_user")
         (cls.user_1 | cls.user_2).write({"group_ids": [Command.link(kpi_user.id)]})
         cls.leader = new_test_user(
-            cls.env, "kpi_rights_leader", groups="crm_kpi.crm_kpi_group_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_rights_leader",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.manager = new_test_user(
-            cls.env, "kpi_rights_manager", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_rights_manager",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.team_c = cls.env["crm.team"].create({"name": "Team C", "company_id": cls.company.id})
         cls.team_a.write({"member_ids": cls.user_1, "user_id": cls.leader.id})
@@ -114,8 +122,13 @@ class TestGoalRights(KpiCase):
     def test_salesperson_cannot_create_goals_for_colleagues(self):
         # a quota for a colleague would set the colleague's quota snapshots
         with self._refused(AccessError, "your own salesperson goals"):
-            self._create(self.user_1, kpi_id=self.quota.id, scope="user",
-                         user_id=self.user_2.id, target_value=9000)
+            self._create(
+                self.user_1,
+                kpi_id=self.quota.id,
+                scope="user",
+                user_id=self.user_2.id,
+                target_value=9000,
+            )
         # their own salesperson goal, but someone else responsible for it
         with self._refused(AccessError, "your own salesperson goals"):
             self._mine(responsible_id=self.user_2.id)
@@ -125,9 +138,15 @@ class TestGoalRights(KpiCase):
         """A KPI Manager gives user_1 the follow-up of user_2's quota: user_1
         reads it but neither starts, edits nor deletes it."""
         quota = self._create(
-            self.manager, name="Q1 quota", kpi_id=self.quota.id, scope="user",
-            user_id=self.user_2.id, responsible_id=self.user_1.id, target_value=9000,
-            baseline_value=False, deadline=date(2026, 3, 31),
+            self.manager,
+            name="Q1 quota",
+            kpi_id=self.quota.id,
+            scope="user",
+            user_id=self.user_2.id,
+            responsible_id=self.user_1.id,
+            target_value=9000,
+            baseline_value=False,
+            deadline=date(2026, 3, 31),
         )
         as_user_1 = quota.with_user(self.user_1)
         self.assertEqual(as_user_1.read(["name"])[0]["name"], "Q1 quota")
@@ -149,8 +168,9 @@ class TestGoalRights(KpiCase):
         # nor to a team goal of a team they are only a member of
         with self._refused(AccessError, "your own salesperson goals"):
             goal.write({"scope": "team", "user_id": False, "team_id": self.team_a.id})
-        self.assertEqual((goal.scope, goal.user_id, goal.responsible_id),
-                         ("user", self.user_1, self.user_1))
+        self.assertEqual(
+            (goal.scope, goal.user_id, goal.responsible_id), ("user", self.user_1, self.user_1)
+        )
 
     def test_team_goals_only_for_the_leader(self):
         # a member of Team A, and a salesperson of another team
@@ -174,14 +194,13 @@ class TestGoalRights(KpiCase):
             team_goal.with_user(self.user_1).write({"plan": "Mine now"})
         # nor does a leader edit the salesperson goals of their team
         with self._refused(AccessError, "your own salesperson goals"):
-            self._create(self.leader, scope="user", user_id=self.user_1.id,
-                         responsible_id=self.leader.id)
+            self._create(
+                self.leader, scope="user", user_id=self.user_1.id, responsible_id=self.leader.id
+            )
 
     def test_company_goals_only_for_managers(self):
         for user in (self.user_1, self.leader):
-            with self.subTest(user=user.login), self._refused(
-                AccessError, "Company goals"
-            ):
+            with self.subTest(user=user.login), self._refused(AccessError, "Company goals"):
                 self._create(user, scope="company")
         goal = self._create(self.manager, scope="company", responsible_id=self.user_1.id)
         with self.assertRaises(AccessError):
@@ -255,18 +274,21 @@ class TestGoalRights(KpiCase):
     # ------------------------------------------------------------------
     def test_parent_readable_by_owner(self):
         company_goal = self._create(self.manager, name="Company win rate", scope="company")
-        team_b_goal = self._create(self.manager, name="Team B win rate", scope="team",
-                                   team_id=self.team_b.id)
+        team_b_goal = self._create(
+            self.manager, name="Team B win rate", scope="team", team_id=self.team_b.id
+        )
         # user_1 reads neither goal, so cannot contribute to them
         with self._refused(ValidationError, "cannot read that goal"):
             self._mine(parent_id=company_goal.id)
         # not even when a KPI Manager sets it up for them
         with self._refused(ValidationError, "cannot read that goal"):
-            self._create(self.manager, scope="user", user_id=self.user_1.id,
-                         parent_id=team_b_goal.id)
+            self._create(
+                self.manager, scope="user", user_id=self.user_1.id, parent_id=team_b_goal.id
+            )
         # the goal of their own team is readable: fine
-        team_a_goal = self._create(self.leader, name="Team A win rate", scope="team",
-                                   team_id=self.team_a.id)
+        team_a_goal = self._create(
+            self.leader, name="Team A win rate", scope="team", team_id=self.team_a.id
+        )
         goal = self._mine(parent_id=team_a_goal.id)
         self.assertEqual(team_a_goal.child_ids, goal)
         # the leader contributes to a company goal only if they can read it

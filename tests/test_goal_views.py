@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import json
 
 from lxml import etree
@@ -32,17 +34,27 @@ class TestGoalViewColours(TransactionCase):
     def test_status_colours_agree(self):
         kanban = self._arch("crm_kpi.crm_kpi_goal_view_kanban")
         bar = json.loads(kanban.find(".//progressbar").get("colors"))
-        self.assertEqual(bar, {"on_track": "info", "at_risk": "warning", "off_track": "danger",
-                               "missed": "danger", "achieved": "success"})
+        self.assertEqual(
+            bar,
+            {
+                "on_track": "info",
+                "at_risk": "warning",
+                "off_track": "danger",
+                "missed": "danger",
+                "achieved": "success",
+            },
+        )
         badges = [
             *kanban.iterfind(".//field[@name='status'][@widget='badge']"),
             *self._arch("crm_kpi.crm_kpi_goal_view_list").iterfind(
-                ".//field[@name='status'][@widget='badge']"),
+                ".//field[@name='status'][@widget='badge']"
+            ),
         ]
         self.assertEqual(len(badges), 2)
         for badge in badges:
             self.assertEqual(self._decorations(badge), bar)
         rows = self._decorations(self._arch("crm_kpi.crm_kpi_goal_view_list"))
-        self.assertEqual({status: colour for status, colour in rows.items() if status != "draft"},
-                         {status: colour for status, colour in bar.items()
-                          if status != "on_track"})
+        self.assertEqual(
+            {status: colour for status, colour in rows.items() if status != "draft"},
+            {status: colour for status, colour in bar.items() if status != "on_track"},
+        )

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from lxml import etree
@@ -29,8 +31,11 @@ class TestGoals(KpiCase):
         kpi_user = cls.env.ref("crm_kpi.crm_kpi_group_user")
         (cls.user_1 | cls.user_2).write({"group_ids": [Command.link(kpi_user.id)]})
         cls.user_3 = new_test_user(
-            cls.env, "kpi_seller_3", groups="crm_kpi.crm_kpi_group_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_seller_3",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.team_a.member_ids = cls.user_1 | cls.user_3
         cls.team_b.member_ids = cls.user_2
@@ -43,31 +48,35 @@ class TestGoals(KpiCase):
     def _snap(cls, kpi, day, numerator, denominator, dimension="company", **dims):
         period = period_of("month", day)
         value = numerator / denominator * kpi.factor if denominator else False
-        return cls.env["crm.kpi.snapshot"].create({
-            "kpi_id": kpi.id,
-            "period_type": "month",
-            "date_start": period.date_start,
-            "date_end": period.date_end,
-            "dimension": dimension,
-            "company_id": cls.company.id,
-            "numerator": numerator,
-            "denominator": denominator,
-            "value": value,
-            "has_value": bool(denominator),
-            "computed_at": fields.Datetime.now(),
-            **{field: record.id for field, record in dims.items()},
-        })
+        return cls.env["crm.kpi.snapshot"].create(
+            {
+                "kpi_id": kpi.id,
+                "period_type": "month",
+                "date_start": period.date_start,
+                "date_end": period.date_end,
+                "dimension": dimension,
+                "company_id": cls.company.id,
+                "numerator": numerator,
+                "denominator": denominator,
+                "value": value,
+                "has_value": bool(denominator),
+                "computed_at": fields.Datetime.now(),
+                **{field: record.id for field, record in dims.items()},
+            }
+        )
 
     def _goal(self, **vals):
-        return self.Goal.create({
-            "name": "Win more",
-            "kpi_id": self.win_rate.id,
-            "company_id": self.company.id,
-            "date_start": date(2026, 1, 1),
-            "deadline": date(2026, 6, 30),
-            "target_value": 60,
-            **vals,
-        })
+        return self.Goal.create(
+            {
+                "name": "Win more",
+                "kpi_id": self.win_rate.id,
+                "company_id": self.company.id,
+                "date_start": date(2026, 1, 1),
+                "deadline": date(2026, 6, 30),
+                "target_value": 60,
+                **vals,
+            }
+        )
 
     def _todos(self, goal):
         todo = self.env.ref("mail.mail_activity_data_todo")
@@ -199,13 +208,15 @@ class TestGoals(KpiCase):
             self._goal(baseline_value=40, at_risk_margin=30, off_track_margin=20)
         # a draft goal whose baseline comes from history is checked when started
         goal = self._goal(target_value=30)
-        with freeze_time("2026-03-01 10:00:00"), self.assertRaisesRegex(
-            ValidationError, "must be above its baseline"
+        with (
+            freeze_time("2026-03-01 10:00:00"),
+            self.assertRaisesRegex(ValidationError, "must be above its baseline"),
         ):
             goal.action_start()
         company_goal = self._goal(baseline_value=40)
-        team_goal = self._goal(scope="team", team_id=self.team_a.id, baseline_value=40,
-                               parent_id=company_goal.id)
+        team_goal = self._goal(
+            scope="team", team_id=self.team_a.id, baseline_value=40, parent_id=company_goal.id
+        )
         self.assertEqual(company_goal.child_ids, team_goal)
         with self.assertRaisesRegex(ValidationError, "only contribute to a wider goal"):
             self._goal(baseline_value=40, parent_id=team_goal.id)
@@ -225,8 +236,10 @@ class TestGoals(KpiCase):
         self.env.invalidate_all()
 
         Goal = self.Goal.with_user(self.user_1)
-        self.assertEqual(Goal.search([("id", "in", (own | teammate | team | other | other_team).ids)]),
-                         own | teammate | team)
+        self.assertEqual(
+            Goal.search([("id", "in", (own | teammate | team | other | other_team).ids)]),
+            own | teammate | team,
+        )
         self.assertEqual(teammate.with_user(self.user_1).read(["name"])[0]["name"], "Win more")
         with self.assertRaises(AccessError):
             other.with_user(self.user_1).read(["name"])
@@ -240,7 +253,10 @@ class TestGoals(KpiCase):
         view = self.env.ref("crm_kpi.crm_kpi_goal_view_search")
         self.assertIn("filter_my_team", view.arch)
         my_team = [
-            "|", "|", "|", ("team_id.member_ids", "in", [self.user_1.id]),
+            "|",
+            "|",
+            "|",
+            ("team_id.member_ids", "in", [self.user_1.id]),
             ("team_id.user_id", "=", self.user_1.id),
             ("user_id.crm_team_member_ids.crm_team_id.member_ids", "in", [self.user_1.id]),
             ("user_id.crm_team_member_ids.crm_team_id.user_id", "=", self.user_1.id),
@@ -254,23 +270,40 @@ class TestGoals(KpiCase):
         self.assertEqual(other.with_user(self.user_3).read(["name"])[0]["name"], "Win more")
         # a KPI manager sees every goal
         manager = new_test_user(
-            self.env, "kpi_goal_manager", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=self.company.id, company_ids=[self.company.id],
+            self.env,
+            "kpi_goal_manager",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
-        self.assertEqual(len(self.Goal.with_user(manager).search(
-            [("id", "in", (own | teammate | team | other | other_team).ids)])), 5)
+        self.assertEqual(
+            len(
+                self.Goal.with_user(manager).search(
+                    [("id", "in", (own | teammate | team | other | other_team).ids)]
+                )
+            ),
+            5,
+        )
         # "My Goals" of the manager lists the salesperson goal they just set
         # for user 1 (user 1 is its salesperson and responsible)
-        set_for_user_1 = self.Goal.with_user(manager).create({
-            "name": "Win more, user 1", "kpi_id": self.win_rate.id, "scope": "user",
-            "user_id": self.user_1.id, "company_id": self.company.id,
-            "date_start": date(2026, 1, 1), "deadline": date(2026, 6, 30),
-            "baseline_value": 40, "target_value": 60,
-        })
+        set_for_user_1 = self.Goal.with_user(manager).create(
+            {
+                "name": "Win more, user 1",
+                "kpi_id": self.win_rate.id,
+                "scope": "user",
+                "user_id": self.user_1.id,
+                "company_id": self.company.id,
+                "date_start": date(2026, 1, 1),
+                "deadline": date(2026, 6, 30),
+                "baseline_value": 40,
+                "target_value": 60,
+            }
+        )
         self.assertEqual(set_for_user_1.responsible_id, self.user_1)
         arch = etree.fromstring(view.arch)
-        my_goals = safe_eval(arch.find(".//filter[@name='filter_my_goals']").get("domain"),
-                             {"uid": manager.id})
+        my_goals = safe_eval(
+            arch.find(".//filter[@name='filter_my_goals']").get("domain"), {"uid": manager.id}
+        )
         self.assertIn(set_for_user_1, self.Goal.with_user(manager).search(my_goals))
         # a salesperson cannot change a KPI Manager's goal
         manager_goal = self._goal(baseline_value=40, responsible_id=manager.id)
@@ -281,8 +314,11 @@ class TestGoals(KpiCase):
         goal = self._goal(baseline_value=40)
         other_company = self.env["res.company"].create({"name": "Other KPI Co"})
         outsider = new_test_user(
-            self.env, "kpi_goal_outsider", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=other_company.id, company_ids=[other_company.id],
+            self.env,
+            "kpi_goal_outsider",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=other_company.id,
+            company_ids=[other_company.id],
         )
         with self.assertRaises(AccessError):
             goal.with_user(outsider).read(["name"])
@@ -292,49 +328,82 @@ class TestGoals(KpiCase):
     # ------------------------------------------------------------------
     def test_quota_from_goals(self):
         """User 1's quota: 9,000 for Q1 2026 (90 days); user 2's goal is a draft."""
-        goal = self.Goal.create({
-            "name": "Q1 quota",
-            "kpi_id": self.quota.id,
-            "company_id": self.company.id,
-            "scope": "user",
-            "user_id": self.user_1.id,
-            "period_type": "month",
-            "date_start": date(2026, 1, 1),
-            "deadline": date(2026, 3, 31),
-            "target_value": 9000,
-        })
-        self.Goal.create({
-            "name": "Draft quota",
-            "kpi_id": self.quota.id,
-            "company_id": self.company.id,
-            "scope": "user",
-            "user_id": self.user_2.id,
-            "date_start": date(2026, 1, 1),
-            "deadline": date(2026, 3, 31),
-            "target_value": 5000,
-        })
+        goal = self.Goal.create(
+            {
+                "name": "Q1 quota",
+                "kpi_id": self.quota.id,
+                "company_id": self.company.id,
+                "scope": "user",
+                "user_id": self.user_1.id,
+                "period_type": "month",
+                "date_start": date(2026, 1, 1),
+                "deadline": date(2026, 3, 31),
+                "target_value": 9000,
+            }
+        )
+        self.Goal.create(
+            {
+                "name": "Draft quota",
+                "kpi_id": self.quota.id,
+                "company_id": self.company.id,
+                "scope": "user",
+                "user_id": self.user_2.id,
+                "date_start": date(2026, 1, 1),
+                "deadline": date(2026, 3, 31),
+                "target_value": 5000,
+            }
+        )
         with freeze_time("2026-03-01 10:00:00"):
             goal.action_start()
         self.assertEqual(goal.baseline_value, 0.0, "a quota counts from zero")
-        self._lead("Jan deal", dt(2026, 1, 5), user=self.user_1, status="won",
-                   closed=dt(2026, 1, 15, 12), expected_revenue=2000)
-        self._lead("Feb deal", dt(2026, 1, 5), user=self.user_1, team=self.team_b, status="won",
-                   closed=dt(2026, 2, 10, 12), expected_revenue=1000)
-        self._lead("Jan lost", dt(2026, 1, 5), user=self.user_1, status="lost",
-                   closed=dt(2026, 1, 20, 12), expected_revenue=7000)
-        self._lead("User 2 deal", dt(2026, 1, 5), user=self.user_2, status="won",
-                   closed=dt(2026, 1, 20, 12), expected_revenue=500)
+        self._lead(
+            "Jan deal",
+            dt(2026, 1, 5),
+            user=self.user_1,
+            status="won",
+            closed=dt(2026, 1, 15, 12),
+            expected_revenue=2000,
+        )
+        self._lead(
+            "Feb deal",
+            dt(2026, 1, 5),
+            user=self.user_1,
+            team=self.team_b,
+            status="won",
+            closed=dt(2026, 2, 10, 12),
+            expected_revenue=1000,
+        )
+        self._lead(
+            "Jan lost",
+            dt(2026, 1, 5),
+            user=self.user_1,
+            status="lost",
+            closed=dt(2026, 1, 20, 12),
+            expected_revenue=7000,
+        )
+        self._lead(
+            "User 2 deal",
+            dt(2026, 1, 5),
+            user=self.user_2,
+            status="won",
+            closed=dt(2026, 1, 20, 12),
+            expected_revenue=500,
+        )
 
         january = self.compute("quota", "month", date(2026, 1, 1))
         # quota pro-rated: 9,000 × 31 / 90 = 3,100; won 2,000 → 64.52 %
-        self.assertKpi(self.row(january, "user", user_id=self.user_1), 2000, 3100, 2000 / 3100 * 100)
+        self.assertKpi(
+            self.row(january, "user", user_id=self.user_1), 2000, 3100, 2000 / 3100 * 100
+        )
         # user 2's goal is a draft: no quota, no row
         self.assertFalse(january.filtered(lambda s: s.user_id == self.user_2))
         # no team target: the company row keeps its old behaviour (no value)
         self.assertFalse(self.row(january).has_value)
         february = self.compute("quota", "month", date(2026, 2, 1))
         # 9,000 × 28 / 90 = 2,800; won 1,000
-        self.assertKpi(self.row(february, "user", user_id=self.user_1), 1000, 2800, 1000 / 2800 * 100)
+        self.assertKpi(
+            self.row(february, "user", user_id=self.user_1), 1000, 2800, 1000 / 2800 * 100
+        )
         quarter = self.compute("quota", "quarter", date(2026, 1, 1))
         # the whole goal: 3,000 / 9,000 = 33.33 %
         self.assertKpi(self.row(quarter, "user", user_id=self.user_1), 3000, 9000, 100 / 3)
@@ -356,16 +425,30 @@ class TestGoals(KpiCase):
         — a line through (01-01, 0) and (01-03, 2,000) would say 89,000.
         On 2026-03-01 (59 of 89 days), with 1,000 more won on 02-10 and the
         months computed: current 3,000 and a forecast."""
-        self._lead("Early deal", dt(2026, 1, 1), user=self.user_1, status="won",
-                   closed=dt(2026, 1, 2, 12), expected_revenue=2000)
-        goal = self.Goal.create({
-            "name": "Q1 quota", "kpi_id": self.quota.id, "company_id": self.company.id,
-            "scope": "user", "user_id": self.user_1.id, "period_type": "month",
-            "date_start": date(2026, 1, 1), "deadline": date(2026, 3, 31),
-            "target_value": 9000,
-        })
-        self.assertFalse(self.Snapshot.search([("kpi_id", "=", self.quota.id),
-                                               ("user_id", "=", self.user_1.id)]))
+        self._lead(
+            "Early deal",
+            dt(2026, 1, 1),
+            user=self.user_1,
+            status="won",
+            closed=dt(2026, 1, 2, 12),
+            expected_revenue=2000,
+        )
+        goal = self.Goal.create(
+            {
+                "name": "Q1 quota",
+                "kpi_id": self.quota.id,
+                "company_id": self.company.id,
+                "scope": "user",
+                "user_id": self.user_1.id,
+                "period_type": "month",
+                "date_start": date(2026, 1, 1),
+                "deadline": date(2026, 3, 31),
+                "target_value": 9000,
+            }
+        )
+        self.assertFalse(
+            self.Snapshot.search([("kpi_id", "=", self.quota.id), ("user_id", "=", self.user_1.id)])
+        )
         with freeze_time("2026-01-03 10:00:00"):
             goal.action_start()
             goal.invalidate_recordset()
@@ -380,8 +463,14 @@ class TestGoals(KpiCase):
             self.assertIn("9,000", goal.target_text)
             self.assertIn("2,000", goal.current_text)
             self.assertEqual(goal.forecast_text, "Too early")
-        self._lead("Feb deal", dt(2026, 1, 5), user=self.user_1, status="won",
-                   closed=dt(2026, 2, 10, 12), expected_revenue=1000)
+        self._lead(
+            "Feb deal",
+            dt(2026, 1, 5),
+            user=self.user_1,
+            status="won",
+            closed=dt(2026, 2, 10, 12),
+            expected_revenue=1000,
+        )
         for month in (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)):
             self.compute("quota", "month", month)
         with freeze_time("2026-03-01 10:00:00"):
@@ -421,19 +510,35 @@ class TestGoals(KpiCase):
         # January 2026 — team A: 1 won of 2; team B: 3 of 4; team C: 0 of 4
         for team, won, lost in ((self.team_a, 1, 1), (self.team_b, 3, 1), (team_c, 0, 4)):
             for index in range(won + lost):
-                self._lead(f"{team.name} {index}", dt(2026, 1, 2), team,
-                           status="won" if index < won else "lost", closed=dt(2026, 1, 20))
+                self._lead(
+                    f"{team.name} {index}",
+                    dt(2026, 1, 2),
+                    team,
+                    status="won" if index < won else "lost",
+                    closed=dt(2026, 1, 20),
+                )
         self.env["crm.kpi.snapshot"].search([("company_id", "=", self.company.id)]).unlink()
-        self.Snapshot.compute_snapshots("month", date(2026, 1, 1), kpi_codes=["win_rate"],
-                                        company_ids=[self.company.id])
+        self.Snapshot.compute_snapshots(
+            "month", date(2026, 1, 1), kpi_codes=["win_rate"], company_ids=[self.company.id]
+        )
         company_goal = self._goal(name="Company win rate", baseline_value=30, target_value=50)
-        team_goals = self.Goal.create([
-            {"name": f"{team.name} win rate", "kpi_id": self.win_rate.id, "scope": "team",
-             "team_id": team.id, "company_id": self.company.id, "parent_id": company_goal.id,
-             "date_start": date(2026, 1, 1), "deadline": date(2026, 6, 30),
-             "baseline_value": 10, "target_value": 30}
-            for team in (self.team_a, self.team_b, team_c)
-        ])
+        team_goals = self.Goal.create(
+            [
+                {
+                    "name": f"{team.name} win rate",
+                    "kpi_id": self.win_rate.id,
+                    "scope": "team",
+                    "team_id": team.id,
+                    "company_id": self.company.id,
+                    "parent_id": company_goal.id,
+                    "date_start": date(2026, 1, 1),
+                    "deadline": date(2026, 6, 30),
+                    "baseline_value": 10,
+                    "target_value": 30,
+                }
+                for team in (self.team_a, self.team_b, team_c)
+            ]
+        )
         with freeze_time("2026-02-01 10:00:00"):
             (company_goal | team_goals).action_start()
             (company_goal | team_goals).invalidate_recordset()

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from psycopg2 import IntegrityError
@@ -99,9 +101,7 @@ class TestKpiInputs(TransactionCase):
             ("ces", "1_7", 8),
         ]:
             with self.subTest(kind=kind, scale=scale, score=score):
-                self._assert_refused(
-                    self.Feedback, dict(base, kind=kind, scale=scale, score=score)
-                )
+                self._assert_refused(self.Feedback, dict(base, kind=kind, scale=scale, score=score))
         feedback = self._feedback(kind="nps", scale="1_5", score=5)
         with self.assertRaises(ValidationError):
             feedback.score = 7
@@ -116,9 +116,13 @@ class TestKpiInputs(TransactionCase):
     def test_nps_category_per_scale(self):
         expected = {
             "0_10": {
-                0: "detractor", 3: "detractor", 6: "detractor",
-                7: "passive", 8: "passive",
-                9: "promoter", 10: "promoter",
+                0: "detractor",
+                3: "detractor",
+                6: "detractor",
+                7: "passive",
+                8: "passive",
+                9: "promoter",
+                10: "promoter",
             },
             "1_5": {1: "detractor", 2: "detractor", 3: "passive", 4: "promoter", 5: "promoter"},
         }

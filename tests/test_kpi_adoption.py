@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.tests import new_test_user, tagged
@@ -10,14 +12,21 @@ from .common import KpiCase, dt
 @tagged("post_install", "-at_install")
 class TestAdoptionKpis(KpiCase):
     def _log_in(self, user, when):
-        self.env.execute_query(SQL(
-            "INSERT INTO res_users_log (create_uid, create_date, write_uid, write_date)"
-            " VALUES (%s, %s, %s, %s)", user.id, when, user.id, when,
-        ))
+        self.env.execute_query(
+            SQL(
+                "INSERT INTO res_users_log (create_uid, create_date, write_uid, write_date)"
+                " VALUES (%s, %s, %s, %s)",
+                user.id,
+                when,
+                user.id,
+                when,
+            )
+        )
 
     def test_login_frequency(self):
-        portal = new_test_user(self.env, "kpi_portal", groups="base.group_portal",
-                               company_id=self.company.id)
+        portal = new_test_user(
+            self.env, "kpi_portal", groups="base.group_portal", company_id=self.company.id
+        )
         for day in (2, 3, 20):
             self._log_in(self.user_1, dt(2026, 3, day, 9))
         self._log_in(self.user_2, dt(2026, 3, 5, 9))
@@ -28,14 +37,20 @@ class TestAdoptionKpis(KpiCase):
         self.assertKpi(self.row(snapshots), 4, 2, 2.0)
         self.assertKpi(self.row(snapshots, "user", user_id=self.user_1), 3, 1, 3.0)
         # nobody logged in: no value
-        self.assertKpi(self.row(self.compute("login_frequency", "month", date(2025, 3, 1))), 0, 0, None)
+        self.assertKpi(
+            self.row(self.compute("login_frequency", "month", date(2025, 3, 1))), 0, 0, None
+        )
 
     def test_records_created(self):
-        leads = self.env["crm.lead"].create([
-            {"name": "R1", "company_id": self.company.id},
-            {"name": "R2", "company_id": self.company.id},
-        ])
-        contact = self.env["res.partner"].create({"name": "R contact", "company_id": self.company.id})
+        leads = self.env["crm.lead"].create(
+            [
+                {"name": "R1", "company_id": self.company.id},
+                {"name": "R2", "company_id": self.company.id},
+            ]
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "R contact", "company_id": self.company.id}
+        )
         lead_3 = self.env["crm.lead"].create({"name": "R3", "company_id": self.company.id})
         activity = lead_3.activity_schedule("mail.mail_activity_data_todo", user_id=self.user_2.id)
         for records in (leads, contact):
@@ -50,21 +65,27 @@ class TestAdoptionKpis(KpiCase):
 
     def test_data_quality(self):
         Lead = self.env["crm.lead"]
-        Lead.create([
-            {"name": "ok", "email_from": "a@example.com", "company_id": self.company.id},
-            {"name": "empty", "company_id": self.company.id},
-            {"name": "dup 1", "email_from": "dup@example.com", "company_id": self.company.id},
-            {"name": "dup 2", "email_from": "Dup@Example.com", "company_id": self.company.id},
-        ])
-        self.env["res.partner"].create([
-            {"name": "P ok", "phone": "+32 2 000 00 00", "company_id": self.company.id},
-            {"name": "P empty", "company_id": self.company.id},
-        ])
+        Lead.create(
+            [
+                {"name": "ok", "email_from": "a@example.com", "company_id": self.company.id},
+                {"name": "empty", "company_id": self.company.id},
+                {"name": "dup 1", "email_from": "dup@example.com", "company_id": self.company.id},
+                {"name": "dup 2", "email_from": "Dup@Example.com", "company_id": self.company.id},
+            ]
+        )
+        self.env["res.partner"].create(
+            [
+                {"name": "P ok", "phone": "+32 2 000 00 00", "company_id": self.company.id},
+                {"name": "P empty", "company_id": self.company.id},
+            ]
+        )
         snapshots = self.compute("data_quality", "month", date.today())
         # leads: empty, dup 1, dup 2 flagged of 4; contacts: P empty of 2 → 4 / 6 = 66.67 %
         self.assertKpi(self.row(snapshots), 4, 6, 66.6667)
         # before any record existed: no value
-        self.assertKpi(self.row(self.compute("data_quality", "month", date(2020, 1, 1))), 0, 0, None)
+        self.assertKpi(
+            self.row(self.compute("data_quality", "month", date(2020, 1, 1))), 0, 0, None
+        )
 
     def test_data_quality_over_time(self):
         """Each month counts the records existing at its end, and a duplicate
@@ -80,18 +101,33 @@ class TestAdoptionKpis(KpiCase):
         Lead, Partner = self.env["crm.lead"], self.env["res.partner"]
         company = {"company_id": self.company.id}
         for record, created in (
-            (Lead.create({"name": "A", "email_from": "x@example.com", **company}), dt(2026, 1, 10, 12)),
-            (Lead.create({"name": "D", "email_from": "y@example.com", **company}), dt(2026, 1, 20, 12)),
-            (Partner.create({"name": "Q", "phone": "+32 2 000 00 00", **company}), dt(2026, 1, 5, 12)),
+            (
+                Lead.create({"name": "A", "email_from": "x@example.com", **company}),
+                dt(2026, 1, 10, 12),
+            ),
+            (
+                Lead.create({"name": "D", "email_from": "y@example.com", **company}),
+                dt(2026, 1, 20, 12),
+            ),
+            (
+                Partner.create({"name": "Q", "phone": "+32 2 000 00 00", **company}),
+                dt(2026, 1, 5, 12),
+            ),
             (Lead.create({"name": "C", **company}), dt(2026, 2, 15, 12)),
-            (Lead.create({"name": "B", "email_from": "X@example.com", **company}), dt(2026, 3, 5, 12)),
+            (
+                Lead.create({"name": "B", "email_from": "X@example.com", **company}),
+                dt(2026, 3, 5, 12),
+            ),
             (Partner.create({"name": "P", **company}), dt(2026, 3, 20, 12)),
         ):
             self._set_dates(record, create_date=created)
         # one run for the three months (the per-day table of the run)
         snapshots = self.Snapshot.compute_snapshots(
-            "month", date(2026, 1, 1), date(2026, 3, 31),
-            kpi_codes=["data_quality"], company_ids=[self.company.id],
+            "month",
+            date(2026, 1, 1),
+            date(2026, 3, 31),
+            kpi_codes=["data_quality"],
+            company_ids=[self.company.id],
         )
         by_month = {s.date_start.month: s for s in snapshots if s.dimension == "company"}
         self.assertKpi(by_month[1], 0, 3, 0.0)
@@ -102,6 +138,9 @@ class TestAdoptionKpis(KpiCase):
         definition = self.env.ref("crm_kpi.crm_kpi_definition_data_quality")
         for month, snapshot in by_month.items():
             period = period_of("month", date(2026, month, 1))
-            value = engine._gather(definition, engine._make_window(self.company, period))[0]["kpi_value"]
-            self.assertEqual((value.numerator, value.denominator),
-                             (snapshot.numerator, snapshot.denominator))
+            value = engine._gather(definition, engine._make_window(self.company, period))[0][
+                "kpi_value"
+            ]
+            self.assertEqual(
+                (value.numerator, value.denominator), (snapshot.numerator, snapshot.denominator)
+            )

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import io
 from datetime import date
 
@@ -58,21 +60,35 @@ class TestRetentionCohorts(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         currency = cls.company.currency_id
-        cls.pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI cohorts", "currency_id": currency.id, "company_id": cls.company.id,
-        })
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI cohort plan", "type": "service", "subscribable": True,
-            "taxes_id": [Command.clear()],
-        })
-        cls.monthly = cls.env["sale.subscription.template"].create({
-            "name": "KPI cohorts monthly", "recurring_rule_type": "months",
-            "recurring_interval": 1,
-        })
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI cohorts",
+                "currency_id": currency.id,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI cohort plan",
+                "type": "service",
+                "subscribable": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.monthly = cls.env["sale.subscription.template"].create(
+            {
+                "name": "KPI cohorts monthly",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+            }
+        )
         cls.reason = cls.env["sale.subscription.close.reason"].create({"name": "KPI: cohorts"})
         cls.kpi_user = new_test_user(
-            cls.env, "kpi_cohort_user", groups="crm_kpi.crm_kpi_group_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_cohort_user",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.k1, cls.k2, cls.k3, cls.k4, cls.k5, cls.k6 = cls._partners("K", 6)
         A, B = cls.team_a, cls.team_b
@@ -84,47 +100,70 @@ class TestRetentionCohorts(KpiCase):
             s2.close_subscription(cls.reason.id)
         cls._start(cls.k5, 80, "2026-03-03 09:00:00", B)
         with freeze_time("2026-03-10 09:00:00"):
-            s4.write({"sale_subscription_line_ids": [
-                Command.update(s4.sale_subscription_line_ids.id, {"product_uom_qty": 3})
-            ]})
+            s4.write(
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(s4.sale_subscription_line_ids.id, {"product_uom_qty": 3})
+                    ]
+                }
+            )
         cls._order(cls.k6, 300, dt(2026, 3, 12, 10), B)
         with freeze_time("2026-04-10 09:00:00"):
             s2.action_start_subscription()
 
     @classmethod
     def _partners(cls, prefix, count):
-        return cls.env["res.partner"].create([
-            {"name": f"KPI Cohort {prefix}{i}", "is_company": True} for i in range(1, count + 1)
-        ])
+        return cls.env["res.partner"].create(
+            [{"name": f"KPI Cohort {prefix}{i}", "is_company": True} for i in range(1, count + 1)]
+        )
 
     @classmethod
     def _start(cls, partner, price, when, team):
         with freeze_time(when):
-            subscription = cls.env["sale.subscription"].create({
-                "partner_id": partner.id,
-                "company_id": cls.company.id,
-                "template_id": cls.monthly.id,
-                "pricelist_id": cls.pricelist.id,
-                "crm_team_id": team.id,
-                "user_id": cls.user_1.id,
-                "sale_subscription_line_ids": [Command.create({
-                    "product_id": cls.product.id, "product_uom_qty": 1,
-                    "price_unit": price, "tax_ids": [Command.clear()],
-                })],
-            })
+            subscription = cls.env["sale.subscription"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "template_id": cls.monthly.id,
+                    "pricelist_id": cls.pricelist.id,
+                    "crm_team_id": team.id,
+                    "user_id": cls.user_1.id,
+                    "sale_subscription_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": price,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             subscription.action_start_subscription()
         return subscription
 
     @classmethod
     def _order(cls, partner, amount, when, team):
-        order = cls.env["sale.order"].create({
-            "partner_id": partner.id, "company_id": cls.company.id,
-            "pricelist_id": cls.pricelist.id, "team_id": team.id, "user_id": cls.user_2.id,
-            "order_line": [Command.create({
-                "product_id": cls.product.id, "product_uom_qty": 1, "price_unit": amount,
-                "tax_ids": [Command.clear()],
-            })],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "pricelist_id": cls.pricelist.id,
+                "team_id": team.id,
+                "user_id": cls.user_2.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
         order.action_confirm()
         cls._set_dates(order, date_order=when)
         return order
@@ -140,27 +179,36 @@ class TestRetentionCohorts(KpiCase):
         triangle = self.env["crm.kpi.cohort.cell"]._kpi_cohort_triangle(
             company or self.company, mode, team=team
         )
+
         def shares(row):
             return [None if c.share is None else round(c.share, 2) for c in row.cells]
+
         return {row.cohort: shares(row) for row in triangle.rows}, shares(triangle.average)
 
     def _cell(self, cohort, months_since, dimension="company", team=None):
-        cell = self.env["crm.kpi.cohort.cell"].search([
-            ("company_id", "=", self.company.id), ("dimension", "=", dimension),
-            ("team_id", "=", team.id if team else False),
-            ("cohort_month", "=", cohort), ("months_since", "=", months_since),
-        ])
+        cell = self.env["crm.kpi.cohort.cell"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("dimension", "=", dimension),
+                ("team_id", "=", team.id if team else False),
+                ("cohort_month", "=", cohort),
+                ("months_since", "=", months_since),
+            ]
+        )
         self.assertEqual(len(cell), 1)
         return cell
 
     def test_logo_retention(self):
         self._run()
         rows, average = self._shares("logo")
-        self.assertEqual(rows, {
-            JAN: [100.0, 66.67, 66.67, 100.0],
-            FEB: [100.0, 100.0, 100.0],
-            MAR: [100.0, 100.0],
-        })
+        self.assertEqual(
+            rows,
+            {
+                JAN: [100.0, 66.67, 66.67, 100.0],
+                FEB: [100.0, 100.0, 100.0],
+                MAR: [100.0, 100.0],
+            },
+        )
         self.assertEqual(average, [100.0, 83.33, 75.0, 100.0])
         # numerators and denominators are stored: Jan, month 1 = 2 of 3, in February
         cell = self._cell(JAN, 1)
@@ -171,11 +219,14 @@ class TestRetentionCohorts(KpiCase):
     def test_revenue_retention(self):
         self._run()
         rows, average = self._shares("revenue")
-        self.assertEqual(rows, {
-            JAN: [100.0, 33.33, 33.33, 100.0],
-            FEB: [100.0, 300.0, 300.0],
-            MAR: [100.0, 100.0],
-        })
+        self.assertEqual(
+            rows,
+            {
+                JAN: [100.0, 33.33, 33.33, 100.0],
+                FEB: [100.0, 300.0, 300.0],
+                MAR: [100.0, 100.0],
+            },
+        )
         self.assertEqual(average, [100.0, 76.74, 71.43, 100.0])
         cell = self._cell(FEB, 1)
         self.assertAlmostEqual(cell.mrr, 150)
@@ -186,13 +237,21 @@ class TestRetentionCohorts(KpiCase):
     def test_team_scope(self):
         self._run()
         A, B = self.team_a, self.team_b
-        self.assertEqual(self._shares("logo", team=A)[0], {
-            JAN: [100.0, 50.0, 50.0, 100.0], FEB: [100.0, 100.0, 100.0],
-        })
+        self.assertEqual(
+            self._shares("logo", team=A)[0],
+            {
+                JAN: [100.0, 50.0, 50.0, 100.0],
+                FEB: [100.0, 100.0, 100.0],
+            },
+        )
         self.assertEqual(self._shares("revenue", team=A)[0][JAN], [100.0, 33.33, 33.33, 100.0])
-        self.assertEqual(self._shares("logo", team=B)[0], {
-            JAN: [100.0, 100.0, 100.0, 100.0], MAR: [100.0, 100.0],
-        })
+        self.assertEqual(
+            self._shares("logo", team=B)[0],
+            {
+                JAN: [100.0, 100.0, 100.0, 100.0],
+                MAR: [100.0, 100.0],
+            },
+        )
         # K3 pays no MRR: team B's January cohort has no revenue row, March
         # starts from K5's 80
         self.assertEqual(self._shares("revenue", team=B)[0], {MAR: [100.0, 100.0]})
@@ -223,19 +282,25 @@ class TestRetentionCohorts(KpiCase):
 
     def test_view_data(self):
         self._run()
-        data = self.env["crm.kpi.cohort.cell"].with_user(self.kpi_user).with_company(
-            self.company
-        ).get_cohort_data("revenue")
+        data = (
+            self.env["crm.kpi.cohort.cell"]
+            .with_user(self.kpi_user)
+            .with_company(self.company)
+            .get_cohort_data("revenue")
+        )
         self.assertEqual(data["months"], [0, 1, 2, 3])
-        self.assertEqual([row["cohort"] for row in data["rows"]],
-                         ["2026-01-01", "2026-02-01", "2026-03-01"])
+        self.assertEqual(
+            [row["cohort"] for row in data["rows"]], ["2026-01-01", "2026-02-01", "2026-03-01"]
+        )
         feb = data["rows"][1]
         self.assertEqual([cell["text"] for cell in feb["cells"]], ["100.0 %", "300.0 %", "300.0 %"])
         self.assertIn("150", feb["cells"][1]["tooltip"])
         self.assertIn("50", feb["cells"][1]["tooltip"])
         # the colour follows the share: deep at 100 % and above, white-ish below
         self.assertEqual(feb["cells"][1]["background"], feb["cells"][0]["background"])
-        self.assertNotEqual(data["rows"][0]["cells"][1]["background"], feb["cells"][0]["background"])
+        self.assertNotEqual(
+            data["rows"][0]["cells"][1]["background"], feb["cells"][0]["background"]
+        )
         logo = self.env["crm.kpi.cohort.cell"].with_company(self.company).get_cohort_data("logo")
         self.assertEqual(logo["rows"][0]["cells"][1]["tooltip"], "2 of 3 customers active")
         self.assertEqual(logo["average"]["cells"][1]["text"], "83.3 %")
@@ -247,10 +312,12 @@ class TestRetentionCohorts(KpiCase):
         # company: 4 + 3 + 2 cells; team A: Jan 4 + Feb 3; team B: Jan 4 + Mar 2
         self.assertEqual(Cell.search_count([("company_id", "=", self.company.id)]), 9 + 7 + 6)
         # runs without the cohorts' KPIs or of other period types leave them alone
-        self.Snapshot.compute_snapshots("quarter", JAN, kpi_codes=["active_customers"],
-                                        company_ids=[self.company.id])
-        self.Snapshot.compute_snapshots("month", JAN, kpi_codes=["win_rate"],
-                                        company_ids=[self.company.id])
+        self.Snapshot.compute_snapshots(
+            "quarter", JAN, kpi_codes=["active_customers"], company_ids=[self.company.id]
+        )
+        self.Snapshot.compute_snapshots(
+            "month", JAN, kpi_codes=["win_rate"], company_ids=[self.company.id]
+        )
         self.assertEqual(Cell.search_count([("company_id", "=", self.company.id)]), 22)
 
     def test_query_count_constant(self):
@@ -272,7 +339,9 @@ class TestRetentionCohorts(KpiCase):
             month = index % 4 + 1
             team = self.team_a if index % 2 else self.team_b
             if index % 3:
-                self._start(partner, 10 * (index + 1), f"2026-0{month}-0{index % 9 + 1} 09:00:00", team)
+                self._start(
+                    partner, 10 * (index + 1), f"2026-0{month}-0{index % 9 + 1} 09:00:00", team
+                )
             else:
                 self._order(partner, 100, dt(2026, month, 20, 10), team)
         count_queries()
@@ -300,25 +369,39 @@ class TestRetentionCohorts(KpiCase):
         with self.assertRaises(AccessError):
             cells[:1].write({"customers": 99})
         with self.assertRaises(AccessError):
-            Cell.with_user(self.kpi_user).create({
-                "company_id": self.company.id, "cohort_month": JAN, "months_since": 0,
-                "period_month": JAN, "computed_at": "2026-01-01 00:00:00",
-            })
+            Cell.with_user(self.kpi_user).create(
+                {
+                    "company_id": self.company.id,
+                    "cohort_month": JAN,
+                    "months_since": 0,
+                    "period_month": JAN,
+                    "computed_at": "2026-01-01 00:00:00",
+                }
+            )
         # another company's salesperson sees none of them
         outsider_company = self.env["res.company"].create({"name": "KPI Cohorts Outsider"})
         outsider = new_test_user(
-            self.env, "kpi_cohort_outsider", groups="crm_kpi.crm_kpi_group_user",
-            company_id=outsider_company.id, company_ids=[outsider_company.id],
+            self.env,
+            "kpi_cohort_outsider",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=outsider_company.id,
+            company_ids=[outsider_company.id],
         )
         self.assertFalse(Cell.with_user(outsider).search([]))
 
     def test_xlsx_sheet(self):
         self._run()
         options = {
-            "date_from": "2026-01-01", "date_to": "2026-04-30", "period_type": "month",
-            "company_id": self.company.id, "scope": "company", "team_ids": [], "user_ids": [],
+            "date_from": "2026-01-01",
+            "date_to": "2026-04-30",
+            "period_type": "month",
+            "company_id": self.company.id,
+            "scope": "company",
+            "team_ids": [],
+            "user_ids": [],
             "kpi_ids": self.env.ref("crm_kpi.crm_kpi_definition_active_customers").ids,
-            "include_goals": False, "include_definitions": False,
+            "include_goals": False,
+            "include_definitions": False,
         }
         content, _kind = self.env["ir.actions.report"]._render(
             "crm_kpi.report_kpi_board_pack", [], {"board_pack": options}

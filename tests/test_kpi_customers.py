@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.tests import tagged
@@ -25,14 +27,17 @@ class TestCustomerKpis(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._company_in_eur({"2026-01-01": 1.25, "2026-03-31": 2.0, "2026-04-15": 4.0})
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI Service", "type": "service", "list_price": 1.0,
-        })
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI Service",
+                "type": "service",
+                "list_price": 1.0,
+            }
+        )
         Partner = cls.env["res.partner"]
-        cls.c1, cls.c2, cls.c3, cls.c4, cls.c5, cls.c6 = Partner.create([
-            {"name": f"KPI Customer {i}", "is_company": True}
-            for i in range(1, 7)
-        ])
+        cls.c1, cls.c2, cls.c3, cls.c4, cls.c5, cls.c6 = Partner.create(
+            [{"name": f"KPI Customer {i}", "is_company": True} for i in range(1, 7)]
+        )
         cls.c4_contact = Partner.create({"name": "C4 buyer", "parent_id": cls.c4.id})
         cls._order(cls.c1, dt(2025, 6, 10), 100)
         cls._order(cls.c2, dt(2025, 3, 15), 100)
@@ -48,14 +53,26 @@ class TestCustomerKpis(KpiCase):
 
     @classmethod
     def _order(cls, partner, when, amount, pricelist=None, confirm=True):
-        order = cls.env["sale.order"].create({
-            "partner_id": partner.id,
-            "company_id": cls.company.id,
-            "pricelist_id": pricelist.id if pricelist else False,
-            "team_id": cls.team_a.id,
-            "order_line": [(0, 0, {"product_id": cls.product.id, "product_uom_qty": 1,
-                                   "price_unit": amount, "tax_ids": False})],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "pricelist_id": pricelist.id if pricelist else False,
+                "team_id": cls.team_a.id,
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_ids": False,
+                        },
+                    )
+                ],
+            }
+        )
         if confirm:
             order.action_confirm()
         cls._set_dates(order, date_order=when)
@@ -103,21 +120,25 @@ class TestCustomerKpis(KpiCase):
         self.assertEqual(listed("churn", {"dimension": "team", "team_id": self.team_a.id}), self.c2)
         self.assertFalse(listed("churn", {"dimension": "team", "team_id": self.team_b.id}))
         # the dashboard's drill-down is the family's
-        action = self.env["crm.kpi.dashboard"].with_company(self.company).action_open_kpi_records(
-            "churn", "month", "2026-03-15"
+        action = (
+            self.env["crm.kpi.dashboard"]
+            .with_company(self.company)
+            .action_open_kpi_records("churn", "month", "2026-03-15")
         )
         self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.c2)
         # from team A's dashboard: the customers counted for team A (the team
         # of their first purchase; the partners have no team of their own),
         # and the title says which team and period
         Dashboard = self.env["crm.kpi.dashboard"].with_company(self.company)
-        action = Dashboard.action_open_kpi_records("churn", "month", "2026-03-15",
-                                                   team_id=self.team_a.id)
+        action = Dashboard.action_open_kpi_records(
+            "churn", "month", "2026-03-15", team_id=self.team_a.id
+        )
         self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.c2)
         self.assertIn(self.team_a.name, action["name"])
         self.assertIn("Mar 2026", action["name"])
-        action = Dashboard.action_open_kpi_records("churn", "month", "2026-03-15",
-                                                   team_id=self.team_b.id)
+        action = Dashboard.action_open_kpi_records(
+            "churn", "month", "2026-03-15", team_id=self.team_b.id
+        )
         self.assertFalse(self.env[action["res_model"]].search(action["domain"]))
 
     def test_empty_period(self):
@@ -137,13 +158,34 @@ class TestCustomerKpis(KpiCase):
         campaign = self.env["utm.campaign"].create({"name": "KPI Spring"})
         phone = self.env.ref("utm.utm_medium_phone")
         # C4's first won lead carries a campaign (marketing); its later one does not matter.
-        self._lead("C4 deal", dt(2026, 2, 1), self.team_a, status="won", closed=dt(2026, 3, 1),
-                   partner_id=self.c4_contact.id, campaign_id=campaign.id)
-        self._lead("C4 later", dt(2026, 3, 1), self.team_a, status="won", closed=dt(2026, 3, 20),
-                   partner_id=self.c4.id, medium_id=phone.id)
+        self._lead(
+            "C4 deal",
+            dt(2026, 2, 1),
+            self.team_a,
+            status="won",
+            closed=dt(2026, 3, 1),
+            partner_id=self.c4_contact.id,
+            campaign_id=campaign.id,
+        )
+        self._lead(
+            "C4 later",
+            dt(2026, 3, 1),
+            self.team_a,
+            status="won",
+            closed=dt(2026, 3, 20),
+            partner_id=self.c4.id,
+            medium_id=phone.id,
+        )
         # C5 came by phone: not marketing.
-        self._lead("C5 deal", dt(2026, 2, 1), self.team_a, status="won", closed=dt(2026, 3, 2),
-                   partner_id=self.c5.id, medium_id=phone.id)
+        self._lead(
+            "C5 deal",
+            dt(2026, 2, 1),
+            self.team_a,
+            status="won",
+            closed=dt(2026, 3, 2),
+            partner_id=self.c5.id,
+            medium_id=phone.id,
+        )
 
     def test_marketing_share(self):
         self._won_leads()
@@ -163,18 +205,42 @@ class TestCustomerKpis(KpiCase):
 
     def _costs(self):
         campaign = self.env["utm.campaign"].create({"name": "KPI Ads"})
-        self.env["crm.kpi.cost"].create([
-            # acquisition: 300 EUR (team A, campaign) + 100 USD (= 50 EUR at 2.0) in March
-            {"date": "2026-03-03", "amount": 300, "currency_id": self.eur.id, "category": "acquisition",
-             "team_id": self.team_a.id, "campaign_id": campaign.id, "company_id": self.company.id},
-            {"date": "2026-03-31", "amount": 100, "currency_id": self.usd.id, "category": "acquisition",
-             "company_id": self.company.id},
-            # retention: 90 EUR in March; acquisition in April does not count
-            {"date": "2026-03-15", "amount": 90, "currency_id": self.eur.id, "category": "retention",
-             "company_id": self.company.id},
-            {"date": "2026-04-01", "amount": 999, "currency_id": self.eur.id, "category": "acquisition",
-             "company_id": self.company.id},
-        ])
+        self.env["crm.kpi.cost"].create(
+            [
+                # acquisition: 300 EUR (team A, campaign) + 100 USD (= 50 EUR at 2.0) in March
+                {
+                    "date": "2026-03-03",
+                    "amount": 300,
+                    "currency_id": self.eur.id,
+                    "category": "acquisition",
+                    "team_id": self.team_a.id,
+                    "campaign_id": campaign.id,
+                    "company_id": self.company.id,
+                },
+                {
+                    "date": "2026-03-31",
+                    "amount": 100,
+                    "currency_id": self.usd.id,
+                    "category": "acquisition",
+                    "company_id": self.company.id,
+                },
+                # retention: 90 EUR in March; acquisition in April does not count
+                {
+                    "date": "2026-03-15",
+                    "amount": 90,
+                    "currency_id": self.eur.id,
+                    "category": "retention",
+                    "company_id": self.company.id,
+                },
+                {
+                    "date": "2026-04-01",
+                    "amount": 999,
+                    "currency_id": self.eur.id,
+                    "category": "acquisition",
+                    "company_id": self.company.id,
+                },
+            ]
+        )
 
     def test_cac(self):
         self._costs()
@@ -189,7 +255,9 @@ class TestCustomerKpis(KpiCase):
     def test_retention_cost(self):
         self._costs()
         # 90 EUR / 2 retained customers (C1, C3) = 45 EUR
-        self.assertKpi(self.row(self.compute("retention_cost", "month", date(2026, 3, 1))), 90, 2, 45.0)
+        self.assertKpi(
+            self.row(self.compute("retention_cost", "month", date(2026, 3, 1))), 90, 2, 45.0
+        )
 
     def test_marketing_roi(self):
         self._costs()
@@ -203,12 +271,14 @@ class TestCustomerKpis(KpiCase):
         self._costs()
         # acquisition costs 350 EUR / monthly revenue of the new customers
         # (C4 1,200 + C5 250 in one month, no MRR) = 350 / 1,450 = 0.2414 months
-        self.assertKpi(self.row(self.compute("cac_payback", "month", date(2026, 3, 1))),
-                       350, 1450, 0.2414)
+        self.assertKpi(
+            self.row(self.compute("cac_payback", "month", date(2026, 3, 1))), 350, 1450, 0.2414
+        )
         # at a 50 % gross margin the margin recovers it twice slower: 350 / 725
         self.company.kpi_gross_margin = 50
-        self.assertKpi(self.row(self.compute("cac_payback", "month", date(2026, 3, 1))),
-                       350, 725, 0.4828)
+        self.assertKpi(
+            self.row(self.compute("cac_payback", "month", date(2026, 3, 1))), 350, 725, 0.4828
+        )
 
     def test_clv_purchase(self):
         # trailing 12 months [2025-04-01, 2026-04-01): orders C1 100, C3 300,
@@ -241,7 +311,9 @@ class TestCustomerKpis(KpiCase):
                 self.assertEqual(set(run), {"events", "first", "intervals", "_jit"})
                 raise ZeroDivisionError("a KPI failed")
         self.assertFalse(run)
-        self.env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"])
+        self.env.cr.execute(
+            "SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"]
+        )
         self.assertIsNone(self.env.cr.fetchone()[0], "the run's tables are dropped")
 
     def test_run_tables_give_the_inlined_values(self):
@@ -259,18 +331,26 @@ class TestCustomerKpis(KpiCase):
 
         def values(rows):
             return sorted(
-                (row["dimension"], row.get(f"{row['dimension']}_id") or 0,
-                 round(row["kpi_value"].numerator, 6), round(row["kpi_value"].denominator, 6))
+                (
+                    row["dimension"],
+                    row.get(f"{row['dimension']}_id") or 0,
+                    round(row["kpi_value"].numerator, 6),
+                    round(row["kpi_value"].denominator, 6),
+                )
                 for row in rows
             )
 
         for definition in definitions:
             with self.subTest(kpi=definition.code):
-                with_run = engine._gather(definition, engine._make_window(self.company, period, run))
+                with_run = engine._gather(
+                    definition, engine._make_window(self.company, period, run)
+                )
                 inlined = engine._gather(definition, engine._make_window(self.company, period))
                 self.assertEqual(values(with_run), values(inlined))
                 self.assertTrue(with_run, "the KPI has rows")
         engine._close_run(run)
         self.assertFalse(run)
-        self.env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"])
+        self.env.cr.execute(
+            "SELECT to_regclass(%s)", [f"pg_temp.crm_kpi_run_events_{self.company.id}"]
+        )
         self.assertIsNone(self.env.cr.fetchone()[0], "the run's tables are dropped")

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.tests import tagged
@@ -13,11 +15,19 @@ class TestFeedbackKpis(KpiCase):
         cls.partner = cls.env["res.partner"].create({"name": "KPI Respondent"})
 
     def _answers(self, kind, scale, scores, day="2026-03-10"):
-        self.env["crm.kpi.feedback"].create([
-            {"partner_id": self.partner.id, "date": day, "kind": kind, "scale": scale,
-             "score": score, "company_id": self.company.id}
-            for score in scores
-        ])
+        self.env["crm.kpi.feedback"].create(
+            [
+                {
+                    "partner_id": self.partner.id,
+                    "date": day,
+                    "kind": kind,
+                    "scale": scale,
+                    "score": score,
+                    "company_id": self.company.id,
+                }
+                for score in scores
+            ]
+        )
 
     def test_nps(self):
         # 0–10: promoters 10, 9, 9 (3); passives 8, 7 (2); detractors 6, 0 (2); 7 responses
@@ -50,22 +60,37 @@ class TestFeedbackKpis(KpiCase):
 class TestTrafficKpi(KpiCase):
     def test_traffic_to_lead(self):
         web = self.env["utm.source"].create({"name": "KPI Organic"})
-        self.env["crm.kpi.traffic"].create([
-            {"date": "2026-03-01", "visitors": 150, "source_id": web.id, "company_id": self.company.id},
-            {"date": "2026-03-02", "visitors": 50, "company_id": self.company.id},
-        ])
-        self.env["crm.lead"].create([
-            {"name": f"T{i}", "company_id": self.company.id,
-             "source_id": web.id if i < 3 else False}
-            for i in range(4)
-        ])
+        self.env["crm.kpi.traffic"].create(
+            [
+                {
+                    "date": "2026-03-01",
+                    "visitors": 150,
+                    "source_id": web.id,
+                    "company_id": self.company.id,
+                },
+                {"date": "2026-03-02", "visitors": 50, "company_id": self.company.id},
+            ]
+        )
+        self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"T{i}",
+                    "company_id": self.company.id,
+                    "source_id": web.id if i < 3 else False,
+                }
+                for i in range(4)
+            ]
+        )
         # the leads are created now (November 2026): date them in March
-        leads = self.env["crm.lead"].search([("name", "in", ["T0", "T1", "T2", "T3"]),
-                                             ("company_id", "=", self.company.id)])
+        leads = self.env["crm.lead"].search(
+            [("name", "in", ["T0", "T1", "T2", "T3"]), ("company_id", "=", self.company.id)]
+        )
         self._set_dates(leads, create_date="2026-03-05 10:00:00")
         snapshots = self.compute("traffic_to_lead", "month", date(2026, 3, 1))
         # 4 leads / 200 visitors × 100 = 2 %; organic: 3 / 150 = 2 %
         self.assertKpi(self.row(snapshots), 4, 200, 2.0)
         self.assertKpi(self.row(snapshots, "source", source_id=web), 3, 150, 2.0)
         # no visitors recorded: no value
-        self.assertKpi(self.row(self.compute("traffic_to_lead", "month", date(2026, 1, 1))), 0, 0, None)
+        self.assertKpi(
+            self.row(self.compute("traffic_to_lead", "month", date(2026, 1, 1))), 0, 0, None
+        )

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date, timedelta
 
 from lxml import etree
@@ -9,7 +11,6 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from ..models.res_partner import REFRESHED_AT_PARAM
-
 from .common import KpiCase, dt
 
 
@@ -35,16 +36,24 @@ class TestKpiFields(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._company_in_eur({"2026-01-01": 1.25, "2026-03-31": 2.0})
-        cls.eur_pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI EUR", "currency_id": cls.eur.id, "company_id": cls.company.id,
-        })
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI Service", "type": "service", "list_price": 1.0,
-        })
+        cls.eur_pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI EUR",
+                "currency_id": cls.eur.id,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI Service",
+                "type": "service",
+                "list_price": 1.0,
+            }
+        )
         Partner = cls.env["res.partner"]
-        cls.a, cls.b, cls.c, cls.d, cls.e, cls.f = Partner.create([
-            {"name": f"KPI Field Customer {name}", "is_company": True} for name in "ABCDEF"
-        ])
+        cls.a, cls.b, cls.c, cls.d, cls.e, cls.f = Partner.create(
+            [{"name": f"KPI Field Customer {name}", "is_company": True} for name in "ABCDEF"]
+        )
         cls.a1 = Partner.create({"name": "A1 buyer", "parent_id": cls.a.id})
         cls._order(cls.a, dt(2026, 3, 5), 1000)
         cls._order(cls.a1, dt(2026, 3, 20), 500, pricelist=cls.usd_pricelist)
@@ -55,48 +64,82 @@ class TestKpiFields(KpiCase):
 
     @classmethod
     def _order(cls, partner, when, amount, pricelist=None):
-        order = cls.env["sale.order"].create({
-            "partner_id": partner.id,
-            "company_id": cls.company.id,
-            "pricelist_id": (pricelist or cls.eur_pricelist).id,
-            "team_id": cls.team_a.id,
-            "order_line": [(0, 0, {"product_id": cls.product.id, "product_uom_qty": 1,
-                                   "price_unit": amount, "tax_ids": False})],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "pricelist_id": (pricelist or cls.eur_pricelist).id,
+                "team_id": cls.team_a.id,
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_ids": False,
+                        },
+                    )
+                ],
+            }
+        )
         order.action_confirm()
         cls._set_dates(order, date_order=when)
         return order
 
     @classmethod
     def _subscriptions(cls):
-        plan = cls.env["product.product"].create({
-            "name": "KPI plan", "type": "service", "subscribable": True,
-            "taxes_id": [Command.clear()],
-        })
-        monthly = cls.env["sale.subscription.template"].create({
-            "name": "KPI monthly", "recurring_rule_type": "months", "recurring_interval": 1,
-        })
+        plan = cls.env["product.product"].create(
+            {
+                "name": "KPI plan",
+                "type": "service",
+                "subscribable": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        monthly = cls.env["sale.subscription.template"].create(
+            {
+                "name": "KPI monthly",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+            }
+        )
         cls.reason = cls.env["sale.subscription.close.reason"].create({"name": "KPI: budget"})
 
         def start(partner, price, when, end_date=None):
             with freeze_time(when):
-                subscription = cls.env["sale.subscription"].create({
-                    "partner_id": partner.id, "company_id": cls.company.id,
-                    "template_id": monthly.id, "pricelist_id": cls.eur_pricelist.id,
-                    "sale_subscription_line_ids": [Command.create({
-                        "product_id": plan.id, "product_uom_qty": 1, "price_unit": price,
-                        "tax_ids": [Command.clear()],
-                    })],
-                })
+                subscription = cls.env["sale.subscription"].create(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": cls.company.id,
+                        "template_id": monthly.id,
+                        "pricelist_id": cls.eur_pricelist.id,
+                        "sale_subscription_line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": plan.id,
+                                    "product_uom_qty": 1,
+                                    "price_unit": price,
+                                    "tax_ids": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                )
                 subscription.action_start_subscription()
                 if end_date:
                     subscription.date = end_date
             return subscription
 
         def set_line(subscription, **values):
-            subscription.write({"sale_subscription_line_ids": [
-                Command.update(subscription.sale_subscription_line_ids.id, values)
-            ]})
+            subscription.write(
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(subscription.sale_subscription_line_ids.id, values)
+                    ]
+                }
+            )
 
         cls.s_e = start(cls.e, 100, "2026-01-10 09:00:00", end_date=date(2026, 3, 31))
         cls.s_f = start(cls.f, 60, "2025-06-01 09:00:00")
@@ -133,15 +176,23 @@ class TestKpiFields(KpiCase):
           refreshed: A only (B, C, D, E, F have nothing new)
           A: 3 purchases, last 2026-04-05, 1,000 + 500 / 2.0 + 300 = 1,550 EUR
         """
-        for table in ("sale_order", "account_move", "sale_subscription",
-                      "crm_kpi_subscription_movement", "res_partner"):
-            self.env.cr.execute(SQL(
-                "UPDATE %s SET write_date = now() AT TIME ZONE 'UTC' - interval '2 hours'",
-                SQL.identifier(table),
-            ))
+        for table in (
+            "sale_order",
+            "account_move",
+            "sale_subscription",
+            "crm_kpi_subscription_movement",
+            "res_partner",
+        ):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET write_date = now() AT TIME ZONE 'UTC' - interval '2 hours'",
+                    SQL.identifier(table),
+                )
+            )
         ICP = self.env["ir.config_parameter"].sudo()
-        ICP.set_param(REFRESHED_AT_PARAM, fields.Datetime.to_string(
-            self.env.cr.now() - timedelta(hours=1)))
+        ICP.set_param(
+            REFRESHED_AT_PARAM, fields.Datetime.to_string(self.env.cr.now() - timedelta(hours=1))
+        )
         self._order(self.a1, dt(2026, 4, 5), 300)
         with freeze_time("2026-04-10 12:00:00"):
             refreshed = self.env["res.partner"]._kpi_refresh_changed_customers()
@@ -152,8 +203,9 @@ class TestKpiFields(KpiCase):
         self.assertAlmostEqual(self.a.kpi_lifetime_revenue, 1550.0, places=2)
         self.assertEqual(self.b.kpi_customer_status, "prospect", "B was not refreshed")
         # the next run starts from this one
-        self.assertEqual(ICP.get_param(REFRESHED_AT_PARAM),
-                         fields.Datetime.to_string(self.env.cr.now()))
+        self.assertEqual(
+            ICP.get_param(REFRESHED_AT_PARAM), fields.Datetime.to_string(self.env.cr.now())
+        )
 
     def test_customer_filters_list_commercial_entities_once(self):
         """A and its contact A1 are both active; the filter lists A once."""
@@ -232,21 +284,48 @@ class TestKpiFields(KpiCase):
 
     def test_feedback(self):
         Feedback = self.env["crm.kpi.feedback"]
-        Feedback.create([
-            # A: promoter (9) in February, detractor (3) in March → latest 3, detractor
-            {"partner_id": self.a.id, "date": "2026-02-01", "kind": "nps", "score": 9,
-             "company_id": self.company.id},
-            {"partner_id": self.a1.id, "date": "2026-03-01", "kind": "nps", "score": 3,
-             "company_id": self.company.id},
-            # CES 6 from the contact, later a 2 dated earlier → latest by date is 6
-            {"partner_id": self.a1.id, "date": "2026-03-15", "kind": "ces", "score": 6,
-             "company_id": self.company.id},
-            {"partner_id": self.a.id, "date": "2026-03-10", "kind": "ces", "score": 2,
-             "company_id": self.company.id},
-            # B: 8 on 0-10 → passive
-            {"partner_id": self.b.id, "date": "2026-03-01", "kind": "nps", "score": 8,
-             "company_id": self.company.id},
-        ])
+        Feedback.create(
+            [
+                # A: promoter (9) in February, detractor (3) in March → latest 3, detractor
+                {
+                    "partner_id": self.a.id,
+                    "date": "2026-02-01",
+                    "kind": "nps",
+                    "score": 9,
+                    "company_id": self.company.id,
+                },
+                {
+                    "partner_id": self.a1.id,
+                    "date": "2026-03-01",
+                    "kind": "nps",
+                    "score": 3,
+                    "company_id": self.company.id,
+                },
+                # CES 6 from the contact, later a 2 dated earlier → latest by date is 6
+                {
+                    "partner_id": self.a1.id,
+                    "date": "2026-03-15",
+                    "kind": "ces",
+                    "score": 6,
+                    "company_id": self.company.id,
+                },
+                {
+                    "partner_id": self.a.id,
+                    "date": "2026-03-10",
+                    "kind": "ces",
+                    "score": 2,
+                    "company_id": self.company.id,
+                },
+                # B: 8 on 0-10 → passive
+                {
+                    "partner_id": self.b.id,
+                    "date": "2026-03-01",
+                    "kind": "nps",
+                    "score": 8,
+                    "company_id": self.company.id,
+                },
+            ]
+        )
         partners = (self.a | self.a1 | self.b | self.d).with_company(self.company)
         for partner in partners[:2]:
             self.assertEqual(partner.kpi_nps_score, 3)
@@ -255,9 +334,11 @@ class TestKpiFields(KpiCase):
         self.assertEqual(partners[2].kpi_nps_category, "passive")
         self.assertFalse(partners[3].kpi_nps_category)
         # "At-risk: detractors": A and its contact
-        found = self.env["res.partner"].with_company(self.company).search([
-            ("id", "in", partners.ids), ("kpi_nps_category", "=", "detractor")
-        ])
+        found = (
+            self.env["res.partner"]
+            .with_company(self.company)
+            .search([("id", "in", partners.ids), ("kpi_nps_category", "=", "detractor")])
+        )
         self.assertEqual(found, self.a | self.a1)
         # in another company none of these answers count
         other = self.env["res.company"].create({"name": "KPI Other Co"})
@@ -295,12 +376,24 @@ class TestKpiFields(KpiCase):
         phone = self.env.ref("utm.utm_medium_phone")
         # A's first won lead (closed 02-01, by its contact) carries the
         # campaign; the later one (phone) is not its first deal
-        first = self._lead("A first", dt(2026, 1, 10), status="won", closed=dt(2026, 2, 1),
-                           partner_id=self.a1.id, campaign_id=campaign.id)
-        later = self._lead("A later", dt(2026, 2, 1), status="won", closed=dt(2026, 3, 1),
-                           partner_id=self.a.id, medium_id=phone.id)
+        first = self._lead(
+            "A first",
+            dt(2026, 1, 10),
+            status="won",
+            closed=dt(2026, 2, 1),
+            partner_id=self.a1.id,
+            campaign_id=campaign.id,
+        )
+        later = self._lead(
+            "A later",
+            dt(2026, 2, 1),
+            status="won",
+            closed=dt(2026, 3, 1),
+            partner_id=self.a.id,
+            medium_id=phone.id,
+        )
         pending = self._lead("A open", dt(2026, 3, 1), partner_id=self.a.id)
-        leads = (first | later | pending)
+        leads = first | later | pending
         self.assertEqual(leads.mapped("kpi_is_first_deal"), [True, False, False])
         for partner in (self.a, self.a1):
             partner = partner.with_company(self.company)
@@ -320,14 +413,21 @@ class TestKpiFields(KpiCase):
     # ------------------------------------------------------------------
     def test_days_in_stage_after_moving_back(self):
         Stage = self.env["crm.stage"]
-        stage_a, stage_b = Stage.create([
-            {"name": "KPI FA", "sequence": 901}, {"name": "KPI FB", "sequence": 902},
-        ])
+        stage_a, stage_b = Stage.create(
+            [
+                {"name": "KPI FA", "sequence": 901},
+                {"name": "KPI FB", "sequence": 902},
+            ]
+        )
         with freeze_time("2026-03-01 00:00:00"):
-            lead = self.env["crm.lead"].create({
-                "name": "Back and forth", "type": "opportunity", "stage_id": stage_a.id,
-                "company_id": self.company.id,
-            })
+            lead = self.env["crm.lead"].create(
+                {
+                    "name": "Back and forth",
+                    "type": "opportunity",
+                    "stage_id": stage_a.id,
+                    "company_id": self.company.id,
+                }
+            )
         with freeze_time("2026-03-05 00:00:00"):
             lead.stage_id = stage_b
         with freeze_time("2026-03-08 00:00:00"):
@@ -361,15 +461,15 @@ class TestKpiFields(KpiCase):
             # old: stale; busy: has an activity; recent: moved 9 days ago; lost: closed
             self.assertEqual(leads.mapped("kpi_is_stale"), [True, False, False, False])
             self.assertEqual(
-                self.env["crm.lead"].with_context(active_test=False).search(
-                    [("id", "in", leads.ids), ("kpi_is_stale", "=", True)]
-                ),
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search([("id", "in", leads.ids), ("kpi_is_stale", "=", True)]),
                 old,
             )
             self.assertEqual(
-                self.env["crm.lead"].with_context(active_test=False).search(
-                    [("id", "in", leads.ids), ("kpi_is_stale", "!=", True)]
-                ),
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search([("id", "in", leads.ids), ("kpi_is_stale", "!=", True)]),
                 busy | recent | lost,
             )
             # planning an activity clears the flag at once, without a refresh
@@ -416,39 +516,60 @@ class TestKpiFields(KpiCase):
     def test_query_count_partners(self):
         """Reading the KPI columns of 10 or 80 partners costs the same queries."""
         fnames = [
-            "kpi_customer_status", "kpi_customer_since", "kpi_last_purchase",
-            "kpi_lifetime_revenue", "kpi_mrr", "kpi_nps_category", "kpi_purchase_count",
-            "kpi_clv", "kpi_source_id", "kpi_movement_count",
+            "kpi_customer_status",
+            "kpi_customer_since",
+            "kpi_last_purchase",
+            "kpi_lifetime_revenue",
+            "kpi_mrr",
+            "kpi_nps_category",
+            "kpi_purchase_count",
+            "kpi_clv",
+            "kpi_source_id",
+            "kpi_movement_count",
         ]
-        companies = self.env["res.partner"].create([
-            {"name": f"KPI bulk {i}", "is_company": True} for i in range(40)
-        ])
-        contacts = self.env["res.partner"].create([
-            {"name": f"KPI bulk contact {i}", "parent_id": companies[i].id} for i in range(40)
-        ])
-        self.env["crm.kpi.feedback"].create([
-            {"partner_id": partner.id, "date": "2026-03-01", "kind": "nps", "score": i % 11,
-             "company_id": self.company.id}
-            for i, partner in enumerate(companies)
-        ])
+        companies = self.env["res.partner"].create(
+            [{"name": f"KPI bulk {i}", "is_company": True} for i in range(40)]
+        )
+        contacts = self.env["res.partner"].create(
+            [{"name": f"KPI bulk contact {i}", "parent_id": companies[i].id} for i in range(40)]
+        )
+        self.env["crm.kpi.feedback"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "date": "2026-03-01",
+                    "kind": "nps",
+                    "score": i % 11,
+                    "company_id": self.company.id,
+                }
+                for i, partner in enumerate(companies)
+            ]
+        )
         self._refresh()
         partners = (companies | contacts).with_company(self.company)
         small, large = partners[:5] | partners[40:45], partners
         self._count_queries(small, fnames)  # warm the caches
-        self.assertEqual(
-            self._count_queries(small, fnames), self._count_queries(large, fnames)
-        )
+        self.assertEqual(self._count_queries(small, fnames), self._count_queries(large, fnames))
 
     def test_query_count_leads(self):
         fnames = [
-            "kpi_days_in_stage", "kpi_cycle_days", "kpi_is_marketing", "kpi_is_stale",
+            "kpi_days_in_stage",
+            "kpi_cycle_days",
+            "kpi_is_marketing",
+            "kpi_is_stale",
             "kpi_is_first_deal",
         ]
-        leads = self.env["crm.lead"].create([
-            {"name": f"KPI bulk lead {i}", "type": "opportunity", "company_id": self.company.id,
-             "partner_id": self.a.id if i % 2 else self.b.id}
-            for i in range(80)
-        ])
+        leads = self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"KPI bulk lead {i}",
+                    "type": "opportunity",
+                    "company_id": self.company.id,
+                    "partner_id": self.a.id if i % 2 else self.b.id,
+                }
+                for i in range(80)
+            ]
+        )
         leads[:40].action_set_won()
         small = leads[:5] | leads[40:45]
         self._count_queries(small, fnames)

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.tests import freeze_time, tagged
@@ -50,10 +52,12 @@ class TestForecastKpis(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.web = cls.env["utm.source"].create({"name": "KPI Forecast Web"})
-        cls.s1, cls.s2 = cls.env["crm.stage"].create([
-            {"name": "KPI Forecast S1", "sequence": 901},
-            {"name": "KPI Forecast S2", "sequence": 902},
-        ])
+        cls.s1, cls.s2 = cls.env["crm.stage"].create(
+            [
+                {"name": "KPI Forecast S1", "sequence": 901},
+                {"name": "KPI Forecast S2", "sequence": 902},
+            ]
+        )
         A, B, u1, u2 = cls.team_a, cls.team_b, cls.user_1, cls.user_2
         cls.o1 = cls._opportunity("O1", dt(2026, 2, 10), A, u1, 1000)
         cls.o2 = cls._opportunity("O2", dt(2026, 2, 15), A, u1, 2000)
@@ -63,21 +67,31 @@ class TestForecastKpis(KpiCase):
         cls.o6 = cls._opportunity("O6", dt(2026, 4, 3), A, u1, 9999)
         cls.o7 = cls._opportunity("O7", dt(2026, 1, 5), A, u2, 300)
         cls.o8 = cls._opportunity("O8", dt(2026, 3, 1, 12), A, u2, 1000)
-        cls.l1 = cls._opportunity("L1", dt(2026, 2, 3), A, u1, 0, lead_type="lead",
-                                  source_id=cls.web.id)
-        cls.l2 = cls._opportunity("L2", dt(2026, 2, 5), A, u1, 0, lead_type="lead",
-                                  source_id=cls.web.id)
+        cls.l1 = cls._opportunity(
+            "L1", dt(2026, 2, 3), A, u1, 0, lead_type="lead", source_id=cls.web.id
+        )
+        cls.l2 = cls._opportunity(
+            "L2", dt(2026, 2, 5), A, u1, 0, lead_type="lead", source_id=cls.web.id
+        )
         cls.l3 = cls._opportunity("L3", dt(2026, 2, 7), B, u2, 0, lead_type="lead")
         cls.l4 = cls._opportunity("L4", dt(2026, 1, 20), B, u2, 0, lead_type="lead")
         cls._convert(cls.l1, dt(2026, 2, 4))
         cls._convert(cls.l4, dt(2026, 2, 10))
-        for lead, when in ((cls.l1, dt(2026, 2, 6)), (cls.l3, dt(2026, 2, 8)),
-                           (cls.l4, dt(2026, 2, 12)), (cls.o3, dt(2026, 3, 25)),
-                           (cls.o5, dt(2026, 4, 2))):
+        for lead, when in (
+            (cls.l1, dt(2026, 2, 6)),
+            (cls.l3, dt(2026, 2, 8)),
+            (cls.l4, dt(2026, 2, 12)),
+            (cls.o3, dt(2026, 3, 25)),
+            (cls.o5, dt(2026, 4, 2)),
+        ):
             with freeze_time(when):
                 lead.action_set_lost()
-        for lead, when in ((cls.o7, dt(2026, 2, 25)), (cls.o8, dt(2026, 3, 11, 12)),
-                           (cls.o2, dt(2026, 3, 20)), (cls.o4, dt(2026, 4, 5))):
+        for lead, when in (
+            (cls.o7, dt(2026, 2, 25)),
+            (cls.o8, dt(2026, 3, 11, 12)),
+            (cls.o2, dt(2026, 3, 20)),
+            (cls.o4, dt(2026, 4, 5)),
+        ):
             with freeze_time(when):
                 lead.action_set_won_rainbowman()
         with freeze_time(dt(2026, 3, 10)):
@@ -93,8 +107,15 @@ class TestForecastKpis(KpiCase):
     @classmethod
     def _opportunity(cls, name, created, team, user, revenue, stage=None, **vals):
         with freeze_time(created):
-            lead = cls._lead(name, created, team, user, stage_id=(stage or cls.s1).id,
-                             expected_revenue=revenue, **vals)
+            lead = cls._lead(
+                name,
+                created,
+                team,
+                user,
+                stage_id=(stage or cls.s1).id,
+                expected_revenue=revenue,
+                **vals,
+            )
         return lead
 
     @classmethod
@@ -131,8 +152,9 @@ class TestForecastKpis(KpiCase):
         self.assertEqual(self.o4.date_closed, dt(2026, 4, 5))
         self.assertEqual(self.o5.won_status, "lost")
         self.assertEqual(self.o5.date_closed, dt(2026, 4, 2))
-        self.assertEqual(self.o1.kpi_stage_stay_ids.mapped("date_in"),
-                         [dt(2026, 3, 10), dt(2026, 2, 10)])
+        self.assertEqual(
+            self.o1.kpi_stage_stay_ids.mapped("date_in"), [dt(2026, 3, 10), dt(2026, 2, 10)]
+        )
 
     def test_pipeline_value(self):
         snapshots = self.compute("pipeline_value", "month", date(2026, 3, 1))
@@ -202,13 +224,19 @@ class TestForecastKpis(KpiCase):
 
     def test_pipeline_coverage(self):
         self.team_a.invoiced_target = 1000
-        goal = self.env["crm.kpi.goal"].create({
-            "name": "KPI Forecast quota",
-            "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_quota").id,
-            "company_id": self.company.id, "scope": "user", "user_id": self.user_1.id,
-            "period_type": "month", "date_start": date(2026, 3, 1),
-            "deadline": date(2026, 3, 31), "target_value": 1500,
-        })
+        goal = self.env["crm.kpi.goal"].create(
+            {
+                "name": "KPI Forecast quota",
+                "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_quota").id,
+                "company_id": self.company.id,
+                "scope": "user",
+                "user_id": self.user_1.id,
+                "period_type": "month",
+                "date_start": date(2026, 3, 1),
+                "deadline": date(2026, 3, 31),
+                "target_value": 1500,
+            }
+        )
         with freeze_time("2026-03-01 10:00:00"):
             goal.action_start()
         snapshots = self.compute("pipeline_coverage", "month", date(2026, 3, 1))
@@ -285,7 +313,8 @@ class TestForecastKpis(KpiCase):
         # salesperson 2: nothing open at the start, O8 won, O3 lost: 0 a day
         self.assertKpi(self.row(snapshots, "user", user_id=self.user_2), 0, 10, 0.0)
         self.assertEqual(
-            self.names("sales_velocity"), ["O1", "O2", "O3", "O5", "O8"],
+            self.names("sales_velocity"),
+            ["O1", "O2", "O3", "O5", "O8"],
         )
         user_2 = {"dimension": "user", "user_id": self.user_2.id}
         self.assertEqual(self.names("sales_velocity", row=user_2), ["O3", "O8"])
@@ -295,8 +324,14 @@ class TestForecastKpis(KpiCase):
         open pipeline (start and end), one on the closed opportunities, one
         on the created leads and the quotas; the same number with ten more
         opportunities open, won and lost."""
-        codes = ["pipeline_value", "weighted_pipeline", "pipeline_coverage",
-                 "lead_conversion", "avg_deal_size", "sales_velocity"]
+        codes = [
+            "pipeline_value",
+            "weighted_pipeline",
+            "pipeline_coverage",
+            "lead_conversion",
+            "avg_deal_size",
+            "sales_velocity",
+        ]
 
         def count_queries():
             self.env.invalidate_all()
@@ -309,12 +344,19 @@ class TestForecastKpis(KpiCase):
         count_queries()
         small = count_queries()
         with freeze_time(dt(2026, 2, 1)):
-            leads = self.env["crm.lead"].create([
-                {"name": f"KPI Bulk {i}", "type": "opportunity", "company_id": self.company.id,
-                 "team_id": (self.team_a if i % 2 else self.team_b).id, "stage_id": self.s1.id,
-                 "expected_revenue": 100}
-                for i in range(10)
-            ])
+            leads = self.env["crm.lead"].create(
+                [
+                    {
+                        "name": f"KPI Bulk {i}",
+                        "type": "opportunity",
+                        "company_id": self.company.id,
+                        "team_id": (self.team_a if i % 2 else self.team_b).id,
+                        "stage_id": self.s1.id,
+                        "expected_revenue": 100,
+                    }
+                    for i in range(10)
+                ]
+            )
         with freeze_time(dt(2026, 3, 15)):
             leads[:4].action_set_won()
             leads[4:7].action_set_lost()

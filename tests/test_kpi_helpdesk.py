@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.tests import tagged
@@ -58,12 +60,14 @@ class TestResolutionTime(KpiCase):
 
     @classmethod
     def _ticket(cls, name, user, created, closed, company):
-        ticket = cls.env["helpdesk.ticket"].create({
-            "name": name,
-            "description": f"<p>{name}</p>",
-            "company_id": company.id,
-            "user_id": user.id if user else False,
-        })
+        ticket = cls.env["helpdesk.ticket"].create(
+            {
+                "name": name,
+                "description": f"<p>{name}</p>",
+                "company_id": company.id,
+                "user_id": user.id if user else False,
+            }
+        )
         if closed:
             ticket.stage_id = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
         cls._set_dates(ticket, create_date=created, closed_date=closed)
@@ -71,8 +75,9 @@ class TestResolutionTime(KpiCase):
 
     def test_offered_with_helpdesk(self):
         self.assertTrue(self.definition.is_available)
-        self.assertEqual(self.env["crm.kpi.engine"]._allowed_dimensions(self.definition),
-                         {"company", "user"})
+        self.assertEqual(
+            self.env["crm.kpi.engine"]._allowed_dimensions(self.definition), {"company", "user"}
+        )
 
     def test_resolution_time(self):
         march = self.compute("resolution_time", "month", date(2026, 3, 1))
@@ -81,9 +86,13 @@ class TestResolutionTime(KpiCase):
         self.assertKpi(self.row(march, "user", user_id=self.user_2), 42, 2, 21)
         self.assertKpi(self.row(march, "user", user_id=self.env["res.users"]), 6, 1, 6)
         self.assertEqual(set(march.mapped("dimension")), {"company", "user"})
-        self.assertKpi(self.row(self.compute("resolution_time", "month", date(2026, 4, 1))), 84, 1, 84)
+        self.assertKpi(
+            self.row(self.compute("resolution_time", "month", date(2026, 4, 1))), 84, 1, 84
+        )
         # a ticket closed when it was created: a real 0, not "no value"
-        self.assertKpi(self.row(self.compute("resolution_time", "month", date(2026, 5, 1))), 0, 1, 0)
+        self.assertKpi(
+            self.row(self.compute("resolution_time", "month", date(2026, 5, 1))), 0, 1, 0
+        )
 
     def test_nothing_closed(self):
         february = self.compute("resolution_time", "month", date(2026, 2, 1))
@@ -96,10 +105,12 @@ class TestResolutionTime(KpiCase):
 
     def test_quarter(self):
         # Q1 2026 holds March; T7 (April 1st) is in Q2 with T8: (84 + 0) / 2
-        self.assertKpi(self.row(self.compute("resolution_time", "quarter", date(2026, 1, 1))),
-                       204, 5, 40.8)
-        self.assertKpi(self.row(self.compute("resolution_time", "quarter", date(2026, 4, 1))),
-                       84, 2, 42)
+        self.assertKpi(
+            self.row(self.compute("resolution_time", "quarter", date(2026, 1, 1))), 204, 5, 40.8
+        )
+        self.assertKpi(
+            self.row(self.compute("resolution_time", "quarter", date(2026, 4, 1))), 84, 2, 42
+        )
 
     def test_records_behind_a_value(self):
         engine = self.env["crm.kpi.engine"]
@@ -155,7 +166,9 @@ class TestKpiWithoutItsModel(KpiCase):
         self.assertFalse(definition.is_available)
         self.assertEqual(self.env["crm.kpi.engine"]._allowed_dimensions(definition), {"company"})
         self.assertFalse(self.compute("resolution_time", "month", date(2026, 3, 1)))
-        cards = self.env["crm.kpi.dashboard"].with_company(self.company).get_dashboard_data(
-            "month", "2026-03-15"
-        )["cards"]
+        cards = (
+            self.env["crm.kpi.dashboard"]
+            .with_company(self.company)
+            .get_dashboard_data("month", "2026-03-15")["cards"]
+        )
         self.assertNotIn("resolution_time", [card["code"] for card in cards])

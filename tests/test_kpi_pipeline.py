@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.tests import tagged
@@ -26,15 +28,37 @@ class TestPipelineKpis(KpiCase):
         cls.source_fair = cls.env["utm.source"].create({"name": "KPI Fair"})
         A, B, u1, u2 = cls.team_a, cls.team_b, cls.user_1, cls.user_2
         cls.l1 = cls._lead("L1", dt(2026, 2, 1), A, u1, status="won", closed=dt(2026, 3, 11))
-        cls.l2 = cls._lead("L2", dt(2026, 3, 1), A, u1, status="won", closed=dt(2026, 3, 5),
-                           source_id=cls.source_web.id)
+        cls.l2 = cls._lead(
+            "L2",
+            dt(2026, 3, 1),
+            A,
+            u1,
+            status="won",
+            closed=dt(2026, 3, 5),
+            source_id=cls.source_web.id,
+        )
         cls.l3 = cls._lead("L3", dt(2026, 1, 10), A, u1, status="lost", closed=dt(2026, 3, 20, 12))
-        cls.l4 = cls._lead("L4", dt(2026, 3, 2), B, u2, status="lost", closed=dt(2026, 3, 31, 23),
-                           source_id=cls.source_web.id)
-        cls.l5 = cls._lead("L5", dt(2026, 3, 2), B, u2, status="won", closed=dt(2026, 4, 1),
-                           source_id=cls.source_fair.id)
-        cls.l6 = cls._lead("L6", dt(2026, 3, 3), B, lead_type="lead", status="lost",
-                           closed=dt(2026, 3, 15))
+        cls.l4 = cls._lead(
+            "L4",
+            dt(2026, 3, 2),
+            B,
+            u2,
+            status="lost",
+            closed=dt(2026, 3, 31, 23),
+            source_id=cls.source_web.id,
+        )
+        cls.l5 = cls._lead(
+            "L5",
+            dt(2026, 3, 2),
+            B,
+            u2,
+            status="won",
+            closed=dt(2026, 4, 1),
+            source_id=cls.source_fair.id,
+        )
+        cls.l6 = cls._lead(
+            "L6", dt(2026, 3, 3), B, lead_type="lead", status="lost", closed=dt(2026, 3, 15)
+        )
         cls.l7 = cls._lead("L7", dt(2026, 3, 4), B, u2)
 
     def test_win_rate(self):
@@ -48,9 +72,7 @@ class TestPipelineKpis(KpiCase):
         self.assertKpi(self.row(snapshots, "user", user_id=self.user_1), 2, 3, 66.6667)
         # source Web: L2 won, L4 lost → 1 / 2; no source: L1 won, L3 lost → 1 / 2
         self.assertKpi(self.row(snapshots, "source", source_id=self.source_web), 1, 2, 50.0)
-        self.assertKpi(
-            self.row(snapshots, "source", source_id=self.env["utm.source"]), 1, 2, 50.0
-        )
+        self.assertKpi(self.row(snapshots, "source", source_id=self.env["utm.source"]), 1, 2, 50.0)
         self.assertEqual(snapshots[0].currency_id, self.company.currency_id)
 
     def test_win_rate_april_and_empty_period(self):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.exceptions import ValidationError
@@ -30,45 +32,71 @@ class TestRealFlows(KpiCase):
         cls.env["account.chart.template"].try_loading(
             "generic_coa", company=cls.company, install_demo=False
         )
-        cls.env = cls.env(context=dict(
-            cls.env.context, allowed_company_ids=[cls.company.id], tracking_disable=False,
-        ))
+        cls.env = cls.env(
+            context=dict(
+                cls.env.context,
+                allowed_company_ids=[cls.company.id],
+                tracking_disable=False,
+            )
+        )
         cls.Snapshot = cls.env["crm.kpi.snapshot"]
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI flow plan", "type": "service", "subscribable": True,
-            "taxes_id": [Command.clear()], "invoice_policy": "order",
-        })
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI flow plan",
+                "type": "service",
+                "subscribable": True,
+                "taxes_id": [Command.clear()],
+                "invoice_policy": "order",
+            }
+        )
         # subscription_oca's invoice lines take the product's income account
         sales = cls.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", cls.company.id)], limit=1
         )
         cls.product.with_company(cls.company).property_account_income_id = sales.default_account_id
-        cls.pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI flows", "currency_id": cls.company.currency_id.id,
-            "company_id": cls.company.id,
-        })
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI flows",
+                "currency_id": cls.company.currency_id.id,
+                "company_id": cls.company.id,
+            }
+        )
         Template = cls.env["sale.subscription.template"]
-        cls.invoice_mode = Template.create({
-            "name": "KPI monthly, invoice", "recurring_rule_type": "months",
-            "recurring_interval": 1, "invoicing_mode": "invoice",
-        })
-        cls.order_mode = Template.create({
-            "name": "KPI monthly, order and invoice", "recurring_rule_type": "months",
-            "recurring_interval": 1, "invoicing_mode": "sale_and_invoice",
-        })
+        cls.invoice_mode = Template.create(
+            {
+                "name": "KPI monthly, invoice",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+                "invoicing_mode": "invoice",
+            }
+        )
+        cls.order_mode = Template.create(
+            {
+                "name": "KPI monthly, order and invoice",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+                "invoicing_mode": "sale_and_invoice",
+            }
+        )
         cls.reason = cls.env["sale.subscription.close.reason"].create({"name": "KPI: flows"})
 
         def customers(prefix, count):
-            return cls.env["res.partner"].create([
-                {"name": f"KPI {prefix}{i}", "is_company": True,
-                 "email": f"{prefix.lower()}{i}@kpi.example.com"}
-                for i in range(1, count + 1)
-            ])
+            return cls.env["res.partner"].create(
+                [
+                    {
+                        "name": f"KPI {prefix}{i}",
+                        "is_company": True,
+                        "email": f"{prefix.lower()}{i}@kpi.example.com",
+                    }
+                    for i in range(1, count + 1)
+                ]
+            )
 
         cls.y = customers("Y", 1)
         invoice = cls._invoice(cls.y, date(2024, 3, 10), 500)
-        refund = cls._invoice(cls.y, date(2024, 3, 20), 100, move_type="out_refund",
-                              reversed_entry_id=invoice.id)
+        refund = cls._invoice(
+            cls.y, date(2024, 3, 20), 100, move_type="out_refund", reversed_entry_id=invoice.id
+        )
         cls.assertTrue(cls, invoice.state == refund.state == "posted")
 
         cls.x = customers("X", 1)
@@ -99,47 +127,74 @@ class TestRealFlows(KpiCase):
 
     @classmethod
     def _order(cls, partner, when, amount):
-        order = cls.env["sale.order"].create({
-            "partner_id": partner.id,
-            "company_id": cls.company.id,
-            "order_line": [Command.create({
-                "product_id": cls.product.id, "product_uom_qty": 1,
-                "price_unit": amount, "tax_ids": [Command.clear()],
-            })],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
         order.action_confirm()
         cls._set_dates(order, date_order=when)
         return order
 
     @classmethod
     def _invoice(cls, partner, day, amount, move_type="out_invoice", **values):
-        move = cls.env["account.move"].create({
-            "move_type": move_type,
-            "partner_id": partner.id,
-            "company_id": cls.company.id,
-            "invoice_date": day,
-            "invoice_line_ids": [Command.create({
-                "product_id": cls.product.id, "quantity": 1,
-                "price_unit": amount, "tax_ids": [Command.clear()],
-            })],
-            **values,
-        })
+        move = cls.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "invoice_date": day,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": cls.product.id,
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+                **values,
+            }
+        )
         move.action_post()
         return move
 
     @classmethod
     def _subscribe(cls, partners, template, when):
         with freeze_time(when):
-            subscriptions = cls.env["sale.subscription"].create([{
-                "partner_id": partner.id,
-                "company_id": cls.company.id,
-                "template_id": template.id,
-                "pricelist_id": cls.pricelist.id,
-                "sale_subscription_line_ids": [Command.create({
-                    "product_id": cls.product.id, "product_uom_qty": 1,
-                    "price_unit": 100, "tax_ids": [Command.clear()],
-                })],
-            } for partner in partners])
+            subscriptions = cls.env["sale.subscription"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "company_id": cls.company.id,
+                        "template_id": template.id,
+                        "pricelist_id": cls.pricelist.id,
+                        "sale_subscription_line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": cls.product.id,
+                                    "product_uom_qty": 1,
+                                    "price_unit": 100,
+                                    "tax_ids": [Command.clear()],
+                                }
+                            )
+                        ],
+                    }
+                    for partner in partners
+                ]
+            )
             for subscription in subscriptions:
                 subscription.action_start_subscription()
         return subscriptions
@@ -156,14 +211,19 @@ class TestRealFlows(KpiCase):
 
     def test_flows_made_the_documents(self):
         # 4 recurring invoices per S subscriber, posted, of their subscription
-        invoices = self.env["account.move"].search([
-            ("subscription_id", "in", self.s_subscriptions.ids), ("state", "=", "posted"),
-        ])
+        invoices = self.env["account.move"].search(
+            [
+                ("subscription_id", "in", self.s_subscriptions.ids),
+                ("state", "=", "posted"),
+            ]
+        )
         self.assertEqual(len(invoices), 80)
         # one generated, confirmed and invoiced order per T subscriber
-        orders = self.env["sale.order"].search([
-            ("order_subscription_id", "in", self.t_subscriptions.ids),
-        ])
+        orders = self.env["sale.order"].search(
+            [
+                ("order_subscription_id", "in", self.t_subscriptions.ids),
+            ]
+        )
         self.assertEqual(len(orders), 2)
         self.assertEqual(set(orders.mapped("state")), {"sale"})
         self.assertEqual(set(orders.mapped("invoice_status")), {"invoiced"})
@@ -237,26 +297,49 @@ class TestMoneyWithoutRate(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.kpx = cls.env["res.currency"].create({"name": "KPX", "symbol": "K¤"})
-        cls.env["res.currency.rate"].create({
-            "currency_id": cls.kpx.id, "company_id": cls.company.id,
-            "name": "2026-03-01", "rate": 2.0,
-        })
-        cls.pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI KPX", "currency_id": cls.kpx.id, "company_id": cls.company.id,
-        })
+        cls.env["res.currency.rate"].create(
+            {
+                "currency_id": cls.kpx.id,
+                "company_id": cls.company.id,
+                "name": "2026-03-01",
+                "rate": 2.0,
+            }
+        )
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI KPX",
+                "currency_id": cls.kpx.id,
+                "company_id": cls.company.id,
+            }
+        )
         product = cls.env["product.product"].create({"name": "KPI KPX product", "type": "service"})
-        cls.k1, cls.k2 = cls.env["res.partner"].create([
-            {"name": "KPI K1", "is_company": True}, {"name": "KPI K2", "is_company": True},
-        ])
-        for partner, when, amount in ((cls.k1, dt(2026, 2, 10), 300), (cls.k2, dt(2026, 3, 10), 100)):
-            order = cls.env["sale.order"].create({
-                "partner_id": partner.id, "company_id": cls.company.id,
-                "pricelist_id": cls.pricelist.id,
-                "order_line": [Command.create({
-                    "product_id": product.id, "product_uom_qty": 1, "price_unit": amount,
-                    "tax_ids": [Command.clear()],
-                })],
-            })
+        cls.k1, cls.k2 = cls.env["res.partner"].create(
+            [
+                {"name": "KPI K1", "is_company": True},
+                {"name": "KPI K2", "is_company": True},
+            ]
+        )
+        for partner, when, amount in (
+            (cls.k1, dt(2026, 2, 10), 300),
+            (cls.k2, dt(2026, 3, 10), 100),
+        ):
+            order = cls.env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "pricelist_id": cls.pricelist.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             order.action_confirm()
             cls._set_dates(order, date_order=when)
 
@@ -271,10 +354,15 @@ class TestMoneyWithoutRate(KpiCase):
         reason = self.env["crm.kpi.dashboard"]._empty_reason(snapshot.kpi_id, snapshot)
         self.assertEqual(reason, snapshot.failure)
         # the compute wizard names it
-        wizard = self.env["crm.kpi.backfill.wizard"].create({
-            "period_type": "month", "date_from": "2026-02-01", "date_to": "2026-02-28",
-            "kpi_ids": [Command.set(snapshot.kpi_id.ids)], "company_ids": [Command.set(self.company.ids)],
-        })
+        wizard = self.env["crm.kpi.backfill.wizard"].create(
+            {
+                "period_type": "month",
+                "date_from": "2026-02-01",
+                "date_to": "2026-02-28",
+                "kpi_ids": [Command.set(snapshot.kpi_id.ids)],
+                "company_ids": [Command.set(self.company.ids)],
+            }
+        )
         with self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "WARNING"):
             message = wizard.action_compute()["params"]["message"]
         self.assertIn("net_new_revenue", message)
@@ -283,24 +371,37 @@ class TestMoneyWithoutRate(KpiCase):
     def test_customer_fields_without_rate_are_unknown_not_one_to_one(self):
         """The record fields use today's rate. KPY has no rate at all.
 
-          K1 300 KPX at today's rate 2 → 150; K2 100 KPX → 50
-          K3 120 KPY and 80 KPX (→ 40): unknown, not 120 + 40 = 160 (KPY 1:1)
+        K1 300 KPX at today's rate 2 → 150; K2 100 KPX → 50
+        K3 120 KPY and 80 KPX (→ 40): unknown, not 120 + 40 = 160 (KPY 1:1)
         """
         kpy = self.env["res.currency"].create({"name": "KPY", "symbol": "Y¤"})
-        kpy_pricelist = self.env["product.pricelist"].create({
-            "name": "KPI KPY", "currency_id": kpy.id, "company_id": self.company.id,
-        })
+        kpy_pricelist = self.env["product.pricelist"].create(
+            {
+                "name": "KPI KPY",
+                "currency_id": kpy.id,
+                "company_id": self.company.id,
+            }
+        )
         product = self.env["product.product"].create({"name": "KPI KPY product", "type": "service"})
         k3 = self.env["res.partner"].create({"name": "KPI K3", "is_company": True})
         for pricelist, amount in ((kpy_pricelist, 120), (self.pricelist, 80)):
-            order = self.env["sale.order"].create({
-                "partner_id": k3.id, "company_id": self.company.id,
-                "pricelist_id": pricelist.id,
-                "order_line": [Command.create({
-                    "product_id": product.id, "product_uom_qty": 1, "price_unit": amount,
-                    "tax_ids": [Command.clear()],
-                })],
-            })
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": k3.id,
+                    "company_id": self.company.id,
+                    "pricelist_id": pricelist.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             order.action_confirm()
             self._set_dates(order, date_order=dt(2026, 3, 20))
         partners = (self.k1 | self.k2 | k3).with_company(self.company)
@@ -327,10 +428,14 @@ class TestMoneyWithoutRate(KpiCase):
     def test_recomputed_once_the_rate_exists(self):
         with self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "WARNING"):
             self.compute("net_new_revenue", "month", date(2026, 2, 1))
-        self.env["res.currency.rate"].create({
-            "currency_id": self.kpx.id, "company_id": self.company.id,
-            "name": "2026-02-01", "rate": 3.0,
-        })
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": self.kpx.id,
+                "company_id": self.company.id,
+                "name": "2026-02-01",
+                "rate": 3.0,
+            }
+        )
         # 300 KPX / 3 = 100, in the same row, without failure
         snapshot = self.row(self.compute("net_new_revenue", "month", date(2026, 2, 1)))
         self.assertKpi(snapshot, 100, 1, 100)
@@ -339,9 +444,23 @@ class TestMoneyWithoutRate(KpiCase):
     def test_cost_in_a_currency_without_rate_is_refused(self):
         Cost = self.env["crm.kpi.cost"]
         with self.assertRaisesRegex(ValidationError, "KPX"):
-            Cost.create({"date": "2026-02-15", "amount": 10, "currency_id": self.kpx.id,
-                         "category": "acquisition", "company_id": self.company.id})
-        cost = Cost.create({"date": "2026-03-15", "amount": 10, "currency_id": self.kpx.id,
-                            "category": "acquisition", "company_id": self.company.id})
+            Cost.create(
+                {
+                    "date": "2026-02-15",
+                    "amount": 10,
+                    "currency_id": self.kpx.id,
+                    "category": "acquisition",
+                    "company_id": self.company.id,
+                }
+            )
+        cost = Cost.create(
+            {
+                "date": "2026-03-15",
+                "amount": 10,
+                "currency_id": self.kpx.id,
+                "category": "acquisition",
+                "company_id": self.company.id,
+            }
+        )
         with self.assertRaisesRegex(ValidationError, "KPX"):
             cost.date = "2026-02-20"

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.fields import Command
@@ -60,26 +62,40 @@ class TestRecurringKpis(KpiCase):
         super().setUpClass()
         cls._company_in_eur({"2026-03-15": 2.0, "2026-04-15": 4.0})
         cls.company.kpi_gross_margin = 60
-        cls.eur_pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI recurring EUR", "currency_id": cls.eur.id, "company_id": cls.company.id,
-        })
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI recurring plan", "type": "service", "subscribable": True,
-            "taxes_id": [Command.clear()],
-        })
+        cls.eur_pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI recurring EUR",
+                "currency_id": cls.eur.id,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI recurring plan",
+                "type": "service",
+                "subscribable": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
         Template = cls.env["sale.subscription.template"]
-        cls.monthly = Template.create({
-            "name": "KPI recurring monthly", "recurring_rule_type": "months",
-            "recurring_interval": 1,
-        })
-        cls.yearly = Template.create({
-            "name": "KPI recurring yearly", "recurring_rule_type": "years",
-            "recurring_interval": 1,
-        })
+        cls.monthly = Template.create(
+            {
+                "name": "KPI recurring monthly",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+            }
+        )
+        cls.yearly = Template.create(
+            {
+                "name": "KPI recurring yearly",
+                "recurring_rule_type": "years",
+                "recurring_interval": 1,
+            }
+        )
         cls.reason = cls.env["sale.subscription.close.reason"].create({"name": "KPI: recurring"})
-        partners = cls.env["res.partner"].create([
-            {"name": f"KPI Recurring K{i}", "is_company": True} for i in range(1, 8)
-        ])
+        partners = cls.env["res.partner"].create(
+            [{"name": f"KPI Recurring K{i}", "is_company": True} for i in range(1, 8)]
+        )
         cls.k1, cls.k2, cls.k3, cls.k4, cls.k5, cls.k6, cls.k7 = partners
         A, B, u1, u2 = cls.team_a, cls.team_b, cls.user_1, cls.user_2
         cls.s1 = cls._start(cls.k1, 100, "2026-01-10 09:00:00", A, u1)
@@ -87,9 +103,13 @@ class TestRecurringKpis(KpiCase):
         cls.s3 = cls._start(cls.k3, 100, "2026-02-01 09:00:00", B, u2, pricelist=cls.usd_pricelist)
         cls.s7 = cls._start(cls.k6, 80, "2026-02-01 09:00:00", A, u1)
         with freeze_time("2026-03-05 09:00:00"):
-            cls.s1.write({"sale_subscription_line_ids": [
-                Command.update(cls.s1.sale_subscription_line_ids.id, {"product_uom_qty": 3})
-            ]})
+            cls.s1.write(
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(cls.s1.sale_subscription_line_ids.id, {"product_uom_qty": 3})
+                    ]
+                }
+            )
         cls.s4 = cls._start(cls.k3, 1200, "2026-03-12 09:00:00", B, u2, template=cls.yearly)
         with freeze_time("2026-03-20 09:00:00"):
             cls.s2.close_subscription(cls.reason.id)
@@ -97,37 +117,58 @@ class TestRecurringKpis(KpiCase):
         cls.s6 = cls._start(cls.k5, 70, "2026-04-01 09:00:00", A, u2)
         with freeze_time("2026-04-01 09:00:00"):
             cls.s7.close_subscription(cls.reason.id)
-        order = cls.env["sale.order"].create({
-            "partner_id": cls.k7.id, "company_id": cls.company.id,
-            "pricelist_id": cls.eur_pricelist.id, "team_id": A.id, "user_id": u1.id,
-            "order_line": [Command.create({
-                "product_id": cls.product.id, "product_uom_qty": 1, "price_unit": 500,
-                "tax_ids": [Command.clear()],
-            })],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.k7.id,
+                "company_id": cls.company.id,
+                "pricelist_id": cls.eur_pricelist.id,
+                "team_id": A.id,
+                "user_id": u1.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": 500,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
         order.action_confirm()
         cls._set_dates(order, date_order=dt(2025, 10, 1, 10))
         cost = {"company_id": cls.company.id, "category": "acquisition", "date": "2026-03-20"}
-        cls.env["crm.kpi.cost"].create([
-            {**cost, "amount": 90, "currency_id": cls.eur.id},
-            {**cost, "amount": 60, "currency_id": cls.usd.id},
-        ])
+        cls.env["crm.kpi.cost"].create(
+            [
+                {**cost, "amount": 90, "currency_id": cls.eur.id},
+                {**cost, "amount": 60, "currency_id": cls.usd.id},
+            ]
+        )
 
     @classmethod
     def _start(cls, partner, price, when, team, user, template=None, pricelist=None):
         with freeze_time(when):
-            subscription = cls.env["sale.subscription"].create({
-                "partner_id": partner.id,
-                "company_id": cls.company.id,
-                "template_id": (template or cls.monthly).id,
-                "pricelist_id": (pricelist or cls.eur_pricelist).id,
-                "crm_team_id": team.id,
-                "user_id": user.id,
-                "sale_subscription_line_ids": [Command.create({
-                    "product_id": cls.product.id, "product_uom_qty": 1,
-                    "price_unit": price, "tax_ids": [Command.clear()],
-                })],
-            })
+            subscription = cls.env["sale.subscription"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "template_id": (template or cls.monthly).id,
+                    "pricelist_id": (pricelist or cls.eur_pricelist).id,
+                    "crm_team_id": team.id,
+                    "user_id": user.id,
+                    "sale_subscription_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": price,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             subscription.action_start_subscription()
         return subscription
 
@@ -142,9 +183,7 @@ class TestRecurringKpis(KpiCase):
         self.assertTrue(rows, f"{dimension} rows expected")
         self.assertAlmostEqual(sum(rows.mapped("numerator")), company.numerator, places=4)
         if company.aggregation == "ratio":
-            self.assertAlmostEqual(
-                sum(rows.mapped("denominator")), company.denominator, places=4
-            )
+            self.assertAlmostEqual(sum(rows.mapped("denominator")), company.denominator, places=4)
 
     def listed(self, code, row=None, month=3, year=2026):
         """Names of the records the drill-down of ``code`` lists."""
@@ -176,10 +215,18 @@ class TestRecurringKpis(KpiCase):
         self.assertAddsUp(snapshots, "team")
         self.assertAddsUp(snapshots, "user")
         # the drill-down lists the subscriptions paying it (S3 at 100 USD)
-        self.assertEqual(self.listed("mrr"), sorted([
-            (self.k1.name, 300), (self.k3.name, 100), (self.k3.name, 100),
-            (self.k4.name, 40), (self.k6.name, 80),
-        ]))
+        self.assertEqual(
+            self.listed("mrr"),
+            sorted(
+                [
+                    (self.k1.name, 300),
+                    (self.k3.name, 100),
+                    (self.k3.name, 100),
+                    (self.k4.name, 40),
+                    (self.k6.name, 80),
+                ]
+            ),
+        )
         self.assertEqual(
             self.listed("mrr", {"dimension": "team", "team_id": B.id}),
             sorted([(self.k3.name, 100), (self.k3.name, 100), (self.k4.name, 40)]),
@@ -194,10 +241,18 @@ class TestRecurringKpis(KpiCase):
         snapshots = self._month("mrr", month=4)
         self.assertKpi(self.row(snapshots), 535, 1, 535)
         self.assertAddsUp(snapshots, "team")
-        self.assertEqual(self.listed("mrr", month=4), sorted([
-            (self.k1.name, 300), (self.k3.name, 100), (self.k3.name, 100),
-            (self.k4.name, 40), (self.k5.name, 70),
-        ]))
+        self.assertEqual(
+            self.listed("mrr", month=4),
+            sorted(
+                [
+                    (self.k1.name, 300),
+                    (self.k3.name, 100),
+                    (self.k3.name, 100),
+                    (self.k4.name, 40),
+                    (self.k5.name, 70),
+                ]
+            ),
+        )
         # no USD rate on or before 2026-02-28: February fails with the reason
         with self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "WARNING"):
             february = self.row(self._month("mrr", month=2))

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.fields import Command
@@ -38,21 +40,29 @@ class TestKpiSplits(KpiCase):
         super().setUpClass()
         cls._company_in_eur({"2026-01-01": 2.0})
         cls.manager = new_test_user(
-            cls.env, "kpi_split_manager",
+            cls.env,
+            "kpi_split_manager",
             groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.web = cls.env["utm.source"].create({"name": "KPI Split Web"})
         cls.email = cls.env.ref("utm.utm_medium_email")
         cls.spring = cls.env["utm.campaign"].create({"name": "KPI Split Spring"})
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI Split Service", "type": "service", "list_price": 1.0,
-        })
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI Split Service",
+                "type": "service",
+                "list_price": 1.0,
+            }
+        )
         Partner = cls.env["res.partner"]
-        cls.n1, cls.n2, cls.n3, cls.o1, cls.o2, cls.k1 = Partner.create([
-            {"name": f"KPI Split {name}", "is_company": True}
-            for name in ("N1", "N2", "N3", "O1", "O2", "K1")
-        ])
+        cls.n1, cls.n2, cls.n3, cls.o1, cls.o2, cls.k1 = Partner.create(
+            [
+                {"name": f"KPI Split {name}", "is_company": True}
+                for name in ("N1", "N2", "N3", "O1", "O2", "K1")
+            ]
+        )
         A, B, u1, u2 = cls.team_a, cls.team_b, cls.user_1, cls.user_2
         cls._order(cls.n1, dt(2026, 3, 5), 1000, A, u1)
         cls._order(cls.n1, dt(2026, 3, 25), 200, B, u2)
@@ -61,34 +71,80 @@ class TestKpiSplits(KpiCase):
         cls._order(cls.o1, dt(2025, 6, 10), 100, A, u1)
         cls._order(cls.o1, dt(2026, 3, 12), 200, A, u1)
         cls._order(cls.o2, dt(2025, 3, 15), 100, B, u2)
-        cls._lead("N1 deal", dt(2026, 3, 1), A, u1, status="won", closed=dt(2026, 3, 1, 12),
-                  partner_id=cls.n1.id, source_id=cls.web.id, medium_id=cls.email.id,
-                  campaign_id=cls.spring.id)
-        cls._lead("N2 deal", dt(2026, 3, 2), B, u2, status="won", closed=dt(2026, 3, 8),
-                  partner_id=cls.n2.id, source_id=cls.web.id)
+        cls._lead(
+            "N1 deal",
+            dt(2026, 3, 1),
+            A,
+            u1,
+            status="won",
+            closed=dt(2026, 3, 1, 12),
+            partner_id=cls.n1.id,
+            source_id=cls.web.id,
+            medium_id=cls.email.id,
+            campaign_id=cls.spring.id,
+        )
+        cls._lead(
+            "N2 deal",
+            dt(2026, 3, 2),
+            B,
+            u2,
+            status="won",
+            closed=dt(2026, 3, 8),
+            partner_id=cls.n2.id,
+            source_id=cls.web.id,
+        )
         cost = {"currency_id": cls.eur.id, "company_id": cls.company.id, "category": "acquisition"}
-        cls.env["crm.kpi.cost"].create([
-            {**cost, "date": "2026-03-03", "amount": 300, "team_id": A.id,
-             "source_id": cls.web.id, "medium_id": cls.email.id, "campaign_id": cls.spring.id},
-            {**cost, "date": "2026-03-04", "amount": 100, "team_id": B.id, "source_id": cls.web.id},
-            {**cost, "date": "2026-03-31", "amount": 50},
-            {**cost, "date": "2026-03-15", "amount": 90, "team_id": A.id, "category": "retention"},
-            {**cost, "date": "2026-04-01", "amount": 999},
-        ])
+        cls.env["crm.kpi.cost"].create(
+            [
+                {
+                    **cost,
+                    "date": "2026-03-03",
+                    "amount": 300,
+                    "team_id": A.id,
+                    "source_id": cls.web.id,
+                    "medium_id": cls.email.id,
+                    "campaign_id": cls.spring.id,
+                },
+                {
+                    **cost,
+                    "date": "2026-03-04",
+                    "amount": 100,
+                    "team_id": B.id,
+                    "source_id": cls.web.id,
+                },
+                {**cost, "date": "2026-03-31", "amount": 50},
+                {
+                    **cost,
+                    "date": "2026-03-15",
+                    "amount": 90,
+                    "team_id": A.id,
+                    "category": "retention",
+                },
+                {**cost, "date": "2026-04-01", "amount": 999},
+            ]
+        )
 
     @classmethod
     def _order(cls, partner, when, amount, team=None, user=None):
-        order = cls.env["sale.order"].create({
-            "partner_id": partner.id,
-            "company_id": cls.company.id,
-            "pricelist_id": False,
-            "team_id": team.id if team else False,
-            "user_id": user.id if user else False,
-            "order_line": [Command.create({
-                "product_id": cls.product.id, "product_uom_qty": 1,
-                "price_unit": amount, "tax_ids": False,
-            })],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": cls.company.id,
+                "pricelist_id": False,
+                "team_id": team.id if team else False,
+                "user_id": user.id if user else False,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_ids": False,
+                        }
+                    )
+                ],
+            }
+        )
         order.action_confirm()
         cls._set_dates(order, date_order=when)
         return order
@@ -120,7 +176,9 @@ class TestKpiSplits(KpiCase):
         self.assertKpi(self.row(snapshots, "source", source_id=self.env["utm.source"]), 50, 1, 50.0)
         # medium email: 300 / N1; no medium: (100 + 50) / (N2, N3) = 75
         self.assertKpi(self.row(snapshots, "medium", medium_id=self.email), 300, 1, 300.0)
-        self.assertKpi(self.row(snapshots, "medium", medium_id=self.env["utm.medium"]), 150, 2, 75.0)
+        self.assertKpi(
+            self.row(snapshots, "medium", medium_id=self.env["utm.medium"]), 150, 2, 75.0
+        )
         # campaign Spring: 300 / N1; no campaign: 150 / 2 = 75
         self.assertKpi(self.row(snapshots, "campaign", campaign_id=self.spring), 300, 1, 300.0)
         self.assertKpi(
@@ -165,8 +223,10 @@ class TestKpiSplits(KpiCase):
         self.assertKpi(self.row(snapshots, "source", source_id=self.env["utm.source"]), 0, 0, None)
         self.assertKpi(self.row(snapshots, "medium", medium_id=self.email), 900, 300, 300.0)
         self.assertKpi(self.row(snapshots, "campaign", campaign_id=self.spring), 900, 300, 300.0)
-        self.assertFalse(snapshots.filtered(lambda s: s.dimension in ("team", "user")),
-                         "the definition allows no team or salesperson split")
+        self.assertFalse(
+            snapshots.filtered(lambda s: s.dimension in ("team", "user")),
+            "the definition allows no team or salesperson split",
+        )
         for dimension in ("source", "medium", "campaign"):
             self.assertRollUp(snapshots, dimension)
 
@@ -224,8 +284,13 @@ class TestKpiSplits(KpiCase):
     def test_splits_add_no_query(self):
         """The splits come out of the grouped queries of the company figure:
         the same number of queries with every split as with none."""
-        codes = ["cac", "net_new_revenue", "marketing_roi", "marketing_share",
-                 "marketing_revenue_share"]
+        codes = [
+            "cac",
+            "net_new_revenue",
+            "marketing_roi",
+            "marketing_share",
+            "marketing_revenue_share",
+        ]
         definitions = self.env["crm.kpi.definition"].search([("code", "in", codes)])
         Snapshot = self.Snapshot.with_user(self.manager)
 
@@ -296,80 +361,156 @@ class TestKpiSplits(KpiCase):
         lead, a quota goal, logins, feedback and web traffic, for the walk
         over the catalog."""
         A, u1 = self.team_a, self.user_1
-        pricelist = self.env["product.pricelist"].create({
-            "name": "KPI Split subscriptions", "currency_id": self.eur.id,
-            "company_id": self.company.id,
-        })
-        plan = self.env["product.product"].create({
-            "name": "KPI Split plan", "type": "service", "subscribable": True,
-            "taxes_id": [Command.clear()],
-        })
-        monthly = self.env["sale.subscription.template"].create({
-            "name": "KPI Split monthly", "recurring_rule_type": "months", "recurring_interval": 1,
-        })
+        pricelist = self.env["product.pricelist"].create(
+            {
+                "name": "KPI Split subscriptions",
+                "currency_id": self.eur.id,
+                "company_id": self.company.id,
+            }
+        )
+        plan = self.env["product.product"].create(
+            {
+                "name": "KPI Split plan",
+                "type": "service",
+                "subscribable": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        monthly = self.env["sale.subscription.template"].create(
+            {
+                "name": "KPI Split monthly",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+            }
+        )
         with freeze_time("2026-02-10 09:00:00"):
-            subscription = self.env["sale.subscription"].create({
-                "partner_id": self.k1.id, "company_id": self.company.id,
-                "template_id": monthly.id, "pricelist_id": pricelist.id,
-                "crm_team_id": A.id, "user_id": u1.id,
-                "sale_subscription_line_ids": [Command.create({
-                    "product_id": plan.id, "product_uom_qty": 1, "price_unit": 100,
-                    "tax_ids": [Command.clear()],
-                })],
-            })
+            subscription = self.env["sale.subscription"].create(
+                {
+                    "partner_id": self.k1.id,
+                    "company_id": self.company.id,
+                    "template_id": monthly.id,
+                    "pricelist_id": pricelist.id,
+                    "crm_team_id": A.id,
+                    "user_id": u1.id,
+                    "sale_subscription_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": plan.id,
+                                "product_uom_qty": 1,
+                                "price_unit": 100,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             subscription.action_start_subscription()
             subscription.date = date(2026, 3, 31)
         with freeze_time("2026-03-05 09:00:00"):
-            subscription.write({"sale_subscription_line_ids": [
-                Command.update(subscription.sale_subscription_line_ids.id, {"product_uom_qty": 2})
-            ]})
-        stage_a, stage_b = self.env["crm.stage"].create([
-            {"name": "KPI Split A", "sequence": 901}, {"name": "KPI Split B", "sequence": 902},
-        ])
+            subscription.write(
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(
+                            subscription.sale_subscription_line_ids.id, {"product_uom_qty": 2}
+                        )
+                    ]
+                }
+            )
+        stage_a, stage_b = self.env["crm.stage"].create(
+            [
+                {"name": "KPI Split A", "sequence": 901},
+                {"name": "KPI Split B", "sequence": 902},
+            ]
+        )
         with freeze_time("2026-03-01 00:00:00"):
-            staying = self.env["crm.lead"].create({
-                "name": "KPI Split stay", "type": "opportunity", "stage_id": stage_a.id,
-                "company_id": self.company.id, "team_id": A.id, "user_id": u1.id,
-            })
+            staying = self.env["crm.lead"].create(
+                {
+                    "name": "KPI Split stay",
+                    "type": "opportunity",
+                    "stage_id": stage_a.id,
+                    "company_id": self.company.id,
+                    "team_id": A.id,
+                    "user_id": u1.id,
+                }
+            )
         with freeze_time("2026-03-04 00:00:00"):
             staying.stage_id = stage_b
         A.invoiced_target = 1000
-        goal = self.env["crm.kpi.goal"].create({
-            "name": "KPI Split quota", "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_quota").id,
-            "company_id": self.company.id, "scope": "user", "user_id": u1.id,
-            "period_type": "month", "date_start": date(2026, 3, 1), "deadline": date(2026, 3, 31),
-            "target_value": 1000,
-        })
+        goal = self.env["crm.kpi.goal"].create(
+            {
+                "name": "KPI Split quota",
+                "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_quota").id,
+                "company_id": self.company.id,
+                "scope": "user",
+                "user_id": u1.id,
+                "period_type": "month",
+                "date_start": date(2026, 3, 1),
+                "deadline": date(2026, 3, 31),
+                "target_value": 1000,
+            }
+        )
         with freeze_time("2026-03-01 10:00:00"):
             goal.action_start()
-        self.env.execute_query(SQL(
-            "INSERT INTO res_users_log (create_uid, create_date, write_uid, write_date)"
-            " VALUES (%s, %s, %s, %s)", u1.id, dt(2026, 3, 2, 9), u1.id, dt(2026, 3, 2, 9),
-        ))
+        self.env.execute_query(
+            SQL(
+                "INSERT INTO res_users_log (create_uid, create_date, write_uid, write_date)"
+                " VALUES (%s, %s, %s, %s)",
+                u1.id,
+                dt(2026, 3, 2, 9),
+                u1.id,
+                dt(2026, 3, 2, 9),
+            )
+        )
         # open at the end of March (pipeline KPIs), created in it
         self._set_dates(staying, create_uid=u1.id, create_date=dt(2026, 3, 1))
         # a lead of March with every split, converted (lead conversion)
-        lead = self._lead("KPI Split lead", dt(2026, 3, 2), A, u1, lead_type="lead",
-                          source_id=self.web.id, medium_id=self.email.id,
-                          campaign_id=self.spring.id)
+        lead = self._lead(
+            "KPI Split lead",
+            dt(2026, 3, 2),
+            A,
+            u1,
+            lead_type="lead",
+            source_id=self.web.id,
+            medium_id=self.email.id,
+            campaign_id=self.spring.id,
+        )
         lead.convert_opportunity(False, team_id=A.id)
-        self.env["crm.kpi.feedback"].create([
-            {"partner_id": self.n1.id, "date": "2026-03-10", "kind": kind, "scale": scale,
-             "score": score, "company_id": self.company.id}
-            for kind, scale, score in (("nps", "0_10", 9), ("ces", "1_7", 6))
-        ])
+        self.env["crm.kpi.feedback"].create(
+            [
+                {
+                    "partner_id": self.n1.id,
+                    "date": "2026-03-10",
+                    "kind": kind,
+                    "scale": scale,
+                    "score": score,
+                    "company_id": self.company.id,
+                }
+                for kind, scale, score in (("nps", "0_10", 9), ("ces", "1_7", 6))
+            ]
+        )
         self._traffic()
         if "helpdesk.ticket" in self.env:  # resolution_time, with helpdesk_mgmt beside crm_kpi
-            ticket = self.env["helpdesk.ticket"].create({
-                "name": "KPI Split ticket", "description": "<p>KPI Split</p>",
-                "company_id": self.company.id, "user_id": u1.id,
-            })
+            ticket = self.env["helpdesk.ticket"].create(
+                {
+                    "name": "KPI Split ticket",
+                    "description": "<p>KPI Split</p>",
+                    "company_id": self.company.id,
+                    "user_id": u1.id,
+                }
+            )
             self._set_dates(ticket, create_date=dt(2026, 3, 2, 9), closed_date=dt(2026, 3, 3, 9))
 
     def _traffic(self):
-        self.env["crm.kpi.traffic"].with_user(self.manager).create([
-            {"date": "2026-03-01", "visitors": 1000, "source_id": self.web.id,
-             "medium_id": self.email.id, "campaign_id": self.spring.id,
-             "company_id": self.company.id},
-            {"date": "2026-03-01", "visitors": 500, "company_id": self.company.id},
-        ])
+        self.env["crm.kpi.traffic"].with_user(self.manager).create(
+            [
+                {
+                    "date": "2026-03-01",
+                    "visitors": 1000,
+                    "source_id": self.web.id,
+                    "medium_id": self.email.id,
+                    "campaign_id": self.spring.id,
+                    "company_id": self.company.id,
+                },
+                {"date": "2026-03-01", "visitors": 500, "company_id": self.company.id},
+            ]
+        )

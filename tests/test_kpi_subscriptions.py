@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
 from odoo.fields import Command
@@ -26,21 +28,32 @@ class TestSubscriptionKpis(KpiCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI subscriptions", "currency_id": cls.company.currency_id.id,
-            "company_id": cls.company.id,
-        })
-        cls.product = cls.env["product.product"].create({
-            "name": "KPI plan", "type": "service", "subscribable": True,
-            "taxes_id": [Command.clear()],
-        })
-        cls.monthly = cls.env["sale.subscription.template"].create({
-            "name": "KPI monthly", "recurring_rule_type": "months", "recurring_interval": 1,
-        })
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI subscriptions",
+                "currency_id": cls.company.currency_id.id,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "KPI plan",
+                "type": "service",
+                "subscribable": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.monthly = cls.env["sale.subscription.template"].create(
+            {
+                "name": "KPI monthly",
+                "recurring_rule_type": "months",
+                "recurring_interval": 1,
+            }
+        )
         cls.reason = cls.env["sale.subscription.close.reason"].create({"name": "KPI: budget"})
-        cls.k1, cls.k2, cls.k3, cls.k4, cls.k5 = cls.env["res.partner"].create([
-            {"name": f"KPI Subscriber {i}", "is_company": True} for i in range(1, 6)
-        ])
+        cls.k1, cls.k2, cls.k3, cls.k4, cls.k5 = cls.env["res.partner"].create(
+            [{"name": f"KPI Subscriber {i}", "is_company": True} for i in range(1, 6)]
+        )
         cls.s1 = cls._start(cls.k1, 100, "2026-01-10 09:00:00", end_date=date(2026, 3, 31))
         cls.s2 = cls._start(cls.k2, 200, "2026-01-15 09:00:00")
         cls.s3 = cls._start(cls.k3, 50, "2026-02-01 09:00:00", end_date=date(2026, 3, 15))
@@ -62,18 +75,26 @@ class TestSubscriptionKpis(KpiCase):
     @classmethod
     def _start(cls, partner, price, when, end_date=None):
         with freeze_time(when):
-            subscription = cls.env["sale.subscription"].create({
-                "partner_id": partner.id,
-                "company_id": cls.company.id,
-                "template_id": cls.monthly.id,
-                "pricelist_id": cls.pricelist.id,
-                "crm_team_id": cls.team_a.id,
-                "user_id": cls.user_1.id,
-                "sale_subscription_line_ids": [Command.create({
-                    "product_id": cls.product.id, "product_uom_qty": 1,
-                    "price_unit": price, "tax_ids": [Command.clear()],
-                })],
-            })
+            subscription = cls.env["sale.subscription"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "template_id": cls.monthly.id,
+                    "pricelist_id": cls.pricelist.id,
+                    "crm_team_id": cls.team_a.id,
+                    "user_id": cls.user_1.id,
+                    "sale_subscription_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": price,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             subscription.action_start_subscription()
             if end_date:
                 # starting recomputes the end date from the template (none
@@ -88,9 +109,13 @@ class TestSubscriptionKpis(KpiCase):
             values["product_uom_qty"] = quantity
         if price is not None:
             values["price_unit"] = price
-        subscription.write({"sale_subscription_line_ids": [
-            Command.update(subscription.sale_subscription_line_ids.id, values)
-        ]})
+        subscription.write(
+            {
+                "sale_subscription_line_ids": [
+                    Command.update(subscription.sale_subscription_line_ids.id, values)
+                ]
+            }
+        )
 
     def _march(self, code):
         return self.row(self.compute(code, "month", date(2026, 3, 1)))
@@ -157,17 +182,25 @@ class TestSubscriptionKpis(KpiCase):
 class TestStageDuration(KpiCase):
     def test_stage_duration(self):
         Stage = self.env["crm.stage"]
-        stage_a, stage_b, stage_c = Stage.create([
-            {"name": "KPI A", "sequence": 901}, {"name": "KPI B", "sequence": 902},
-            {"name": "KPI C", "sequence": 903},
-        ])
+        stage_a, stage_b, stage_c = Stage.create(
+            [
+                {"name": "KPI A", "sequence": 901},
+                {"name": "KPI B", "sequence": 902},
+                {"name": "KPI C", "sequence": 903},
+            ]
+        )
 
         def lead(name, when):
             with freeze_time(when):
-                return self.env["crm.lead"].create({
-                    "name": name, "type": "opportunity", "stage_id": stage_a.id,
-                    "company_id": self.company.id, "team_id": self.team_a.id,
-                })
+                return self.env["crm.lead"].create(
+                    {
+                        "name": name,
+                        "type": "opportunity",
+                        "stage_id": stage_a.id,
+                        "company_id": self.company.id,
+                        "team_id": self.team_a.id,
+                    }
+                )
 
         x = lead("X", "2026-03-01 00:00:00")
         y = lead("Y", "2026-02-20 00:00:00")
@@ -211,4 +244,6 @@ class TestStageDuration(KpiCase):
         self.assertEqual(listed("stage_duration"), ended)
         self.assertEqual(listed("stage_drop_off"), sorted([*ended, ("W", "KPI A")]))
         row = {"dimension": "stage", "stage_id": stage_a.id}
-        self.assertEqual(listed("stage_drop_off", row), [("W", "KPI A"), ("X", "KPI A"), ("Y", "KPI A")])
+        self.assertEqual(
+            listed("stage_drop_off", row), [("W", "KPI A"), ("X", "KPI A"), ("Y", "KPI A")]
+        )

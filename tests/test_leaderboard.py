@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import json
 from datetime import date
 
@@ -11,7 +13,12 @@ from .common import KpiCase, dt, tour_setup
 def kpi_user(env, login, company, manager=False):
     groups = "crm_kpi.crm_kpi_group_manager" if manager else "crm_kpi.crm_kpi_group_user"
     return new_test_user(
-        env, login, groups=groups, company_id=company.id, company_ids=[company.id], name=login,
+        env,
+        login,
+        groups=groups,
+        company_id=company.id,
+        company_ids=[company.id],
+        name=login,
     )
 
 
@@ -41,25 +48,41 @@ class TestLeaderboard(KpiCase):
             kpi_user(cls.env, login, company)
             for login in ("Ann", "Bob", "Cid", "Dan", "Eve", "Leo")
         )
-        cls.team_a.write({"member_ids": [(6, 0, (cls.ann | cls.bob | cls.cid | cls.dan).ids)],
-                          "user_id": cls.leo.id})
+        cls.team_a.write(
+            {
+                "member_ids": [(6, 0, (cls.ann | cls.bob | cls.cid | cls.dan).ids)],
+                "user_id": cls.leo.id,
+            }
+        )
         cls.team_b.member_ids = cls.eve
         cls.team_c = cls.env["crm.team"].create({"name": "Team C", "company_id": company.id})
         march, closed = dt(2026, 3, 2), dt(2026, 3, 10)
         for user, team, won, lost in (
-            (cls.ann, cls.team_a, 4, 1), (cls.bob, cls.team_a, 3, 2),
-            (cls.cid, cls.team_a, 2, 0), (cls.eve, cls.team_b, 1, 4),
+            (cls.ann, cls.team_a, 4, 1),
+            (cls.bob, cls.team_a, 3, 2),
+            (cls.cid, cls.team_a, 2, 0),
+            (cls.eve, cls.team_b, 1, 4),
         ):
             for i in range(won):
                 cls._lead(f"{user.name} won {i}", march, team, user, status="won", closed=closed)
             for i in range(lost):
                 cls._lead(f"{user.name} lost {i}", march, team, user, status="lost", closed=closed)
-        cls._lead("Ann Feb won", dt(2026, 2, 2), cls.team_a, cls.ann, status="won",
-                  closed=dt(2026, 2, 9))
-        cls._lead("Ann Feb lost", dt(2026, 2, 2), cls.team_a, cls.ann, status="lost",
-                  closed=dt(2026, 2, 9))
+        cls._lead(
+            "Ann Feb won", dt(2026, 2, 2), cls.team_a, cls.ann, status="won", closed=dt(2026, 2, 9)
+        )
+        cls._lead(
+            "Ann Feb lost",
+            dt(2026, 2, 2),
+            cls.team_a,
+            cls.ann,
+            status="lost",
+            closed=dt(2026, 2, 9),
+        )
         cls.Snapshot.compute_snapshots(
-            "month", date(2026, 2, 1), date(2026, 3, 1), kpi_codes=["win_rate"],
+            "month",
+            date(2026, 2, 1),
+            date(2026, 3, 1),
+            kpi_codes=["win_rate"],
             company_ids=[company.id],
         )
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
@@ -67,8 +90,12 @@ class TestLeaderboard(KpiCase):
 
     def board(self, user=None, **kwargs):
         model = self.Leaderboard.with_user(user) if user else self.Leaderboard
-        kwargs = {"kpi_id": self.win_rate.id, "period_type": "month", "date": "2026-03-15",
-                  **kwargs}
+        kwargs = {
+            "kpi_id": self.win_rate.id,
+            "period_type": "month",
+            "date": "2026-03-15",
+            **kwargs,
+        }
         return model.get_leaderboard_data(**kwargs)
 
     @staticmethod
@@ -80,28 +107,35 @@ class TestLeaderboard(KpiCase):
     def test_teams(self):
         data = self.board()
         self.assertEqual(data["dimension"], "team")
-        self.assertEqual(self.table(data), [
-            ("Team A", 1, "ranked", "75.0 %"),
-            ("Team B", 2, "ranked", "20.0 %"),
-            ("Team C", None, "no_value", "n/a"),
-        ])
+        self.assertEqual(
+            self.table(data),
+            [
+                ("Team A", 1, "ranked", "75.0 %"),
+                ("Team B", 2, "ranked", "20.0 %"),
+                ("Team C", None, "no_value", "n/a"),
+            ],
+        )
         team_a, _team_b, team_c = data["rows"]
         self.assertEqual(team_a["fraction_text"], "9 of 12")
         self.assertEqual(team_a["delta"], {"text": "+25.0 pp", "state": "better"})
         self.assertEqual(team_c["note"], "No value in this period.")
         self.assertEqual(data["ranked_count"], 2)
-        self.assertEqual((data["period"]["title"], data["period"]["previous_title"]),
-                         ("Mar 2026", "Feb 2026"))
+        self.assertEqual(
+            (data["period"]["title"], data["period"]["previous_title"]), ("Mar 2026", "Feb 2026")
+        )
 
     def test_salespeople_of_a_team(self):
         data = self.board(team_id=self.team_a.id)
         self.assertEqual(data["dimension"], "user")
-        self.assertEqual(self.table(data), [
-            ("Ann", 1, "ranked", "80.0 %"),
-            ("Bob", 2, "ranked", "60.0 %"),
-            ("Cid", None, "below_minimum", "100.0 %"),
-            ("Dan", None, "no_value", "n/a"),
-        ])
+        self.assertEqual(
+            self.table(data),
+            [
+                ("Ann", 1, "ranked", "80.0 %"),
+                ("Bob", 2, "ranked", "60.0 %"),
+                ("Cid", None, "below_minimum", "100.0 %"),
+                ("Dan", None, "no_value", "n/a"),
+            ],
+        )
         ann, bob, cid, _dan = data["rows"]
         self.assertEqual((ann["fraction_text"], ann["delta"]["text"]), ("4 of 5", "+30.0 pp"))
         self.assertIsNone(bob["delta"], "Bob closed nothing in February")
@@ -145,8 +179,10 @@ class TestLeaderboard(KpiCase):
         sent = json.dumps(data["rows"])
         for other in ("Ann", "Cid", "Dan", "80.0", "4 of 5"):
             self.assertNotIn(other, sent)
-        self.assertEqual(self.table(self.board(self.cid, team_id=self.team_a.id)),
-                         [("Cid", None, "below_minimum", "100.0 %")])
+        self.assertEqual(
+            self.table(self.board(self.cid, team_id=self.team_a.id)),
+            [("Cid", None, "below_minimum", "100.0 %")],
+        )
         self.assertEqual(self.table(self.board(self.bob)), [("Team A", 1, "ranked", "75.0 %")])
         self.assertEqual(len(self.board(self.leo, team_id=self.team_a.id)["rows"]), 4)
         manager = kpi_user(self.env, "kpi_leader_manager", self.company, manager=True)
@@ -156,12 +192,20 @@ class TestLeaderboard(KpiCase):
     def test_running_goal(self):
         """Ann's goal: 50 % → 90 % over March: at 80 %, (80 − 50) / (90 − 50) = 75 %.
         In personal mode Bob does not get it."""
-        goal = self.env["crm.kpi.goal"].create({
-            "name": "Ann wins more", "kpi_id": self.win_rate.id, "scope": "user",
-            "user_id": self.ann.id, "company_id": self.company.id,
-            "date_start": date(2026, 3, 1), "deadline": date(2026, 3, 31),
-            "baseline_from_history": False, "baseline_value": 50, "target_value": 90,
-        })
+        goal = self.env["crm.kpi.goal"].create(
+            {
+                "name": "Ann wins more",
+                "kpi_id": self.win_rate.id,
+                "scope": "user",
+                "user_id": self.ann.id,
+                "company_id": self.company.id,
+                "date_start": date(2026, 3, 1),
+                "deadline": date(2026, 3, 31),
+                "baseline_from_history": False,
+                "baseline_value": 50,
+                "target_value": 90,
+            }
+        )
         goal.status = "on_track"
         ann, bob, *_rest = self.board(team_id=self.team_a.id)["rows"]
         self.assertEqual(
@@ -170,8 +214,9 @@ class TestLeaderboard(KpiCase):
         )
         self.assertFalse(bob["goal"])
         self.company.kpi_leaderboard_visibility = "personal"
-        self.assertNotIn("Ann wins more",
-                         json.dumps(self.board(self.bob, team_id=self.team_a.id)["rows"]))
+        self.assertNotIn(
+            "Ann wins more", json.dumps(self.board(self.bob, team_id=self.team_a.id)["rows"])
+        )
 
     def test_kpis_by_scope_and_bad_input(self):
         nps = self.env.ref("crm_kpi.crm_kpi_definition_nps")
@@ -182,9 +227,12 @@ class TestLeaderboard(KpiCase):
             self.board(period_type="fortnight")
         with self.assertRaises(UserError):
             self.board(kpi_id="win_rate")
-        other = self.env["crm.team"].create({
-            "name": "Elsewhere", "company_id": self.env.ref("base.main_company").id,
-        })
+        other = self.env["crm.team"].create(
+            {
+                "name": "Elsewhere",
+                "company_id": self.env.ref("base.main_company").id,
+            }
+        )
         with self.assertRaises(UserError):
             self.board(team_id=other.id)
 
@@ -205,10 +253,12 @@ class TestLeaderboard(KpiCase):
         teams, people = count(), count(team_id=self.team_a.id)
         for name in ("Team D", "Team E"):
             team = self.env["crm.team"].create({"name": name, "company_id": self.company.id})
-            self._lead(f"{name} won", dt(2026, 3, 2), team, self.dan, status="won",
-                       closed=dt(2026, 3, 10))
-        self.Snapshot.compute_snapshots("month", date(2026, 3, 1), kpi_codes=["win_rate"],
-                                        company_ids=[self.company.id])
+            self._lead(
+                f"{name} won", dt(2026, 3, 2), team, self.dan, status="won", closed=dt(2026, 3, 10)
+            )
+        self.Snapshot.compute_snapshots(
+            "month", date(2026, 3, 1), kpi_codes=["win_rate"], company_ids=[self.company.id]
+        )
         self.assertEqual(count(), teams)
         self.assertEqual(count(team_id=self.team_a.id), people)
 
@@ -219,22 +269,34 @@ class TestLeaderboardTour(HttpCase):
         company, manager = tour_setup(self.env, "KPI Leaderboard Co", "kpi_board_manager")
         self.ann = kpi_user(self.env, "Tour Ann", company)
         self.bob = kpi_user(self.env, "Tour Bob", company)
-        team = self.env["crm.team"].create({
-            "name": "Tour Team", "company_id": company.id,
-            "member_ids": [(6, 0, (self.ann | self.bob).ids)],
-        })
+        team = self.env["crm.team"].create(
+            {
+                "name": "Tour Team",
+                "company_id": company.id,
+                "member_ids": [(6, 0, (self.ann | self.bob).ids)],
+            }
+        )
         # this month: Ann wins 4 of 5 (80 %), Bob 3 of 5 (60 %)
         for user, won, lost in ((self.ann, 4, 1), (self.bob, 3, 2)):
-            leads = self.env["crm.lead"].create([
-                {"name": f"{user.name} {i}", "type": "opportunity", "company_id": company.id,
-                 "team_id": team.id, "user_id": user.id}
-                for i in range(won + lost)
-            ])
+            leads = self.env["crm.lead"].create(
+                [
+                    {
+                        "name": f"{user.name} {i}",
+                        "type": "opportunity",
+                        "company_id": company.id,
+                        "team_id": team.id,
+                        "user_id": user.id,
+                    }
+                    for i in range(won + lost)
+                ]
+            )
             leads[:won].action_set_won()
             leads[won:].action_set_lost()
         self.env["crm.kpi.snapshot"].compute_snapshots(
-            "month", fields.Date.context_today(self.env["crm.lead"]),
-            kpi_codes=["win_rate"], company_ids=[company.id],
+            "month",
+            fields.Date.context_today(self.env["crm.lead"]),
+            kpi_codes=["win_rate"],
+            company_ids=[company.id],
         )
         # the demo data opens both on the last complete month; the tours read today's
         self.env.ref("crm_kpi.crm_kpi_dashboard_action").context = "{}"
@@ -248,5 +310,6 @@ class TestLeaderboardTour(HttpCase):
     def test_leaderboard_personal_tour(self):
         company, _manager = self._setup()
         company.kpi_leaderboard_visibility = "personal"
-        self.start_tour("/odoo/crm-kpi-leaderboard", "crm_kpi_leaderboard_personal_tour",
-                        login=self.bob.login)
+        self.start_tour(
+            "/odoo/crm-kpi-leaderboard", "crm_kpi_leaderboard_personal_tour", login=self.bob.login
+        )

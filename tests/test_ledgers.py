@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date, datetime
 
 from odoo import Command
@@ -142,9 +144,7 @@ class TestStageStayLedger(LedgerCase):
         stays = self.Stay.search([("lead_id", "in", many.ids)])
         self.assertEqual(len(stays), 50 * 3)
         self.assertEqual(len(stays.filtered(lambda stay: not stay.date_out)), 50)
-        self.assertEqual(
-            stays.filtered(lambda stay: not stay.date_out).stage_id, self.stage_a
-        )
+        self.assertEqual(stays.filtered(lambda stay: not stay.date_out).stage_id, self.stage_a)
 
     def test_stays_are_read_only_for_kpi_users(self):
         salesperson = new_test_user(
@@ -152,7 +152,8 @@ class TestStageStayLedger(LedgerCase):
         )
         # a KPI User reads the stays of the leads they read: here all leads
         kpi_user = new_test_user(
-            self.env, "ledger_kpi",
+            self.env,
+            "ledger_kpi",
             groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman_all_leads",
         )
         manager = new_test_user(self.env, "ledger_mgr", groups="crm_kpi.crm_kpi_group_manager")
@@ -170,8 +171,11 @@ class TestStageStayLedger(LedgerCase):
                 stays.unlink()
             with self.assertRaises(AccessError):
                 self.Stay.with_user(user).create(
-                    {"lead_id": lead.id, "stage_id": self.stage_a.id,
-                     "date_in": datetime(2025, 1, 1)}
+                    {
+                        "lead_id": lead.id,
+                        "stage_id": self.stage_a.id,
+                        "date_in": datetime(2025, 1, 1),
+                    }
                 )
 
     def test_stays_of_another_company_are_hidden(self):
@@ -180,9 +184,11 @@ class TestStageStayLedger(LedgerCase):
         kpi_user = new_test_user(self.env, "ledger_kpi_mc", groups="crm_kpi.crm_kpi_group_user")
         self.assertFalse(self.Stay.with_user(kpi_user).search([("lead_id", "=", lead.id)]))
         kpi_user.write({"company_ids": [Command.link(other.id)]})
-        stays = self.Stay.with_user(kpi_user).with_context(
-            allowed_company_ids=[other.id]
-        ).search([("lead_id", "=", lead.id)])
+        stays = (
+            self.Stay.with_user(kpi_user)
+            .with_context(allowed_company_ids=[other.id])
+            .search([("lead_id", "=", lead.id)])
+        )
         self.assertEqual(len(stays), 1)
 
     def test_backfill_rebuilds_stays_from_tracking(self):
@@ -194,9 +200,7 @@ class TestStageStayLedger(LedgerCase):
         self.flush_tracking()
         messages = self._tracking_messages(lead)
         self.assertEqual(len(messages), 2)
-        self._set_message_dates(
-            messages, [datetime(2024, 1, 4, 20), datetime(2024, 1, 11, 8)]
-        )
+        self._set_message_dates(messages, [datetime(2024, 1, 4, 20), datetime(2024, 1, 11, 8)])
         untracked = self._create_leads(1, stage_id=self.stage_b.id)
         self.env.cr.execute(
             SQL(
@@ -222,9 +226,7 @@ class TestStageStayLedger(LedgerCase):
                 (a, datetime(2024, 1, 11, 8), False, 0.0),
             ],
         )
-        self.assertEqual(
-            self._stays(untracked), [(b, datetime(2024, 1, 1, 8), False, 0.0)]
-        )
+        self.assertEqual(self._stays(untracked), [(b, datetime(2024, 1, 1, 8), False, 0.0)])
         stays = lead.kpi_stage_stay_ids | untracked.kpi_stage_stay_ids
         self.assertTrue(all(stays.mapped("is_backfilled")))
         self.assertEqual(stays.team_id, self.team)
@@ -280,7 +282,9 @@ class TestSubscriptionMovementLedger(LedgerCase):
         cls.weekly = template("Ledger weekly", "weeks")
         cls.quarterly = template("Ledger every 3 months", "months", 3)
         cls.limited = template(
-            "Ledger 12 months", "months", recurring_rule_boundary="limited",
+            "Ledger 12 months",
+            "months",
+            recurring_rule_boundary="limited",
             recurring_rule_count=12,
         )
         cls.stage_draft = cls.env.ref("subscription_oca.subscription_stage_draft")
@@ -317,8 +321,7 @@ class TestSubscriptionMovementLedger(LedgerCase):
             [("subscription_id", "=", subscription.id)], order="date, id"
         )
         return [
-            (m.movement_type, m.date, m.mrr_before, m.mrr_after, m.mrr_delta)
-            for m in movements
+            (m.movement_type, m.date, m.mrr_before, m.mrr_after, m.mrr_delta) for m in movements
         ]
 
     def test_monthly_factor(self):
@@ -353,9 +356,13 @@ class TestSubscriptionMovementLedger(LedgerCase):
             sub.action_start_subscription()
         with freeze_time("2025-02-01 10:00:00"):
             # edited through the subscription, like its form does: 300 / month
-            sub.write({"sale_subscription_line_ids": [
-                Command.update(sub.sale_subscription_line_ids.id, {"product_uom_qty": 3})
-            ]})
+            sub.write(
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(sub.sale_subscription_line_ids.id, {"product_uom_qty": 3})
+                    ]
+                }
+            )
         with freeze_time("2025-02-15 10:00:00"):
             sub.write({"template_id": self.yearly.id})  # 300 / year = 25 / month
         with freeze_time("2025-03-01 10:00:00"):
@@ -398,14 +405,21 @@ class TestSubscriptionMovementLedger(LedgerCase):
             quarterly.action_start_subscription()
         with freeze_time("2025-02-03 10:00:00"):
             weekly.write(
-                {"sale_subscription_line_ids": [
-                    Command.update(weekly.sale_subscription_line_ids.id,
-                                   {"product_uom_qty": 2})
-                ]}
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(weekly.sale_subscription_line_ids.id, {"product_uom_qty": 2})
+                    ]
+                }
             )
-            quarterly.write({"sale_subscription_line_ids": [
-                Command.update(quarterly.sale_subscription_line_ids.id, {"price_unit": 450.0})
-            ]})
+            quarterly.write(
+                {
+                    "sale_subscription_line_ids": [
+                        Command.update(
+                            quarterly.sale_subscription_line_ids.id, {"price_unit": 450.0}
+                        )
+                    ]
+                }
+            )
         with freeze_time("2025-03-03 10:00:00"):
             quarterly.sale_subscription_line_ids.unlink()  # a line removed directly
         with freeze_time("2025-03-04 10:00:00"):
@@ -485,26 +499,28 @@ class TestSubscriptionMovementLedger(LedgerCase):
         salesperson = new_test_user(
             self.env, "ledger_form_sales", groups="sales_team.group_sale_salesman"
         )
-        kpi_user = new_test_user(
-            self.env, "ledger_form_kpi", groups="crm_kpi.crm_kpi_group_user"
-        )
+        kpi_user = new_test_user(self.env, "ledger_form_kpi", groups="crm_kpi.crm_kpi_group_user")
         for model, field in (
             ("crm.lead", "kpi_stage_stay_ids"),
             ("sale.subscription", "kpi_movement_ids"),
         ):
             with self.subTest(model=model):
-                arch = self.env[model].with_user(kpi_user).get_views(
-                    [(False, "form")]
-                )["views"]["form"]["arch"]
+                arch = (
+                    self.env[model]
+                    .with_user(kpi_user)
+                    .get_views([(False, "form")])["views"]["form"]["arch"]
+                )
                 self.assertIn(f'name="{field}"', arch)
                 if model == "crm.lead":
-                    arch = self.env[model].with_user(salesperson).get_views(
-                        [(False, "form")]
-                    )["views"]["form"]["arch"]
+                    arch = (
+                        self.env[model]
+                        .with_user(salesperson)
+                        .get_views([(False, "form")])["views"]["form"]["arch"]
+                    )
                     self.assertNotIn(f'name="{field}"', arch)
         for model in ("crm.kpi.stage.stay", "crm.kpi.subscription.movement"):
-            views = self.env[model].with_user(kpi_user).get_views(
-                [(False, "list"), (False, "search")]
+            views = (
+                self.env[model].with_user(kpi_user).get_views([(False, "list"), (False, "search")])
             )
             self.assertIn("list", views["views"])
 
@@ -523,9 +539,7 @@ class TestSubscriptionMovementLedger(LedgerCase):
             self.env, "ledger_sub_sales", groups="sales_team.group_sale_salesman"
         )
         sub.with_user(salesperson).action_pause()
-        self.assertEqual(
-            [m[0] for m in self._movements(sub)], ["start", "pause"]
-        )
+        self.assertEqual([m[0] for m in self._movements(sub)], ["start", "pause"])
         with self.assertRaises(AccessError):
             self.Movement.with_user(salesperson).search([])
 
@@ -582,16 +596,12 @@ class TestSubscriptionMovementLedger(LedgerCase):
         closes = sub.kpi_movement_ids.filtered(lambda m: m.movement_type == "close")
         self.assertEqual(closes.sorted("date").close_reason_id, self.reason)
         self.assertEqual(closes.sorted("date")[-1].close_reason_id, self.reason)
-        self.assertEqual(
-            self._movements(running), [("start", date(2024, 3, 1), 0.0, 100.0, 100.0)]
-        )
+        self.assertEqual(self._movements(running), [("start", date(2024, 3, 1), 0.0, 100.0, 100.0)])
         self.assertFalse(self._movements(never_started))
         movements = subscriptions.kpi_movement_ids
         self.assertTrue(all(movements.mapped("is_backfilled")))
         self.assertEqual(movements.partner_id, self.customer)
         self.assertEqual(
-            self.Movement._kpi_backfill_subscription_movements(
-                subscription_ids=subscriptions.ids
-            ),
+            self.Movement._kpi_backfill_subscription_movements(subscription_ids=subscriptions.ids),
             0,
         )

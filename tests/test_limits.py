@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 from unittest.mock import patch
 
@@ -29,27 +31,42 @@ class TestLimits(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.manager = new_test_user(
-            cls.env, "limits_kpi_manager",
+            cls.env,
+            "limits_kpi_manager",
             groups="crm_kpi.crm_kpi_group_manager,sales_team.group_sale_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.kpi_user = new_test_user(
-            cls.env, "limits_kpi_user",
+            cls.env,
+            "limits_kpi_user",
             groups="crm_kpi.crm_kpi_group_user,sales_team.group_sale_salesman",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.admin = new_test_user(
-            cls.env, "limits_admin", groups="base.group_system,crm_kpi.crm_kpi_group_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "limits_admin",
+            groups="base.group_system,crm_kpi.crm_kpi_group_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
         cls.partner = cls.env["res.partner"].create({"name": "Limits Customer"})
-        cls._lead("Won 2", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won",
-                  closed=dt(2026, 3, 2, 10))
-        cls._lead("Won 3", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won",
-                  closed=dt(2026, 3, 3, 10))
-        cls._lead("Lost 4", dt(2026, 3, 1), cls.team_b, cls.user_2, status="lost",
-                  closed=dt(2026, 3, 4, 10))
+        cls._lead(
+            "Won 2", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 2, 10)
+        )
+        cls._lead(
+            "Won 3", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 3, 10)
+        )
+        cls._lead(
+            "Lost 4",
+            dt(2026, 3, 1),
+            cls.team_b,
+            cls.user_2,
+            status="lost",
+            closed=dt(2026, 3, 4, 10),
+        )
 
     def _set_max_periods(self, value):
         self.env["ir.config_parameter"].sudo().set_param("crm_kpi.max_periods", value)
@@ -61,10 +78,14 @@ class TestLimits(KpiCase):
         )
 
     def _day_rows(self):
-        return self.Snapshot.search([
-            ("company_id", "=", self.company.id), ("kpi_code", "=", "win_rate"),
-            ("period_type", "=", "day"), ("dimension", "=", "company"),
-        ])
+        return self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("kpi_code", "=", "win_rate"),
+                ("period_type", "=", "day"),
+                ("dimension", "=", "company"),
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Periods per computation
@@ -74,8 +95,11 @@ class TestLimits(KpiCase):
         # 1976-01-01 to 2026-01-01: 50 years of days, 18,264 periods.
         with self._no_computation(), self.assertRaises(UserError) as caught:
             Snapshot.compute_snapshots(
-                "day", "1976-01-01", "2026-01-01",
-                kpi_codes=["win_rate"], company_ids=[self.company.id],
+                "day",
+                "1976-01-01",
+                "2026-01-01",
+                kpi_codes=["win_rate"],
+                company_ids=[self.company.id],
             )
         message = str(caught.exception)
         for part in ("18264", "400", "1976-01-01", "2026-01-01", "crm_kpi.max_periods", "Split"):
@@ -87,15 +111,19 @@ class TestLimits(KpiCase):
                 self.assertEqual(Snapshot._max_periods(), 400)
                 with self._no_computation(), self.assertRaisesRegex(UserError, "401 periods"):
                     Snapshot.compute_snapshots(
-                        "day", date(2025, 1, 1), date(2026, 2, 5), kpi_codes=["win_rate"],
+                        "day",
+                        date(2025, 1, 1),
+                        date(2026, 2, 5),
+                        kpi_codes=["win_rate"],
                     )
 
     def test_configured_limit(self):
         self._set_max_periods("3")
         Snapshot = self.Snapshot.with_user(self.manager)
         with self._no_computation(), self.assertRaisesRegex(UserError, "4 periods.*at most 3"):
-            Snapshot.compute_snapshots("day", date(2026, 3, 1), date(2026, 3, 4),
-                                       kpi_codes=["win_rate"])
+            Snapshot.compute_snapshots(
+                "day", date(2026, 3, 1), date(2026, 3, 4), kpi_codes=["win_rate"]
+            )
         snapshots = Snapshot.compute_snapshots(
             "day", date(2026, 3, 2), date(2026, 3, 4), kpi_codes=["win_rate"]
         )
@@ -109,13 +137,19 @@ class TestLimits(KpiCase):
         """25 days with at most 10 periods per computation: three calls of
         10, 10 and 5 days, every day written."""
         self._set_max_periods("10")
-        wizard = self.env["crm.kpi.backfill.wizard"].with_user(self.manager).create({
-            "period_type": "day",
-            "date_from": date(2026, 2, 20),
-            "date_to": date(2026, 3, 16),
-            "kpi_ids": [Command.set(self.win_rate.ids)],
-            "company_ids": [Command.set(self.company.ids)],
-        })
+        wizard = (
+            self.env["crm.kpi.backfill.wizard"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "period_type": "day",
+                    "date_from": date(2026, 2, 20),
+                    "date_to": date(2026, 3, 16),
+                    "kpi_ids": [Command.set(self.win_rate.ids)],
+                    "company_ids": [Command.set(self.company.ids)],
+                }
+            )
+        )
         calls = []
         original = CrmKpiSnapshot._compute_snapshots
 
@@ -123,15 +157,17 @@ class TestLimits(KpiCase):
             calls.append((date_from, date_to))
             return original(snapshot, period_type, date_from, date_to, *args, **kwargs)
 
-        with patch.object(CrmKpiSnapshot, "_compute_snapshots", autospec=True,
-                          side_effect=record):
+        with patch.object(CrmKpiSnapshot, "_compute_snapshots", autospec=True, side_effect=record):
             action = wizard.action_compute()
         self.assertEqual(action["params"]["type"], "success")
-        self.assertEqual(calls, [
-            (date(2026, 2, 20), date(2026, 3, 1)),
-            (date(2026, 3, 2), date(2026, 3, 11)),
-            (date(2026, 3, 12), date(2026, 3, 16)),
-        ])
+        self.assertEqual(
+            calls,
+            [
+                (date(2026, 2, 20), date(2026, 3, 1)),
+                (date(2026, 3, 2), date(2026, 3, 11)),
+                (date(2026, 3, 12), date(2026, 3, 16)),
+            ],
+        )
         rows = self._day_rows()
         self.assertEqual(len(rows), 25)
         self.assertEqual(min(rows.mapped("date_start")), date(2026, 2, 20))
@@ -150,28 +186,42 @@ class TestLimits(KpiCase):
         without building them."""
         Report = self.env["report.crm_kpi.report_kpi_board_pack"].with_user(self.manager)
         options = {
-            "date_from": "0001-01-01", "date_to": "9999-12-31", "period_type": "day",
-            "company_id": self.company.id, "scope": "company", "kpi_ids": self.win_rate.ids,
+            "date_from": "0001-01-01",
+            "date_to": "9999-12-31",
+            "period_type": "day",
+            "company_id": self.company.id,
+            "scope": "company",
+            "kpi_ids": self.win_rate.ids,
         }
-        with patch("odoo.addons.crm_kpi.reports.crm_kpi_xlsx.periods_between",
-                   side_effect=AssertionError("periods built")), \
-                self.assertRaisesRegex(UserError, "3652059 periods.*at most 400"):
+        with (
+            patch(
+                "odoo.addons.crm_kpi.reports.crm_kpi_xlsx.periods_between",
+                side_effect=AssertionError("periods built"),
+            ),
+            self.assertRaisesRegex(UserError, "3652059 periods.*at most 400"),
+        ):
             Report._prepare_pack_from_options(options)
 
     # ------------------------------------------------------------------
     # Goals
     # ------------------------------------------------------------------
     def _goal(self, **vals):
-        return self.env["crm.kpi.goal"].with_user(self.manager).create({
-            "name": "Win more",
-            "kpi_id": self.win_rate.id,
-            "company_id": self.company.id,
-            "period_type": "day",
-            "date_start": date(2026, 1, 1),
-            "deadline": date(2026, 6, 30),
-            "target_value": 60,
-            **vals,
-        })
+        return (
+            self.env["crm.kpi.goal"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "Win more",
+                    "kpi_id": self.win_rate.id,
+                    "company_id": self.company.id,
+                    "period_type": "day",
+                    "date_start": date(2026, 1, 1),
+                    "deadline": date(2026, 6, 30),
+                    "target_value": 60,
+                    **vals,
+                }
+            )
+        )
 
     def test_goal_window(self):
         # 2026-01-01 to 2999-12-31 in days: 355,746 periods.
@@ -196,8 +246,10 @@ class TestLimits(KpiCase):
             (10, INF, "Off Track Margin must be a finite number, not inf"),
             (NAN, 20, "At Risk Margin must be a finite number, not nan"),
         ):
-            with self.subTest(at_risk=at_risk, off_track=off_track), \
-                    self.assertRaisesRegex(ValidationError, error):
+            with (
+                self.subTest(at_risk=at_risk, off_track=off_track),
+                self.assertRaisesRegex(ValidationError, error),
+            ):
                 self._goal(at_risk_margin=at_risk, off_track_margin=off_track)
         goal = self._goal(at_risk_margin=0, off_track_margin=100)
         self.assertEqual((goal.at_risk_margin, goal.off_track_margin), (0, 100))
@@ -215,23 +267,37 @@ class TestLimits(KpiCase):
             ("kpi_gross_margin", 100.5, "Gross Margin"),
             ("kpi_gross_margin", -1.0, "Gross Margin"),
         ):
-            with self.subTest(fname=fname, value=value), \
-                    self.assertRaisesRegex(ValidationError, f"{label}.*not {value}"):
+            with (
+                self.subTest(fname=fname, value=value),
+                self.assertRaisesRegex(ValidationError, f"{label}.*not {value}"),
+            ):
                 Settings.create({fname: value}).execute()
-        for fname, value in (("kpi_gross_margin", NAN), ("kpi_stale_days", 7.5),
-                             ("kpi_stale_days", 2**31)):
-            with self.subTest(fname=fname, value=value), \
-                    self.assertRaisesRegex(ValidationError, f"not {value}"):
+        for fname, value in (
+            ("kpi_gross_margin", NAN),
+            ("kpi_stale_days", 7.5),
+            ("kpi_stale_days", 2**31),
+        ):
+            with (
+                self.subTest(fname=fname, value=value),
+                self.assertRaisesRegex(ValidationError, f"not {value}"),
+            ):
                 Settings.create({fname: value}).execute()
         # Directly on the company too.
         with self.assertRaisesRegex(ValidationError, "KPI Stale Delay.*1 and 3650.*not 5000"):
             self.company.with_user(self.admin).kpi_stale_days = 5000
-        Settings.create({
-            "kpi_stale_days": 3650, "kpi_activity_window_days": 1, "kpi_gross_margin": 0.0,
-        }).execute()
+        Settings.create(
+            {
+                "kpi_stale_days": 3650,
+                "kpi_activity_window_days": 1,
+                "kpi_gross_margin": 0.0,
+            }
+        ).execute()
         self.assertEqual(
-            (self.company.kpi_stale_days, self.company.kpi_activity_window_days,
-             self.company.kpi_gross_margin),
+            (
+                self.company.kpi_stale_days,
+                self.company.kpi_activity_window_days,
+                self.company.kpi_gross_margin,
+            ),
             (3650, 1, 0.0),
         )
 
@@ -319,12 +385,18 @@ class TestLimits(KpiCase):
             ({"company_ids": [True]}, r"list of company ids, not \[True\]"),
             ({"company_ids": [2**31]}, r"list of company ids, not \[2147483648\]"),
         ):
-            with self.subTest(args=args), self._no_computation(), \
-                    self.assertRaisesRegex(UserError, pattern):
+            with (
+                self.subTest(args=args),
+                self._no_computation(),
+                self.assertRaisesRegex(UserError, pattern),
+            ):
                 Snapshot.compute_snapshots(**{**good, **args})
         # Strings and datetimes are dates too.
         snapshots = Snapshot.compute_snapshots(
-            "day", "2026-03-02", dt(2026, 3, 3, 18), kpi_codes=("win_rate",),
+            "day",
+            "2026-03-02",
+            dt(2026, 3, 3, 18),
+            kpi_codes=("win_rate",),
             company_ids=(self.company.id,),
         )
         self.assertEqual(
@@ -337,7 +409,10 @@ class TestLimits(KpiCase):
     # ------------------------------------------------------------------
     def test_bad_aggregate(self):
         self.Snapshot.compute_snapshots(
-            "day", date(2026, 3, 2), date(2026, 3, 4), kpi_codes=["win_rate"],
+            "day",
+            date(2026, 3, 2),
+            date(2026, 3, 4),
+            kpi_codes=["win_rate"],
             company_ids=[self.company.id],
         )
         Snapshot = self.Snapshot.with_user(self.kpi_user)

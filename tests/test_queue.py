@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import os
 from datetime import date
 from unittest.mock import patch
@@ -41,40 +43,63 @@ class TestKpiQueue(KpiCase):
             day = dt(month.year, month.month, 5)
             for company, won, lost in ((cls.company, month.month, 1), (cls.other, 1, month.month)):
                 for i in range(won):
-                    cls._lead(f"{company.name} won {month} {i}", day, status="won", closed=day,
-                              company_id=company.id)
+                    cls._lead(
+                        f"{company.name} won {month} {i}",
+                        day,
+                        status="won",
+                        closed=day,
+                        company_id=company.id,
+                    )
                 for i in range(lost):
-                    cls._lead(f"{company.name} lost {month} {i}", day, status="lost", closed=day,
-                              company_id=company.id)
+                    cls._lead(
+                        f"{company.name} lost {month} {i}",
+                        day,
+                        status="lost",
+                        closed=day,
+                        company_id=company.id,
+                    )
         cls.win_rate = cls.env.ref("crm_kpi.crm_kpi_definition_win_rate")
         cls.Unit = cls.env["crm.kpi.compute.unit"]
 
     def request(self, **values):
-        return self.env["crm.kpi.compute.request"].with_user(self.manager).with_context(
-            crm_kpi_queue=True, allowed_company_ids=(self.company | self.other).ids,
-        ).create({
-            "period_type": "month",
-            "date_from": date(2026, 1, 1),
-            "date_to": date(2026, 4, 30),
-            "kpi_ids": [(6, 0, self.win_rate.ids)],
-            "company_ids": [(6, 0, (self.company | self.other).ids)],
-            **values,
-        })
+        return (
+            self.env["crm.kpi.compute.request"]
+            .with_user(self.manager)
+            .with_context(
+                crm_kpi_queue=True,
+                allowed_company_ids=(self.company | self.other).ids,
+            )
+            .create(
+                {
+                    "period_type": "month",
+                    "date_from": date(2026, 1, 1),
+                    "date_to": date(2026, 4, 30),
+                    "kpi_ids": [(6, 0, self.win_rate.ids)],
+                    "company_ids": [(6, 0, (self.company | self.other).ids)],
+                    **values,
+                }
+            )
+        )
 
     def rows_domain(self, companies=None):
         return [
-            ("kpi_id", "=", self.win_rate.id), ("period_type", "=", "month"),
+            ("kpi_id", "=", self.win_rate.id),
+            ("period_type", "=", "month"),
             ("company_id", "in", (companies or self.company | self.other).ids),
             ("date_start", "in", MONTHS),
         ]
 
     def values(self):
         """Company rows of the win rate, January to April, both companies."""
-        snapshots = self.Snapshot.search([
-            ("kpi_id", "=", self.win_rate.id), ("period_type", "=", "month"),
-            ("company_id", "in", (self.company | self.other).ids),
-            ("date_start", "in", MONTHS), ("dimension", "=", "company"),
-        ])
+        snapshots = self.Snapshot.search(
+            [
+                ("kpi_id", "=", self.win_rate.id),
+                ("period_type", "=", "month"),
+                ("company_id", "in", (self.company | self.other).ids),
+                ("date_start", "in", MONTHS),
+                ("dimension", "=", "company"),
+            ]
+        )
         return {
             (s.company_id.name, s.date_start): (s.numerator, s.denominator, round(s.value, 6))
             for s in snapshots
@@ -87,7 +112,9 @@ class TestKpiQueue(KpiCase):
         channel is not named."""
         Snapshot = self.Snapshot
         for channels, capacity, months in (
-            ("", 1, [(1, 4)]), ("root:2,root.crm_kpi:4", 4, [(1, 2), (3, 4)]), ("root:3", 3, [(1, 2), (3, 4)]),
+            ("", 1, [(1, 4)]),
+            ("root:2,root.crm_kpi:4", 4, [(1, 2), (3, 4)]),
+            ("root:3", 3, [(1, 2), (3, 4)]),
         ):
             with patch.dict(os.environ, {"ODOO_QUEUE_JOB_CHANNELS": channels}), trap_jobs() as trap:
                 self.assertEqual(Snapshot._kpi_queue_capacity(), capacity)
@@ -114,8 +141,9 @@ class TestKpiQueue(KpiCase):
             self.assertEqual(len({job.identity_key for job in jobs}), 4)
             self.assertEqual({job.user_id for job in jobs}, {self.manager.id})
             for job in jobs:
-                self.assertEqual(job.recordset.env.context["allowed_company_ids"],
-                                 job.recordset.company_id.ids)
+                self.assertEqual(
+                    job.recordset.env.context["allowed_company_ids"], job.recordset.company_id.ids
+                )
             self.assertEqual(request.progress, 0)
             self.assertEqual(len(request.unit_ids), 4)
             trap.perform_enqueued_jobs()
@@ -133,7 +161,10 @@ class TestKpiQueue(KpiCase):
         # the direct computation gives the same
         self.Snapshot.search([("kpi_id", "=", self.win_rate.id)]).unlink()
         self.Snapshot._compute_snapshots(
-            "month", date(2026, 1, 1), date(2026, 4, 30), kpi_codes=["win_rate"],
+            "month",
+            date(2026, 1, 1),
+            date(2026, 4, 30),
+            kpi_codes=["win_rate"],
             company_ids=(self.company | self.other).ids,
         )
         self.assertEqual(self.values(), by_jobs)
@@ -159,8 +190,9 @@ class TestKpiQueue(KpiCase):
         request._compute_requests()
         self.assertEqual(request.state, "failed")
         self.assertIn("KPI Queue Other Co", request.message)
-        self.assertEqual(request.values_count,
-                         self.Snapshot.search_count(self.rows_domain(self.company)))
+        self.assertEqual(
+            request.values_count, self.Snapshot.search_count(self.rows_domain(self.company))
+        )
 
     def test_nightly_refresh_queues_each_unit_once(self):
         """Two calls of the refresh on the same day queue each (company,
@@ -174,26 +206,41 @@ class TestKpiQueue(KpiCase):
             Snapshot._cron_refresh()
             trap.assert_jobs_count(len(units), only=Snapshot._kpi_job_refresh)
             ours = [
-                job for job in trap.enqueued_jobs
-                if job.args[0] == self.company.id and job.args[1] == "month"
+                job
+                for job in trap.enqueued_jobs
+                if job.args[0] == self.company.id
+                and job.args[1] == "month"
                 and job.args[2] == "2026-04-01"
             ]
             self.assertEqual(len(ours), 1)
             self.assertEqual(ours[0].channel, "root.crm_kpi")
             ours[0].perform()
-        april = self.Snapshot.search([
-            ("kpi_id", "=", self.win_rate.id), ("company_id", "=", self.company.id),
-            ("date_start", "=", date(2026, 4, 1)), ("dimension", "=", "company"),
-        ])
+        april = self.Snapshot.search(
+            [
+                ("kpi_id", "=", self.win_rate.id),
+                ("company_id", "=", self.company.id),
+                ("date_start", "=", date(2026, 4, 1)),
+                ("dimension", "=", "company"),
+            ]
+        )
         self.assertEqual((april.numerator, april.denominator), (4, 5))
 
     def test_without_the_job_runner_nothing_changes(self):
         """queue_job installed but its runner not loaded by this server (as
         in tests): the request is computed by the scheduled action alone."""
         self.assertFalse(self.Snapshot._kpi_use_queue())
-        request = self.env["crm.kpi.compute.request"].with_user(self.manager).create({
-            "period_type": "month", "date_from": date(2026, 1, 1), "date_to": date(2026, 1, 31),
-            "kpi_ids": [(6, 0, self.win_rate.ids)], "company_ids": [(6, 0, self.company.ids)],
-        })
+        request = (
+            self.env["crm.kpi.compute.request"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "period_type": "month",
+                    "date_from": date(2026, 1, 1),
+                    "date_to": date(2026, 1, 31),
+                    "kpi_ids": [(6, 0, self.win_rate.ids)],
+                    "company_ids": [(6, 0, self.company.ids)],
+                }
+            )
+        )
         self.assertFalse(request.use_queue)
         self.assertFalse(request.unit_ids)

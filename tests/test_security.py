@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
@@ -51,16 +53,22 @@ class TestKpiSecurity(TransactionCase):
             self.env["crm.kpi.definition"].with_user(salesperson).search([])
 
     def test_settings_write_company_parameters(self):
-        settings = self.env["res.config.settings"].create({
-            "kpi_activity_window_days": 180,
-            "kpi_stale_days": 14,
-            "kpi_clv_method": "subscription",
-            "kpi_gross_margin": 70,
-        })
+        settings = self.env["res.config.settings"].create(
+            {
+                "kpi_activity_window_days": 180,
+                "kpi_stale_days": 14,
+                "kpi_clv_method": "subscription",
+                "kpi_gross_margin": 70,
+            }
+        )
         settings.execute()
         company = self.env.company
         self.assertEqual(
-            (company.kpi_activity_window_days, company.kpi_stale_days,
-             company.kpi_clv_method, company.kpi_gross_margin),
+            (
+                company.kpi_activity_window_days,
+                company.kpi_stale_days,
+                company.kpi_clv_method,
+                company.kpi_gross_margin,
+            ),
             (180, 14, "subscription", 70),
         )

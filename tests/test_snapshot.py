@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 from unittest.mock import patch
 
@@ -15,17 +17,28 @@ class TestSnapshotComputation(KpiCase):
     def setUpClass(cls):
         super().setUpClass()
         # March 2026: team A wins one and loses one; team B wins one.
-        cls.won_a = cls._lead("A won", dt(2026, 3, 1), cls.team_a, cls.user_1,
-                              status="won", closed=dt(2026, 3, 10))
-        cls.lost_a = cls._lead("A lost", dt(2026, 3, 1), cls.team_a, cls.user_1,
-                               status="lost", closed=dt(2026, 3, 12))
-        cls.won_b = cls._lead("B won", dt(2026, 3, 1), cls.team_b, cls.user_2,
-                              status="won", closed=dt(2026, 3, 20))
+        cls.won_a = cls._lead(
+            "A won", dt(2026, 3, 1), cls.team_a, cls.user_1, status="won", closed=dt(2026, 3, 10)
+        )
+        cls.lost_a = cls._lead(
+            "A lost", dt(2026, 3, 1), cls.team_a, cls.user_1, status="lost", closed=dt(2026, 3, 12)
+        )
+        cls.won_b = cls._lead(
+            "B won", dt(2026, 3, 1), cls.team_b, cls.user_2, status="won", closed=dt(2026, 3, 20)
+        )
 
     def _values(self, snapshots):
         return sorted(
-            (s.kpi_code, s.dimension, s.team_id.id, s.user_id.id, s.numerator,
-             s.denominator, s.value, s.has_value)
+            (
+                s.kpi_code,
+                s.dimension,
+                s.team_id.id,
+                s.user_id.id,
+                s.numerator,
+                s.denominator,
+                s.value,
+                s.has_value,
+            )
             for s in snapshots
         )
 
@@ -34,9 +47,12 @@ class TestSnapshotComputation(KpiCase):
         again = self.compute("win_rate", "month", date(2026, 3, 1))
         self.assertEqual(first, again, "the same rows are updated in place")
         self.assertEqual(self._values(first), self._values(again))
-        stored = self.Snapshot.search([
-            ("kpi_code", "=", "win_rate"), ("company_id", "=", self.company.id),
-        ])
+        stored = self.Snapshot.search(
+            [
+                ("kpi_code", "=", "win_rate"),
+                ("company_id", "=", self.company.id),
+            ]
+        )
         self.assertEqual(stored, first, "no duplicate rows")
         # company 2/3, team A 1/2, team B 1/1, user 1 1/2, user 2 1/1, and
         # "no source", "no medium", "no campaign" 2/3 each
@@ -48,9 +64,14 @@ class TestSnapshotComputation(KpiCase):
         self.won_b.team_id = self.team_a
         again = self.compute("win_rate", "month", date(2026, 3, 1))
         self.assertFalse(again.filtered(lambda s: s.team_id == self.team_b))
-        self.assertFalse(self.Snapshot.search([
-            ("kpi_code", "=", "win_rate"), ("team_id", "=", self.team_b.id),
-        ]))
+        self.assertFalse(
+            self.Snapshot.search(
+                [
+                    ("kpi_code", "=", "win_rate"),
+                    ("team_id", "=", self.team_b.id),
+                ]
+            )
+        )
         # team A now: won 2 / closed 3
         self.assertKpi(self.row(again, "team", team_id=self.team_a), 2, 3, 66.6667)
 
@@ -67,10 +88,14 @@ class TestSnapshotComputation(KpiCase):
         def broken(self, definition, context):
             raise ZeroDivisionError("injected failure")
 
-        with patch.object(CrmKpiEnginePipeline, "_kpi_sales_cycle", broken), \
-                self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "ERROR"):
+        with (
+            patch.object(CrmKpiEnginePipeline, "_kpi_sales_cycle", broken),
+            self.assertLogs("odoo.addons.crm_kpi.models.crm_kpi_snapshot", "ERROR"),
+        ):
             snapshots, errors = self.Snapshot._compute_snapshots(
-                "month", date(2026, 3, 1), kpi_codes=["sales_cycle", "win_rate"],
+                "month",
+                date(2026, 3, 1),
+                kpi_codes=["sales_cycle", "win_rate"],
                 company_ids=[self.company.id],
             )
         self.assertEqual([error[0] for error in errors], ["sales_cycle"])
@@ -86,13 +111,17 @@ class TestSnapshotComputation(KpiCase):
 
     def test_only_managers_compute(self):
         kpi_user = new_test_user(
-            self.env, "kpi_reader", groups="crm_kpi.crm_kpi_group_user",
+            self.env,
+            "kpi_reader",
+            groups="crm_kpi.crm_kpi_group_user",
             company_id=self.company.id,
         )
         with self.assertRaises(AccessError):
             self.Snapshot.with_user(kpi_user).compute_snapshots("month", date(2026, 3, 1))
         manager = new_test_user(
-            self.env, "kpi_boss", groups="crm_kpi.crm_kpi_group_manager",
+            self.env,
+            "kpi_boss",
+            groups="crm_kpi.crm_kpi_group_manager",
             company_id=self.company.id,
         )
         snapshots = self.Snapshot.with_user(manager).compute_snapshots(
@@ -104,9 +133,13 @@ class TestSnapshotComputation(KpiCase):
 
     def test_other_company_data_never_mixes(self):
         other = self.env["res.company"].create({"name": "KPI Other Co"})
-        self.env["crm.lead"].create({
-            "name": "Other", "type": "opportunity", "company_id": other.id,
-        }).action_set_won()
+        self.env["crm.lead"].create(
+            {
+                "name": "Other",
+                "type": "opportunity",
+                "company_id": other.id,
+            }
+        ).action_set_won()
         snapshots = self.compute("win_rate", "month", date(2026, 3, 1))
         self.assertKpi(self.row(snapshots), 2, 3, 66.6667)
 
@@ -117,20 +150,31 @@ class TestSnapshotComputation(KpiCase):
         product = self.env["product.product"].create({"name": "KPI Bulk", "type": "service"})
 
         def add_data(count):
-            leads = self.env["crm.lead"].create([
-                {"name": f"Bulk {i}", "type": "opportunity", "company_id": self.company.id,
-                 "team_id": (self.team_a if i % 2 else self.team_b).id,
-                 "user_id": (self.user_1 if i % 3 else self.user_2).id}
-                for i in range(count)
-            ])
+            leads = self.env["crm.lead"].create(
+                [
+                    {
+                        "name": f"Bulk {i}",
+                        "type": "opportunity",
+                        "company_id": self.company.id,
+                        "team_id": (self.team_a if i % 2 else self.team_b).id,
+                        "user_id": (self.user_1 if i % 3 else self.user_2).id,
+                    }
+                    for i in range(count)
+                ]
+            )
             leads[: count // 2].action_set_won()
-            leads[count // 2:].action_set_lost()
+            leads[count // 2 :].action_set_lost()
             self._set_dates(leads, create_date=dt(2026, 3, 2), date_closed=dt(2026, 3, 15))
-            orders = self.env["sale.order"].create([
-                {"partner_id": customer.id, "company_id": self.company.id,
-                 "order_line": [(0, 0, {"product_id": product.id, "price_unit": 10})]}
-                for _i in range(count)
-            ])
+            orders = self.env["sale.order"].create(
+                [
+                    {
+                        "partner_id": customer.id,
+                        "company_id": self.company.id,
+                        "order_line": [(0, 0, {"product_id": product.id, "price_unit": 10})],
+                    }
+                    for _i in range(count)
+                ]
+            )
             orders.action_confirm()
             self._set_dates(orders, date_order=dt(2026, 3, 3))
 
@@ -152,15 +196,20 @@ class TestSnapshotComputation(KpiCase):
         self.assertEqual(small, large, "queries per period do not depend on the data size")
 
     def test_cron_refreshes_current_periods(self):
-        self._lead("Today", dt(2026, 11, 1), self.team_a, self.user_1, status="won",
-                   closed=dt(2026, 11, 2))
+        self._lead(
+            "Today", dt(2026, 11, 1), self.team_a, self.user_1, status="won", closed=dt(2026, 11, 2)
+        )
         cron = self.env.ref("crm_kpi.ir_cron_crm_kpi_refresh")
         with self.enter_registry_test_mode():
             cron.method_direct_trigger()
-        current = self.Snapshot.search([
-            ("company_id", "=", self.company.id), ("kpi_code", "=", "win_rate"),
-            ("dimension", "=", "company"), ("is_final", "=", False),
-        ])
+        current = self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("kpi_code", "=", "win_rate"),
+                ("dimension", "=", "company"),
+                ("is_final", "=", False),
+            ]
+        )
         self.assertEqual(
             sorted(current.mapped("period_type")), ["day", "month", "quarter", "week", "year"]
         )
@@ -169,45 +218,68 @@ class TestSnapshotComputation(KpiCase):
         self.compute("win_rate", "month", date(2026, 3, 1))
         other = self.env["res.company"].create({"name": "KPI Elsewhere"})
         outsider = new_test_user(
-            self.env, "kpi_outsider", groups="crm_kpi.crm_kpi_group_manager",
-            company_id=other.id, company_ids=[other.id],
+            self.env,
+            "kpi_outsider",
+            groups="crm_kpi.crm_kpi_group_manager",
+            company_id=other.id,
+            company_ids=[other.id],
         )
-        self.assertFalse(self.Snapshot.with_user(outsider).search([("company_id", "=", self.company.id)]))
+        self.assertFalse(
+            self.Snapshot.with_user(outsider).search([("company_id", "=", self.company.id)])
+        )
         with self.assertRaises(AccessError):
             self.Snapshot.with_user(outsider).compute_snapshots(
                 "month", date(2026, 3, 1), company_ids=[self.company.id]
             )
 
     def test_backfill_wizard(self):
-        wizard = self.env["crm.kpi.backfill.wizard"].create({
-            "period_type": "month",
-            "date_from": date(2026, 1, 1),
-            "date_to": date(2026, 3, 31),
-            "kpi_ids": [(6, 0, self.env.ref("crm_kpi.crm_kpi_definition_win_rate").ids)],
-            "company_ids": [(6, 0, self.company.ids)],
-        })
+        wizard = self.env["crm.kpi.backfill.wizard"].create(
+            {
+                "period_type": "month",
+                "date_from": date(2026, 1, 1),
+                "date_to": date(2026, 3, 31),
+                "kpi_ids": [(6, 0, self.env.ref("crm_kpi.crm_kpi_definition_win_rate").ids)],
+                "company_ids": [(6, 0, self.company.ids)],
+            }
+        )
         action = wizard.action_compute()
         self.assertEqual(action["params"]["type"], "success")
-        rows = self.Snapshot.search([
-            ("company_id", "=", self.company.id), ("kpi_code", "=", "win_rate"),
-            ("dimension", "=", "company"),
-        ])
-        self.assertEqual(rows.mapped("date_start"),
-                         [date(2026, 3, 1), date(2026, 2, 1), date(2026, 1, 1)])
+        rows = self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("kpi_code", "=", "win_rate"),
+                ("dimension", "=", "company"),
+            ]
+        )
+        self.assertEqual(
+            rows.mapped("date_start"), [date(2026, 3, 1), date(2026, 2, 1), date(2026, 1, 1)]
+        )
         # back on the snapshots of the type computed, without empty periods
         context = action["params"]["next"]["context"]
         self.assertEqual(context["search_default_filter_month"], 1)
         self.assertNotIn("search_default_filter_quarter", context)
         self.assertEqual(context["search_default_filter_has_value"], 1)
-        quarters = self.env["crm.kpi.backfill.wizard"].create({
-            "period_type": "quarter", "date_from": date(2026, 1, 1), "date_to": date(2026, 3, 31),
-            "kpi_ids": [(6, 0, self.env.ref("crm_kpi.crm_kpi_definition_win_rate").ids)],
-            "company_ids": [(6, 0, self.company.ids)],
-        }).action_compute()
+        quarters = (
+            self.env["crm.kpi.backfill.wizard"]
+            .create(
+                {
+                    "period_type": "quarter",
+                    "date_from": date(2026, 1, 1),
+                    "date_to": date(2026, 3, 31),
+                    "kpi_ids": [(6, 0, self.env.ref("crm_kpi.crm_kpi_definition_win_rate").ids)],
+                    "company_ids": [(6, 0, self.company.ids)],
+                }
+            )
+            .action_compute()
+        )
         context = quarters["params"]["next"]["context"]
         self.assertEqual(context["search_default_filter_quarter"], 1)
         self.assertNotIn("search_default_filter_month", context)
         with self.assertRaises(UserError):
-            self.env["crm.kpi.backfill.wizard"].create({
-                "period_type": "month", "date_from": date(2026, 3, 1), "date_to": date(2026, 1, 1),
-            })
+            self.env["crm.kpi.backfill.wizard"].create(
+                {
+                    "period_type": "month",
+                    "date_from": date(2026, 3, 1),
+                    "date_to": date(2026, 1, 1),
+                }
+            )

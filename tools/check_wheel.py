@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Build the add-on's wheel and check what it holds; print "ok" or "FAILED" lines.
 
     python tools/check_wheel.py
@@ -28,9 +30,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = "crm_kpi"
 PREFIX = f"odoo/addons/{ADDON}/"
-REQUIRED = ("__manifest__.py", "__init__.py", "LICENSE", "models/", "views/", "security/",
-            "static/description/icon.png", "static/description/index.html", "static/src/")
-ABSENT = ("bench/", "tools/", ".ci/", "pyproject.toml", "PKG-INFO")
+REQUIRED = (
+    "__manifest__.py",
+    "__init__.py",
+    "LICENSE",
+    "models/",
+    "views/",
+    "security/",
+    "static/description/icon.png",
+    "static/description/index.html",
+    "static/src/",
+)
+ABSENT = (
+    "bench/",
+    "tools/",
+    ".ci/",
+    "pyproject.toml",
+    "PKG-INFO",
+    ".pylintrc",
+    ".pre-commit-config.yaml",
+    "eslint.config.cjs",
+)
 
 
 def pip(*args):
@@ -43,18 +63,26 @@ def checks(tmp):
     isolation = [] if importlib.util.find_spec("whool") is None else ["--no-build-isolation"]
     proc = pip("wheel", "--no-deps", *isolation, "--wheel-dir", str(tmp / "dist"), str(ROOT))
     wheels = sorted((tmp / "dist").glob(f"odoo_addon_{ADDON}-*-py3-none-any.whl"))
-    yield f"wheel built ({wheels[0].name if wheels else 'none'})", (
-        proc.returncode == 0 and len(wheels) == 1), (proc.stdout + proc.stderr)[-2000:]
+    yield (
+        f"wheel built ({wheels[0].name if wheels else 'none'})",
+        (proc.returncode == 0 and len(wheels) == 1),
+        (proc.stdout + proc.stderr)[-2000:],
+    )
     if not wheels:
         return
     names = zipfile.ZipFile(wheels[0]).namelist()
-    addon_files = [name[len(PREFIX):] for name in names if name.startswith(PREFIX)]
-    outside = [name for name in names
-               if not name.startswith(PREFIX) and not name.split("/", 1)[0].endswith(".dist-info")]
+    addon_files = [name[len(PREFIX) :] for name in names if name.startswith(PREFIX)]
+    outside = [
+        name
+        for name in names
+        if not name.startswith(PREFIX) and not name.split("/", 1)[0].endswith(".dist-info")
+    ]
     yield "only odoo/addons/crm_kpi and its dist-info", not outside, ", ".join(outside[:10])
     for required in REQUIRED:
-        found = any(name == required or (required.endswith("/") and name.startswith(required))
-                    for name in addon_files)
+        found = any(
+            name == required or (required.endswith("/") and name.startswith(required))
+            for name in addon_files
+        )
         yield f"wheel holds {required}", found, ""
     for absent in ABSENT:
         found = [name for name in addon_files if name == absent or name.startswith(absent)]
@@ -62,7 +90,11 @@ def checks(tmp):
 
     target = tmp / "site"
     proc = pip("install", "--no-deps", "--no-index", "--target", str(target), str(wheels[0]))
-    yield "wheel installs with pip --target", proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+    yield (
+        "wheel installs with pip --target",
+        proc.returncode == 0,
+        (proc.stdout + proc.stderr)[-2000:],
+    )
     installed = target / PREFIX
     manifest_path = installed / "__manifest__.py"
     try:
@@ -72,12 +104,18 @@ def checks(tmp):
         return
     source = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))
     yield "installed manifest is the checkout's", manifest == source, ""
-    yield "installed manifest is installable AGPL-3", (
-        manifest.get("installable", True) and manifest.get("license") == "AGPL-3"), ""
+    yield (
+        "installed manifest is installable AGPL-3",
+        (manifest.get("installable", True) and manifest.get("license") == "AGPL-3"),
+        "",
+    )
     named = [*manifest.get("data", ()), *manifest.get("demo", ())]
     missing = [name for name in named if not (installed / name).is_file()]
-    yield f"the {len(named)} data and demo files of the manifest are installed", not missing, (
-        ", ".join(missing))
+    yield (
+        f"the {len(named)} data and demo files of the manifest are installed",
+        not missing,
+        (", ".join(missing)),
+    )
 
 
 def main():

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Write static/description/index.html (the module's page in Odoo's Apps)
 from the readme/ fragments and the manifest.
 
@@ -80,8 +82,13 @@ def render():
         if title:
             parts += ["</section>", '<section class="container">', f"<h2>{html.escape(title)}</h2>"]
         parts.append(to_html(text))
-    parts += ["</section>", '<section class="container">', "<h2>Credits</h2>",
-              "<h3>Authors</h3>", f"<ul>\n<li>{html.escape(info['author'])}</li>\n</ul>"]
+    parts += [
+        "</section>",
+        '<section class="container">',
+        "<h2>Credits</h2>",
+        "<h3>Authors</h3>",
+        f"<ul>\n<li>{html.escape(info['author'])}</li>\n</ul>",
+    ]
     contributors = fragment("CONTRIBUTORS.md")
     if contributors is not None:
         parts += ["<h3>Contributors</h3>", to_html(contributors)]
@@ -98,8 +105,11 @@ def render():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when static/description/index.html is not up to date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when static/description/index.html is not up to date",
+    )
     args = parser.parse_args()
     text = render()
     current = INDEX.read_text(encoding="utf-8") if INDEX.is_file() else None

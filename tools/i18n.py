@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Translation files of crm_kpi: export the template, merge the languages,
 check that nothing is missing.
 
@@ -54,14 +56,57 @@ PLACEHOLDER_RE = re.compile(r"%\([A-Za-z_]\w*\)[sdfr]|%[sdfr]|\{[A-Za-z_]\w*\}|\
 # Terms a translation may leave as in English: codes, units and acronyms
 # (all languages), and words each language really uses as they are.
 SAME_AS_ENGLISH_ALL = {
-    "%", "CAC", "CES", "CLV", "CRM", "KPI", "KPIs", "MRR", "NPS", "ROI", "UTM",
-    "XLSX", "h", "pts", "n/a", "ARR", "CES (1-7)", "NPS (0-10)", "ID",
+    "%",
+    "CAC",
+    "CES",
+    "CLV",
+    "CRM",
+    "KPI",
+    "KPIs",
+    "MRR",
+    "NPS",
+    "ROI",
+    "UTM",
+    "XLSX",
+    "h",
+    "pts",
+    "n/a",
+    "ARR",
+    "CES (1-7)",
+    "NPS (0-10)",
+    "ID",
 }
 SAME_AS_ENGLISH = {
-    "nl": {"Team", "Status", "Marketing", "Code", "Online", "Budget", "Sales", "Medium",
-           "Lead", "Dashboard", "Cohort", "E-mail", "Contact"},
-    "de": {"Team", "Status", "Name", "Marketing", "Code", "Online", "Budget", "Medium",
-           "Start", "Feedback", "Details", "Lead", "Dashboard"},
+    "nl": {
+        "Team",
+        "Status",
+        "Marketing",
+        "Code",
+        "Online",
+        "Budget",
+        "Sales",
+        "Medium",
+        "Lead",
+        "Dashboard",
+        "Cohort",
+        "E-mail",
+        "Contact",
+    },
+    "de": {
+        "Team",
+        "Status",
+        "Name",
+        "Marketing",
+        "Code",
+        "Online",
+        "Budget",
+        "Medium",
+        "Start",
+        "Feedback",
+        "Details",
+        "Lead",
+        "Dashboard",
+    },
     "ro": {"Status", "Marketing", "Online", "Buget", "Total", "Personal", "E-mail", "Contact"},
     "ja": set(),
 }
@@ -80,6 +125,7 @@ def may_stay_english(lang, msgid):
 
 
 # --------------------------------------------------------------- the exporter
+
 
 def clean_addons_dir():
     """A temporary addons folder holding ``crm_kpi`` as links to its files."""
@@ -101,7 +147,8 @@ def odoo_args_with(addons_dir, odoo_args):
     for arg in odoo_args:
         if arg.startswith("--addons-path="):
             paths = [
-                p for p in arg.split("=", 1)[1].split(",")
+                p
+                for p in arg.split("=", 1)[1].split(",")
                 if not (Path(p) / MODULE).resolve() == ROOT
             ]
             arg = "--addons-path=" + ",".join([*paths, str(addons_dir)])
@@ -133,7 +180,7 @@ def export_template(dbname, odoo_args, languages=()):
     return text, names
 
 
-MODEL_NAME_RE = re.compile(r"model:ir\.model,name:%s\.(model_\w+)$" % MODULE)
+MODEL_NAME_RE = re.compile(rf"model:ir\.model,name:{MODULE}\.(model_\w+)$")
 
 
 def odoo_model_names(env, template, languages):
@@ -162,8 +209,8 @@ def odoo_model_names(env, template, languages):
             if not path or not po.exists():
                 continue
             found = re.search(
-                r"^#: [^\n]*model:ir\.model,name:%s\.%s\n(?:#.*\n)*msgid .*\nmsgstr (\".*\")$"
-                % (re.escape(module), re.escape(name)),
+                rf"^#: [^\n]*model:ir\.model,name:{re.escape(module)}\.{re.escape(name)}\n"
+                r"(?:#.*\n)*msgid .*\nmsgstr (\".*\")$",
                 po.read_text(encoding="utf-8"),
                 re.MULTILINE,
             )
@@ -173,6 +220,7 @@ def odoo_model_names(env, template, languages):
 
 
 # ------------------------------------------------------------- the po files
+
 
 def parse(text):
     import polib  # noqa: PLC0415 -- Odoo's own requirement, in the virtualenv
@@ -197,20 +245,24 @@ def merged(template, lang):
     po.header = template.header
     po.metadata = dict(template.metadata)
     po.metadata["Language"] = lang
-    po.metadata["Plural-Forms"] = "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);"
+    po.metadata["Plural-Forms"] = (
+        "nplurals=1; plural=0;" if lang == "ja" else "nplurals=2; plural=(n != 1);"
+    )
     if lang == "ro":
         po.metadata["Plural-Forms"] = (
             "nplurals=3; plural=(n==1 ? 0 : (n==0 || (n%100 > 0 && n%100 < 20)) ? 1 : 2);"
         )
     for entry in template:
         previous = old.get(entry.msgid)
-        po.append(polib.POEntry(
-            msgid=entry.msgid,
-            msgstr=previous.msgstr if previous else "",
-            comment=entry.comment,
-            occurrences=entry.occurrences,
-            flags=[f for f in (previous.flags if previous else []) if f == "fuzzy"],
-        ))
+        po.append(
+            polib.POEntry(
+                msgid=entry.msgid,
+                msgstr=previous.msgstr if previous else "",
+                comment=entry.comment,
+                occurrences=entry.occurrences,
+                flags=[f for f in (previous.flags if previous else []) if f == "fuzzy"],
+            )
+        )
     return po
 
 
@@ -249,8 +301,10 @@ def problems_of_language(template, lang, model_names=None):
         elif (lang, term.msgid) in (model_names or {}):
             odoo = model_names[lang, term.msgid]
             if entry.msgstr not in odoo:
-                found.append(f"{lang}: {entry.msgstr!r} renames a model of Odoo that is "
-                             f"{' or '.join(sorted(odoo))!r} in this language: {shown!r}")
+                found.append(
+                    f"{lang}: {entry.msgstr!r} renames a model of Odoo that is "
+                    f"{' or '.join(sorted(odoo))!r} in this language: {shown!r}"
+                )
         elif entry.msgstr == term.msgid and not may_stay_english(lang, term.msgid):
             found.append(f"{lang}: left in English: {shown!r}")
     return found
@@ -272,8 +326,10 @@ def cmd_check(dbname, odoo_args, languages):
         missing, stale = sorted(wanted - have), sorted(have - wanted)
         if missing or stale:
             failed += 1
-            print(f"FAILED template: {len(missing)} term(s) missing from i18n/{MODULE}.pot, "
-                  f"{len(stale)} no longer in the add-on (run tools/kpi i18n):")
+            print(
+                f"FAILED template: {len(missing)} term(s) missing from i18n/{MODULE}.pot, "
+                f"{len(stale)} no longer in the add-on (run tools/kpi i18n):"
+            )
             for msgid in missing[:40]:
                 print(f"  missing: {msgid[:100]!r}")
             for msgid in stale[:40]:
@@ -302,7 +358,7 @@ def main():
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("-l", "--languages", nargs="+", default=list(LANGUAGES))
     args = parser.parse_args(argv[:split])
-    odoo_args = argv[split + 1:]
+    odoo_args = argv[split + 1 :]
     os.chdir(ROOT)
     if args.command == "export":
         cmd_export(args.database, odoo_args)

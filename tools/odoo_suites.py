@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Run the test suites of installed modules with the whole registry loaded.
 
 Called by ``run_tests.py --odoo-suites`` as::

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Tiny PostgreSQL helper for tools/kpi: `exists NAME` and `drop NAME`
 (and ``copy`` for run_tests.py).
 
@@ -41,8 +43,11 @@ def copy(name, template):
     conn = _connect()
     try:
         with conn.cursor() as cr:
-            cr.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)))
+            cr.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
     finally:
         conn.close()
 

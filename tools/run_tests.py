@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Run every crm_kpi test and print one closing line "N passed, N failed".
 
 Called by ``tools/kpi test`` as ``run_tests.py [options] -- ODOO_COMMAND...``
@@ -86,9 +88,11 @@ def run_engine_tests(tally):
     suite = unittest.defaultTestLoader.discover(
         str(ROOT / "engine" / "tests"), top_level_dir=str(ROOT)
     )
-    suite.addTests(unittest.defaultTestLoader.discover(
-        str(ROOT / "tools"), pattern="test_*.py", top_level_dir=str(ROOT / "tools")
-    ))
+    suite.addTests(
+        unittest.defaultTestLoader.discover(
+            str(ROOT / "tools"), pattern="test_*.py", top_level_dir=str(ROOT / "tools")
+        )
+    )
     result = unittest.TextTestRunner(verbosity=1, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
@@ -97,11 +101,16 @@ def run_engine_tests(tally):
 
 def run_wheel_check(tally):
     section("wheel (tools/check_wheel.py)")
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check_wheel.py")],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "check_wheel.py")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     print(proc.stdout, end="", flush=True)
-    results = [line.split()[0] for line in proc.stdout.splitlines()
-               if line.startswith(("ok ", "FAILED "))]
+    results = [
+        line.split()[0] for line in proc.stdout.splitlines() if line.startswith(("ok ", "FAILED "))
+    ]
     passed, failed = results.count("ok"), results.count("FAILED")
     if proc.returncode and not failed:
         print(proc.stderr[-3000:])
@@ -119,8 +128,10 @@ def run_odoo(odoo_cmd, db, extra, log_path, modules=("crm_kpi",)):
     """Run Odoo until it stops; echo the interesting lines; return (rc, log lines)."""
     cmd = [
         *odoo_cmd,
-        "-d", db,
-        "-i", ",".join(modules),
+        "-d",
+        db,
+        "-i",
+        ",".join(modules),
         "--stop-after-init",
         "--max-cron-threads=0",
         f"--http-port={free_port()}",
@@ -128,7 +139,9 @@ def run_odoo(odoo_cmd, db, extra, log_path, modules=("crm_kpi",)):
         *extra,
     ]
     rc = subprocess.call(cmd, stdin=subprocess.DEVNULL)
-    lines = Path(log_path).read_text(errors="replace").splitlines() if Path(log_path).exists() else []
+    lines = (
+        Path(log_path).read_text(errors="replace").splitlines() if Path(log_path).exists() else []
+    )
     for line in lines:
         if SHOWN_RE.search(line) or (line and not LEVEL_RE.match(line)):
             print(line)
@@ -136,7 +149,11 @@ def run_odoo(odoo_cmd, db, extra, log_path, modules=("crm_kpi",)):
 
 
 def error_lines(lines):
-    return [line for line in lines if (m := LEVEL_RE.match(line)) and m.group(1) in ("ERROR", "CRITICAL")]
+    return [
+        line
+        for line in lines
+        if (m := LEVEL_RE.match(line)) and m.group(1) in ("ERROR", "CRITICAL")
+    ]
 
 
 def run_install_check(odoo_cmd, tally, db, logdir):
@@ -159,11 +176,16 @@ def addons_having(odoo_cmd, modules):
     """The ``modules`` found in the ``--addons-path`` of ``odoo_cmd``."""
     paths = [
         Path(path)
-        for arg in odoo_cmd if arg.startswith("--addons-path=")
-        for path in arg.split("=", 1)[1].split(",") if path
+        for arg in odoo_cmd
+        if arg.startswith("--addons-path=")
+        for path in arg.split("=", 1)[1].split(",")
+        if path
     ]
-    return [module for module in modules
-            if any((path / module / "__manifest__.py").exists() for path in paths)]
+    return [
+        module
+        for module in modules
+        if any((path / module / "__manifest__.py").exists() for path in paths)
+    ]
 
 
 def run_odoo_tests(odoo_cmd, tally, db, logdir, tags):
@@ -196,12 +218,22 @@ def run_odoo_tests(odoo_cmd, tally, db, logdir, tags):
 def run_i18n_check(odoo_cmd, tally, db, logdir):
     section(f"translations ({db})")
     addons = [arg for arg in odoo_cmd if arg.startswith("--addons-path=")]
-    cmd = [odoo_cmd[0], str(ROOT / "tools" / "i18n.py"), "check", "-d", db,
-           "--", *addons, "--log-level=warn", f"--logfile={logdir / (db + '.i18n.log')}"]
+    cmd = [
+        odoo_cmd[0],
+        str(ROOT / "tools" / "i18n.py"),
+        "check",
+        "-d",
+        db,
+        "--",
+        *addons,
+        "--log-level=warn",
+        f"--logfile={logdir / (db + '.i18n.log')}",
+    ]
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     print(proc.stdout, end="")
-    results = [line.split()[0] for line in proc.stdout.splitlines()
-               if line.startswith(("ok ", "FAILED "))]
+    results = [
+        line.split()[0] for line in proc.stdout.splitlines() if line.startswith(("ok ", "FAILED "))
+    ]
     passed, failed = results.count("ok"), results.count("FAILED")
     if proc.returncode and not failed:
         print(proc.stderr[-3000:])
@@ -217,7 +249,9 @@ def run_bench_smoke(odoo_cmd, tally, db, logdir, empty_db=None):
     if empty_db and pgdb.exists(empty_db):
         pgdb.copy(db, empty_db)
     else:
-        rc, lines = run_odoo(odoo_cmd, db, ["--without-demo", "--log-level=warn"], logdir / f"{db}.log")
+        rc, lines = run_odoo(
+            odoo_cmd, db, ["--without-demo", "--log-level=warn"], logdir / f"{db}.log"
+        )
         ok = rc == 0 and not error_lines(lines)
     if ok:
         odoo_args = ["--", *([addons] if addons else []), "--log-level=warn"]
@@ -226,17 +260,42 @@ def run_bench_smoke(odoo_cmd, tally, db, logdir, empty_db=None):
             rc = 0
             for script in ("generate.py", "run.py"):
                 if rc == 0:
-                    cmd = [python, str(ROOT / "bench" / script), "--size", "XS", "-d", db, *odoo_args]
-                    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
+                    cmd = [
+                        python,
+                        str(ROOT / "bench" / script),
+                        "--size",
+                        "XS",
+                        "-d",
+                        db,
+                        *odoo_args,
+                    ]
+                    rc = subprocess.call(
+                        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                    )
         text = Path(log_path).read_text(errors="replace")
         for line in text.splitlines():
-            if line.startswith(("|", "engine", "naive", "queries", "  MISMATCH", "  KNOWN MISMATCH", "  known",
-                                "without value", "not in the floor", "benchmark FAILED")) \
-                    or " ERROR " in line:
+            if (
+                line.startswith(
+                    (
+                        "|",
+                        "engine",
+                        "naive",
+                        "queries",
+                        "  MISMATCH",
+                        "  KNOWN MISMATCH",
+                        "  known",
+                        "without value",
+                        "not in the floor",
+                        "benchmark FAILED",
+                    )
+                )
+                or " ERROR " in line
+            ):
                 print(line)
         # the XS run cross-checks every KPI of the floor against the engine
-        ok = rc == 0 and bool(re.search(r"^engine = hand SQL for all \d+ KPIs .*: yes$", text, re.M))
+        ok = rc == 0 and bool(
+            re.search(r"^engine = hand SQL for all \d+ KPIs .*: yes$", text, re.M)
+        )
     print("benchmark smoke run:", "ok" if ok else "FAILED", flush=True)
     tally.add(passed=int(ok), failed=int(not ok))
 
@@ -251,18 +310,40 @@ def run_suites_once(odoo_cmd, db, logdir, with_kpi):
     (set of failing tests, number of tests, seconds) or None on a crash."""
     started = time.monotonic()
     modules = ",".join((*SUITE_BASE, "crm_kpi") if with_kpi else SUITE_BASE)
-    install = [*odoo_cmd, "-d", db, "-i", modules, "--with-demo", "--stop-after-init",
-               "--max-cron-threads=0", f"--http-port={free_port()}", "--log-level=warn",
-               f"--logfile={logdir / (db + '.install.log')}"]
+    install = [
+        *odoo_cmd,
+        "-d",
+        db,
+        "-i",
+        modules,
+        "--with-demo",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        f"--http-port={free_port()}",
+        "--log-level=warn",
+        f"--logfile={logdir / (db + '.install.log')}",
+    ]
     if subprocess.call(install, stdin=subprocess.DEVNULL):
         print(f"installing {modules} in {db} failed", flush=True)
         return None
     log_path = logdir / f"{db}.log"
     python, odoo_bin, *options = odoo_cmd
     tags = ",".join(f"/{module}" for module in SUITE_MODULES)
-    cmd = [python, str(ROOT / "tools" / "odoo_suites.py"), odoo_bin, *options, "-d", db,
-           "--test-enable", f"--test-tags={tags}", "--stop-after-init", "--max-cron-threads=0",
-           f"--http-port={free_port()}", "--log-level=test", f"--logfile={log_path}"]
+    cmd = [
+        python,
+        str(ROOT / "tools" / "odoo_suites.py"),
+        odoo_bin,
+        *options,
+        "-d",
+        db,
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        f"--http-port={free_port()}",
+        "--log-level=test",
+        f"--logfile={log_path}",
+    ]
     subprocess.call(cmd, stdin=subprocess.DEVNULL)
     lines = Path(log_path).read_text(errors="replace").splitlines() if log_path.exists() else []
     match = next((m for line in reversed(lines) if (m := RESULT_RE.search(line))), None)
@@ -270,7 +351,9 @@ def run_suites_once(odoo_cmd, db, logdir, with_kpi):
     if not match and not any("post-tests in" in line for line in lines):
         print(f"the suites did not report on {db}", flush=True)
         return None
-    failures = {f"{m.group(1)}:{m.group(2)}" for line in lines if (m := SUITE_FAILURE_RE.search(line))}
+    failures = {
+        f"{m.group(1)}:{m.group(2)}" for line in lines if (m := SUITE_FAILURE_RE.search(line))
+    }
     return failures, run, time.monotonic() - started
 
 
@@ -282,8 +365,11 @@ def run_odoo_suites(odoo_cmd, tally, stamp, logdir, databases):
         results[with_kpi] = run_suites_once(odoo_cmd, databases[-1], logdir, with_kpi)
         if results[with_kpi]:
             failures, run, seconds = results[with_kpi]
-            print(f"{'with' if with_kpi else 'without'} crm_kpi: {run} tests, "
-                  f"{len(failures)} failing, {seconds:.0f} s", flush=True)
+            print(
+                f"{'with' if with_kpi else 'without'} crm_kpi: {run} tests, "
+                f"{len(failures)} failing, {seconds:.0f} s",
+                flush=True,
+            )
     if not results[False] or not results[True]:
         tally.add(failed=1)
         return
@@ -299,9 +385,12 @@ def run_odoo_suites(odoo_cmd, tally, stamp, logdir, databases):
 
 def main():
     if "--" not in sys.argv:
-        sys.exit("usage: run_tests.py [--engine-only] [--skip-wheel] [--keep-db] [--tags TAGS] [--odoo-suites] -- ODOO_COMMAND...")
+        sys.exit(
+            "usage: run_tests.py [--engine-only] [--skip-wheel] [--keep-db] [--tags TAGS] "
+            "[--odoo-suites] -- ODOO_COMMAND..."
+        )
     split = sys.argv.index("--")
-    odoo_cmd = sys.argv[split + 1:]
+    odoo_cmd = sys.argv[split + 1 :]
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine-only", action="store_true", help="only the plain-Python tests")
     parser.add_argument("--skip-install-check", action="store_true")
@@ -310,9 +399,12 @@ def main():
     parser.add_argument("--skip-bench", action="store_true", help="no benchmark smoke run")
     parser.add_argument("--skip-wheel", action="store_true", help="no wheel check")
     parser.add_argument("--skip-i18n", action="store_true", help="no translation check")
-    parser.add_argument("--odoo-suites", action="store_true",
-                        help="also run Odoo's own suites of crm, sale_crm, subscription_oca and "
-                        "survey with and without crm_kpi and compare")
+    parser.add_argument(
+        "--odoo-suites",
+        action="store_true",
+        help="also run Odoo's own suites of crm, sale_crm, subscription_oca and "
+        "survey with and without crm_kpi and compare",
+    )
     args = parser.parse_args(sys.argv[1:split])
 
     started = time.monotonic()

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Take the README screenshots from a real browser.
 
 Usage (with ``tools/kpi run`` serving the demo database on localhost:8069):
@@ -30,8 +32,12 @@ import websocket
 # (file, URL, selector to wait for, selector to click then wait for again or None)
 PAGES = [
     ("dashboard.png", "/odoo/crm-kpis", ".o_crm_kpi_card", None),
-    ("trend_chart.png", "/odoo/crm-kpis", '.o_crm_kpi_card[data-kpi="win_rate"]',
-     ('.o_crm_kpi_card[data-kpi="win_rate"]', ".o_crm_kpi_trend_chart")),
+    (
+        "trend_chart.png",
+        "/odoo/crm-kpis",
+        '.o_crm_kpi_card[data-kpi="win_rate"]',
+        ('.o_crm_kpi_card[data-kpi="win_rate"]', ".o_crm_kpi_trend_chart"),
+    ),
     ("snapshots_pivot.png", "/odoo/action-crm_kpi.crm_kpi_snapshot_action", ".o_pivot", None),
     ("goals_kanban.png", "/odoo/action-crm_kpi.crm_kpi_goal_action", ".o_kanban_renderer", None),
     ("leaderboard.png", "/odoo/crm-kpi-leaderboard", ".o_crm_kpi_leaderboard table", None),
@@ -55,8 +61,9 @@ class DevTools:
                 return message.get("result", {})
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True,
-                           returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
         return result.get("result", {}).get("value")
 
     def wait_for(self, selector, timeout=30):
@@ -80,7 +87,9 @@ def main():
     parser.add_argument("--db", default="crm_kpi_demo")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "static/description"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parent.parent / "static/description")
+    )
     parser.add_argument("--html", help="render this HTML file to the PNG named by --out instead")
     args = parser.parse_args()
 
@@ -90,11 +99,23 @@ def main():
     port = free_port()
     profile = tempfile.mkdtemp(prefix="crm_kpi_shots_")
     process = subprocess.Popen(
-        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
-         "--window-size=1440,960", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--remote-debugging-port={port}",
+            f"--user-data-dir={profile}",
+            "--window-size=1440,960",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _attempt in range(50):
@@ -106,17 +127,32 @@ def main():
         page = next(t for t in targets if t["type"] == "page")
         tools = DevTools(page["webSocketDebuggerUrl"])
         tools.call("Page.enable")
-        tools.call("Emulation.setDeviceMetricsOverride", width=1440, height=960,
-                   deviceScaleFactor=1, mobile=False)
+        tools.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1440,
+            height=960,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         if args.html:
-            tools.call("Emulation.setDeviceMetricsOverride", width=820, height=900,
-                       deviceScaleFactor=1, mobile=False)
+            tools.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=820,
+                height=900,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             tools.call("Page.navigate", url=Path(args.html).resolve().as_uri())
             tools.wait_for("body")
             time.sleep(1)
             height = tools.evaluate("document.documentElement.scrollHeight")
-            tools.call("Emulation.setDeviceMetricsOverride", width=820, height=int(height) + 16,
-                       deviceScaleFactor=1, mobile=False)
+            tools.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=820,
+                height=int(height) + 16,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             shot = tools.call("Page.captureScreenshot", format="png")
             Path(args.out).write_bytes(base64.b64decode(shot["data"]))
             print(f"saved {args.out}")

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The Apps page (static/description/index.html) is the one tools/gen_readme.py
 writes from readme/ and the manifest; run by tools/run_tests.py with the
 engine tests (no Odoo)."""

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Build backend of crm_kpi: whool, on the files the add-on ships.
 
 ``pyproject.toml`` names this module (``backend-path = ["tools"]``), so that
@@ -35,8 +37,24 @@ from whool import buildapi as whool
 
 ADDON = "crm_kpi"
 DIST_NAME = f"odoo-addon-{ADDON}"
-# Folders and files of the repository that are not part of the add-on.
-NOT_SHIPPED = ("bench/", "tools/", ".ci/", ".gitignore", "pyproject.toml")
+# Folders and files of the repository that are not part of the add-on: the
+# tooling, and the linters' configuration (which an OCA repository keeps
+# beside its add-ons, not in them).
+NOT_SHIPPED = (
+    "bench/",
+    "tools/",
+    ".ci/",
+    ".gitignore",
+    "pyproject.toml",
+    ".editorconfig",
+    ".oca_hooks.cfg",
+    ".pre-commit-config.yaml",
+    ".prettierignore",
+    ".pylintrc",
+    ".ruff.toml",
+    "eslint.config.cjs",
+    "prettier.config.cjs",
+)
 
 
 def _tracked_files(source):

@@ -1,2 +1,4 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from . import crm_kpi_backfill_wizard
 from . import crm_kpi_export_wizard

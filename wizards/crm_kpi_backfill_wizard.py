@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -16,7 +18,8 @@ class CrmKpiBackfillWizard(models.TransientModel):
     period_type = fields.Selection(PERIOD_TYPE_SELECTION, required=True, default="month")
     date_from = fields.Date(
         required=True,
-        default=lambda self: fields.Date.context_today(self).replace(day=1) - relativedelta(months=12),
+        default=lambda self: fields.Date.context_today(self).replace(day=1)
+        - relativedelta(months=12),
     )
     date_to = fields.Date(required=True, default=fields.Date.context_today)
     kpi_ids = fields.Many2many(
@@ -35,18 +38,22 @@ class CrmKpiBackfillWizard(models.TransientModel):
     def _check_dates(self):
         for wizard in self:
             if wizard.date_to < wizard.date_from:
-                raise ValidationError(self.env._("The end of the range must not be before its start."))
+                raise ValidationError(
+                    self.env._("The end of the range must not be before its start.")
+                )
 
     def action_compute_background(self):
         """Queue the range for the scheduled action and show its progress."""
         self.ensure_one()
-        request = self.env["crm.kpi.compute.request"].create({
-            "period_type": self.period_type,
-            "date_from": self.date_from,
-            "date_to": self.date_to,
-            "kpi_ids": [fields.Command.set(self.kpi_ids.ids)],
-            "company_ids": [fields.Command.set(self.company_ids.ids)],
-        })
+        request = self.env["crm.kpi.compute.request"].create(
+            {
+                "period_type": self.period_type,
+                "date_from": self.date_from,
+                "date_to": self.date_to,
+                "kpi_ids": [fields.Command.set(self.kpi_ids.ids)],
+                "company_ids": [fields.Command.set(self.company_ids.ids)],
+            }
+        )
         return {
             "type": "ir.actions.act_window",
             "res_model": request._name,

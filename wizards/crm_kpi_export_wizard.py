@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -37,8 +39,7 @@ class CrmKpiExportWizard(models.TransientModel):
         ],
         required=True,
         default="company",
-        help="Besides the company summary, one sheet per chosen sales team or "
-        "salesperson.",
+        help="Besides the company summary, one sheet per chosen sales team or salesperson.",
     )
     team_ids = fields.Many2many(
         "crm.team",
@@ -77,9 +78,7 @@ class CrmKpiExportWizard(models.TransientModel):
         values = super().default_get(fields_list)
         context = self.env.context
         if context.get("active_model") == "crm.kpi.snapshot" and context.get("active_ids"):
-            snapshots = self.env["crm.kpi.snapshot"].search(
-                [("id", "in", context["active_ids"])]
-            )
+            snapshots = self.env["crm.kpi.snapshot"].search([("id", "in", context["active_ids"])])
             if snapshots:
                 values.update(self._prepare_values_from_snapshots(snapshots, fields_list))
         return values
@@ -107,7 +106,9 @@ class CrmKpiExportWizard(models.TransientModel):
     def action_export(self):
         self.ensure_one()
         report = self.env.ref("crm_kpi.report_kpi_board_pack")
-        return report.report_action([], data={"board_pack": self._get_report_options()}, config=False)
+        return report.report_action(
+            [], data={"board_pack": self._get_report_options()}, config=False
+        )
 
     def _get_report_options(self):
         """The options of the report, as plain JSON values (they travel in the URL)."""

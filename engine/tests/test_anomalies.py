@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 
 from ..anomalies import MAD_SCALE, MEAN_AD_SCALE, band, classify, detect, spread

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 from datetime import date
 
@@ -24,6 +26,7 @@ class TestBoard(unittest.TestCase):
     """
 
     def setUp(self):
+        super().setUp()
         self.periods = periods_between("month", date(2026, 1, 1), date(2026, 3, 31))
         jan, feb, mar = self.periods
         mar_2025 = period_of("month", date(2025, 3, 1))
@@ -41,7 +44,9 @@ class TestBoard(unittest.TestCase):
             ("net_new_revenue", mar_2025): Stored(total(1000)),
         }
         self.board = build_board(
-            [CYCLE, WIN_RATE, REVENUE], self.periods, self.stored,
+            [CYCLE, WIN_RATE, REVENUE],
+            self.periods,
+            self.stored,
             Formatter(currency=CurrencyStyle("€", "after", 2)),
         )
 
@@ -60,7 +65,9 @@ class TestBoard(unittest.TestCase):
                 ("change_last_year", "change", "2025-03"),
             ],
         )
-        self.assertEqual([r.code for r in self.board.rows], ["sales_cycle", "win_rate", "net_new_revenue"])
+        self.assertEqual(
+            [r.code for r in self.board.rows], ["sales_cycle", "win_rate", "net_new_revenue"]
+        )
         self.assertEqual(self.board.column("period").key, "month:2026-03-01")
         self.assertEqual(self.board.column("delta", "last_year").key, "delta_last_year")
 
@@ -98,7 +105,9 @@ class TestBoard(unittest.TestCase):
         self.assertEqual(cell("net_new_revenue", "month:2026-01-01").text, "1,000.00 €")
         self.assertEqual(cell("net_new_revenue", "delta_previous").text, "+500.00 €")
         last_year = cell("net_new_revenue", "delta_last_year")
-        self.assertEqual((last_year.number, last_year.state, last_year.text), (-500, "worse", "-500.00 €"))
+        self.assertEqual(
+            (last_year.number, last_year.state, last_year.text), (-500, "worse", "-500.00 €")
+        )
         self.assertEqual(cell("net_new_revenue", "change_last_year").text, "-50.0 %")
         self.assertEqual(cell("net_new_revenue", "previous").source, "feb row")
         # lower is better: a shorter cycle is better
@@ -120,16 +129,28 @@ class TestBoard(unittest.TestCase):
         self.assertEqual(win_rate["code"], "win_rate")
         self.assertEqual(
             win_rate["cells"]["month:2026-03-01"],
-            {"value": 50.0, "numerator": 2, "denominator": 4, "computed": True,
-             "state": "ok", "text": "50.0 %", "failure": ""},
+            {
+                "value": 50.0,
+                "numerator": 2,
+                "denominator": 4,
+                "computed": True,
+                "state": "ok",
+                "text": "50.0 %",
+                "failure": "",
+            },
         )
         self.assertNotIn("source", data["rows"][2]["cells"]["previous"])
 
     def test_labels_and_no_comparison(self):
         board = build_board(
-            [WIN_RATE], self.periods[-1:], self.stored, comparisons=(),
+            [WIN_RATE],
+            self.periods[-1:],
+            self.stored,
+            comparisons=(),
             labels={self.periods[-1]: "Mar 2026"},
         )
-        self.assertEqual([(c.key, c.label) for c in board.columns], [("month:2026-03-01", "Mar 2026")])
+        self.assertEqual(
+            [(c.key, c.label) for c in board.columns], [("month:2026-03-01", "Mar 2026")]
+        )
         empty = build_board([WIN_RATE], [], self.stored)
         self.assertEqual((empty.columns, empty.cells), ([], {}))

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 from datetime import date
 
@@ -26,11 +28,15 @@ class TestCohortTriangle(unittest.TestCase):
 
     FACTS = [
         # January, team A (3 customers, 300) and team B (1 customer, 100)
-        fact(JAN, 0, 3, 3, 300, 300), fact(JAN, 0, 1, 1, 100, 100),
-        fact(JAN, 1, 2, 3, 250, 300), fact(JAN, 1, 1, 1, 100, 100),
-        fact(JAN, 2, 2, 3, 450, 300), fact(JAN, 2, 0, 1, 0, 100),
+        fact(JAN, 0, 3, 3, 300, 300),
+        fact(JAN, 0, 1, 1, 100, 100),
+        fact(JAN, 1, 2, 3, 250, 300),
+        fact(JAN, 1, 1, 1, 100, 100),
+        fact(JAN, 2, 2, 3, 450, 300),
+        fact(JAN, 2, 0, 1, 0, 100),
         # February, team A only
-        fact(FEB, 0, 2, 2, 100, 100), fact(FEB, 1, 1, 2, 40, 100),
+        fact(FEB, 0, 2, 2, 100, 100),
+        fact(FEB, 1, 1, 2, 40, 100),
         # a fact beyond the last month is left out
         fact(FEB, 2, 1, 2, 40, 100),
     ]
@@ -76,8 +82,11 @@ class TestCohortTriangle(unittest.TestCase):
         self.assertEqual(self.shares(row), [100.0, None, 0.0])
         self.assertEqual([cell.computed for cell in row.cells], [True, False, True])
         # no starting MRR: no revenue row, its later MRR not in the average
-        facts += [fact(FEB, 0, 1, 1, 50, 50), fact(FEB, 1, 1, 1, 20, 50),
-                  fact(JAN, 1, 1, 1, 500, 0)]
+        facts += [
+            fact(FEB, 0, 1, 1, 50, 50),
+            fact(FEB, 1, 1, 1, 20, 50),
+            fact(JAN, 1, 1, 1, 500, 0),
+        ]
         revenue = build_triangle(facts, "revenue", MAR)
         self.assertEqual([row.cohort for row in revenue.rows], [FEB])
         self.assertEqual(revenue.months, [0, 1])

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 from datetime import date
 
@@ -5,8 +7,8 @@ from ..goals import (
     GOAL_STATUSES,
     early_achievement,
     expected_progress,
-    forecast,
     feasibility,
+    forecast,
     goal_status,
     linear_forecast,
     progress,
@@ -45,9 +47,7 @@ class TestExpectedProgress(unittest.TestCase):
     def test_linear_pace(self):
         self.assertAlmostEqual(expected_progress(START, DEADLINE, MID_YEAR), 50.0)
         # 2026-01-01 → 2026-04-01: 31 + 28 + 31 = 90 days of 364: 24.7253 %.
-        self.assertAlmostEqual(
-            expected_progress(START, DEADLINE, date(2026, 4, 1)), 9000 / 364
-        )
+        self.assertAlmostEqual(expected_progress(START, DEADLINE, date(2026, 4, 1)), 9000 / 364)
 
     def test_leap_year(self):
         # 2024-01-01 → 2024-12-31 is 365 days; → 2024-03-01 is 31 + 29 = 60 days.
@@ -125,8 +125,13 @@ class TestForecastTooEarly(unittest.TestCase):
 
 class TestEarlyAchievement(unittest.TestCase):
     def allowed(self, today, denominator, additive=False):
-        return early_achievement(additive=additive, denominator=denominator,
-                                 date_start=START, deadline=DEADLINE, today=today)
+        return early_achievement(
+            additive=additive,
+            denominator=denominator,
+            date_start=START,
+            deadline=DEADLINE,
+            today=today,
+        )
 
     def test_ratio_goals_need_half_the_window_and_ten_items(self):
         # day 1 of a year, 2 closed deals: not yet (a 100 % win rate of 2 deals)
@@ -288,12 +293,8 @@ class TestFeasibility(unittest.TestCase):
 
     def test_custom_margin(self):
         # Best 100, 10 % margin: beyond 110 exceeds.
-        self.assertTrue(
-            feasibility([100], 111, "higher", margin_pct=10)["exceeds_history"]
-        )
-        self.assertFalse(
-            feasibility([100], 110, "higher", margin_pct=10)["exceeds_history"]
-        )
+        self.assertTrue(feasibility([100], 111, "higher", margin_pct=10)["exceeds_history"])
+        self.assertFalse(feasibility([100], 110, "higher", margin_pct=10)["exceeds_history"])
 
     def test_zero_and_negative_best(self):
         # Best 0: no margin, any higher target exceeds.

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 
 from ..leaderboard import (
@@ -32,6 +34,7 @@ class TestLeaderboard(unittest.TestCase):
     """
 
     def setUp(self):
+        super().setUp()
         self.entries = [
             Entry("gus", "Gus"),
             Entry("eve", "Eve", ratio(2, 2, 100)),
@@ -44,15 +47,18 @@ class TestLeaderboard(unittest.TestCase):
 
     def test_higher_is_better(self):
         board = rank(self.entries, "higher", is_ratio=True, min_denominator=5)
-        self.assertEqual(table(board), [
-            ("ann", 1, RANKED),
-            ("bob", 2, RANKED),
-            ("cid", 2, RANKED),
-            ("dan", 4, RANKED),
-            ("eve", None, BELOW_MINIMUM),
-            ("fay", None, NO_VALUE),
-            ("gus", None, NO_VALUE),
-        ])
+        self.assertEqual(
+            table(board),
+            [
+                ("ann", 1, RANKED),
+                ("bob", 2, RANKED),
+                ("cid", 2, RANKED),
+                ("dan", 4, RANKED),
+                ("eve", None, BELOW_MINIMUM),
+                ("fay", None, NO_VALUE),
+                ("gus", None, NO_VALUE),
+            ],
+        )
         self.assertEqual(board.ranked_count, 4)
         self.assertEqual(board.row("dan").number, 40.0)
         self.assertIsNone(board.row("gus").number)
@@ -68,12 +74,15 @@ class TestLeaderboard(unittest.TestCase):
             Entry("dan", "Dan", ratio(0, 0)),
             Entry("ann", "Ann", ratio(50, 5)),
         ]
-        self.assertEqual(table(rank(entries, "lower", min_denominator=5)), [
-            ("ann", 1, RANKED),
-            ("bob", 2, RANKED),
-            ("cid", None, BELOW_MINIMUM),
-            ("dan", None, NO_VALUE),
-        ])
+        self.assertEqual(
+            table(rank(entries, "lower", min_denominator=5)),
+            [
+                ("ann", 1, RANKED),
+                ("bob", 2, RANKED),
+                ("cid", None, BELOW_MINIMUM),
+                ("dan", None, NO_VALUE),
+            ],
+        )
 
     def test_below_minimum_rows_keep_the_order_of_values(self):
         """Eve 2/2 = 100 % and Hal 1/3 = 33.3 %, both under 5: Eve first."""
@@ -100,9 +109,15 @@ class TestLeaderboard(unittest.TestCase):
             Entry("c", "C", total(0)),
             Entry("d", "D"),
         ]
-        self.assertEqual(table(rank(entries, "higher", is_ratio=False, min_denominator=5)), [
-            ("b", 1, RANKED), ("a", 2, RANKED), ("c", 3, RANKED), ("d", None, NO_VALUE),
-        ])
+        self.assertEqual(
+            table(rank(entries, "higher", is_ratio=False, min_denominator=5)),
+            [
+                ("b", 1, RANKED),
+                ("a", 2, RANKED),
+                ("c", 3, RANKED),
+                ("d", None, NO_VALUE),
+            ],
+        )
 
     def test_status_of(self):
         self.assertEqual(status_of(None, True, 5), NO_VALUE)

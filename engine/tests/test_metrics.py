@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 
 from .. import metrics
@@ -43,19 +45,13 @@ class TestRatio(KpiTestCase):
 class TestAcquisitionAndSales(KpiTestCase):
     def test_cac(self):
         # 50,000 spent to win 125 customers: 400 each.
-        self.assertKpi(
-            metrics.cac(acquisition_costs=50000, new_customers=125), 50000, 125, 400.0
-        )
+        self.assertKpi(metrics.cac(acquisition_costs=50000, new_customers=125), 50000, 125, 400.0)
         # Spend but no new customer: no value (not 0, not infinity).
-        self.assertKpi(
-            metrics.cac(acquisition_costs=1000, new_customers=0), 1000, 0, None
-        )
+        self.assertKpi(metrics.cac(acquisition_costs=1000, new_customers=0), 1000, 0, None)
 
     def test_cac_payback(self):
         # CAC 400 recovered at 50 a month: 8 months.
-        self.assertKpi(
-            metrics.cac_payback(cac_value=400, monthly_margin_revenue=50), 400, 50, 8.0
-        )
+        self.assertKpi(metrics.cac_payback(cac_value=400, monthly_margin_revenue=50), 400, 50, 8.0)
         # Same with totals: 50,000 costs / (125 customers × 50 = 6,250 a month).
         self.assertKpi(metrics.cac_payback(50000, 6250), 50000, 6250, 8.0)
         self.assertKpi(metrics.cac_payback(400, 0), 400, 0, None)
@@ -68,28 +64,20 @@ class TestAcquisitionAndSales(KpiTestCase):
     def test_marketing_shares(self):
         # 30 of 120 new customers: 25 %; 25,000 of 200,000 revenue: 12.5 %.
         self.assertKpi(metrics.marketing_share(30, 120), 30, 120, 25.0)
-        self.assertKpi(
-            metrics.marketing_revenue_share(25000, 200000), 25000, 200000, 12.5
-        )
+        self.assertKpi(metrics.marketing_revenue_share(25000, 200000), 25000, 200000, 12.5)
         self.assertKpi(metrics.marketing_share(0, 0), 0, 0, None)
 
     def test_marketing_roi(self):
         # (30,000 − 10,000) / 10,000 × 100 = 200 %.
-        self.assertKpi(
-            metrics.marketing_roi(revenue=30000, costs=10000), 20000, 10000, 200.0
-        )
+        self.assertKpi(metrics.marketing_roi(revenue=30000, costs=10000), 20000, 10000, 200.0)
         # (5,000 − 10,000) / 10,000 × 100 = −50 %.
-        self.assertKpi(
-            metrics.marketing_roi(revenue=5000, costs=10000), -5000, 10000, -50.0
-        )
+        self.assertKpi(metrics.marketing_roi(revenue=5000, costs=10000), -5000, 10000, -50.0)
         # No spend: no ROI.
         self.assertKpi(metrics.marketing_roi(revenue=5000, costs=0), 5000, 0, None)
 
     def test_traffic_to_lead(self):
         # 150 leads from 6,000 visitors: 2.5 %.
-        self.assertKpi(
-            metrics.traffic_to_lead(leads=150, visitors=6000), 150, 6000, 2.5
-        )
+        self.assertKpi(metrics.traffic_to_lead(leads=150, visitors=6000), 150, 6000, 2.5)
         self.assertKpi(metrics.traffic_to_lead(leads=3, visitors=0), 3, 0, None)
 
     def test_win_rate(self):
@@ -104,24 +92,18 @@ class TestAcquisitionAndSales(KpiTestCase):
     def test_stage(self):
         # 12 stays, 84 days in all: 7 days each; 3 of them dropped: 25 %.
         self.assertKpi(metrics.stage_duration(total_days=84, stays=12), 84, 12, 7.0)
-        self.assertKpi(
-            metrics.stage_drop_off(left_to_lost_or_stale=3, stays=12), 3, 12, 25.0
-        )
+        self.assertKpi(metrics.stage_drop_off(left_to_lost_or_stale=3, stays=12), 3, 12, 25.0)
         self.assertKpi(metrics.stage_duration(total_days=0, stays=0), 0, 0, None)
         self.assertKpi(metrics.stage_drop_off(0, 0), 0, 0, None)
 
     def test_lead_abandonment(self):
         # 18 of 120 leads abandoned: 15 %.
-        self.assertKpi(
-            metrics.lead_abandonment(abandoned=18, created=120), 18, 120, 15.0
-        )
+        self.assertKpi(metrics.lead_abandonment(abandoned=18, created=120), 18, 120, 15.0)
         self.assertKpi(metrics.lead_abandonment(abandoned=0, created=0), 0, 0, None)
 
     def test_quota(self):
         # 45,000 won on a 60,000 quota: 75 %.
-        self.assertKpi(
-            metrics.quota(revenue=45000, quota_amount=60000), 45000, 60000, 75.0
-        )
+        self.assertKpi(metrics.quota(revenue=45000, quota_amount=60000), 45000, 60000, 75.0)
         self.assertKpi(metrics.quota(revenue=45000, quota_amount=0), 45000, 0, None)
 
     def test_sums_and_counts(self):
@@ -148,18 +130,12 @@ class TestCustomers(KpiTestCase):
             200,
             90.0,
         )
-        self.assertKpi(
-            metrics.retention(active_at_end=10, new=10, active_at_start=0), 0, 0, None
-        )
+        self.assertKpi(metrics.retention(active_at_end=10, new=10, active_at_start=0), 0, 0, None)
 
     def test_retention_cost(self):
         # 9,000 spent on 180 retained customers: 50 each.
-        self.assertKpi(
-            metrics.retention_cost(retention_costs=9000, retained=180), 9000, 180, 50.0
-        )
-        self.assertKpi(
-            metrics.retention_cost(retention_costs=9000, retained=0), 9000, 0, None
-        )
+        self.assertKpi(metrics.retention_cost(retention_costs=9000, retained=180), 9000, 180, 50.0)
+        self.assertKpi(metrics.retention_cost(retention_costs=9000, retained=0), 9000, 0, None)
 
     def test_renewal(self):
         # 45 renewed of 50 up for renewal: 90 %.
@@ -173,16 +149,12 @@ class TestCustomers(KpiTestCase):
 
     def test_resolution_time(self):
         # 48 tickets closed after 360 hours in all: 7.5 hours each.
-        self.assertKpi(
-            metrics.resolution_time(total_hours=360, closed=48), 360, 48, 7.5
-        )
+        self.assertKpi(metrics.resolution_time(total_hours=360, closed=48), 360, 48, 7.5)
         self.assertKpi(metrics.resolution_time(total_hours=0, closed=0), 0, 0, None)
 
     def test_adoption_and_data_quality(self):
         # 440 logins by 22 users: 20 each; 45 of 900 records flagged: 5 %.
-        self.assertKpi(
-            metrics.login_frequency(logins=440, active_users=22), 440, 22, 20.0
-        )
+        self.assertKpi(metrics.login_frequency(logins=440, active_users=22), 440, 22, 20.0)
         self.assertKpi(metrics.login_frequency(logins=0, active_users=0), 0, 0, None)
         self.assertKpi(metrics.data_quality(flagged=45, records=900), 45, 900, 5.0)
         self.assertKpi(metrics.data_quality(flagged=0, records=0), 0, 0, None)
@@ -191,30 +163,20 @@ class TestCustomers(KpiTestCase):
 class TestSatisfaction(KpiTestCase):
     def test_nps(self):
         # (60 promoters − 15 detractors) / 100 responses × 100 = 45.
-        self.assertKpi(
-            metrics.nps(promoters=60, detractors=15, responses=100), 45, 100, 45.0
-        )
+        self.assertKpi(metrics.nps(promoters=60, detractors=15, responses=100), 45, 100, 45.0)
         # (10 − 30) / 50 × 100 = −40.
-        self.assertKpi(
-            metrics.nps(promoters=10, detractors=30, responses=50), -20, 50, -40.0
-        )
+        self.assertKpi(metrics.nps(promoters=10, detractors=30, responses=50), -20, 50, -40.0)
         self.assertKpi(metrics.nps(promoters=0, detractors=0, responses=0), 0, 0, None)
 
     def test_ces(self):
         # 530 points over 100 responses: 5.3; 72 of them scored 5 or more: 72 %.
         self.assertKpi(metrics.ces(score_sum=530, responses=100), 530, 100, 5.3)
-        self.assertKpi(
-            metrics.ces_easy_share(responses_ge_5=72, responses=100), 72, 100, 72.0
-        )
+        self.assertKpi(metrics.ces_easy_share(responses_ge_5=72, responses=100), 72, 100, 72.0)
         self.assertKpi(metrics.ces(score_sum=0, responses=0), 0, 0, None)
-        self.assertKpi(
-            metrics.ces_easy_share(responses_ge_5=0, responses=0), 0, 0, None
-        )
+        self.assertKpi(metrics.ces_easy_share(responses_ge_5=0, responses=0), 0, 0, None)
 
     def test_nps_category_0_10(self):
-        expected = (
-            ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2
-        )  # 0–6, 7–8, 9–10
+        expected = ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2  # 0–6, 7–8, 9–10
         for score, category in enumerate(expected):
             with self.subTest(score=score):
                 self.assertEqual(metrics.nps_category(score, "0_10"), category)
@@ -307,9 +269,7 @@ class TestRecurringRevenue(KpiTestCase):
             20000,
             5.0,
         )
-        self.assertKpi(
-            metrics.mrr_churn(contraction=0, churned=0, mrr_start=0), 0, 0, None
-        )
+        self.assertKpi(metrics.mrr_churn(contraction=0, churned=0, mrr_start=0), 0, 0, None)
 
     def test_nrr_and_grr(self):
         # NRR: (20,000 + 3,000 − 1,000 − 1,000) / 20,000 × 100 = 105 %.
@@ -370,12 +330,8 @@ class TestCustomerLifetimeValue(KpiTestCase):
         self.assertKpi(metrics.clv_subscription(None, 80, 2), None, 1, None)
 
     def test_methods(self):
-        self.assertEqual(
-            set(metrics.CLV_METHODS), {"purchase", "margin_minus_cac", "subscription"}
-        )
-        self.assertKpi(
-            metrics.CLV_METHODS["purchase"](100000, 2500, 500, 4), 800, 1, 800
-        )
+        self.assertEqual(set(metrics.CLV_METHODS), {"purchase", "margin_minus_cac", "subscription"})
+        self.assertKpi(metrics.CLV_METHODS["purchase"](100000, 2500, 500, 4), 800, 1, 800)
 
 
 class TestRecurringTotals(KpiTestCase):

@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -34,22 +36,16 @@ class TestPeriodOf(unittest.TestCase):
 
     def test_week_starts_monday(self):
         # Monday 2026-11-16 opens its own week; Sunday 2026-11-15 closes W46.
-        self.assertEqual(
-            period_of("week", date(2026, 11, 16)).date_start, date(2026, 11, 16)
-        )
+        self.assertEqual(period_of("week", date(2026, 11, 16)).date_start, date(2026, 11, 16))
         self.assertEqual(period_of("week", date(2026, 11, 15)).label, "2026-W46")
 
     def test_quarter_boundaries(self):
         # 31 March is the last day of Q1, 1 April the first of Q2.
         q1 = period_of("quarter", date(2026, 3, 31))
-        self.assertEqual(
-            (q1.date_start, q1.date_end), (date(2026, 1, 1), date(2026, 4, 1))
-        )
+        self.assertEqual((q1.date_start, q1.date_end), (date(2026, 1, 1), date(2026, 4, 1)))
         self.assertEqual(q1.label, "2026-Q1")
         q2 = period_of("quarter", date(2026, 4, 1))
-        self.assertEqual(
-            (q2.date_start, q2.date_end), (date(2026, 4, 1), date(2026, 7, 1))
-        )
+        self.assertEqual((q2.date_start, q2.date_end), (date(2026, 4, 1), date(2026, 7, 1)))
         self.assertEqual(q2.label, "2026-Q2")
         q3 = period_of("quarter", date(2026, 9, 30))
         self.assertEqual(q3.label, "2026-Q3")
@@ -58,15 +54,11 @@ class TestPeriodOf(unittest.TestCase):
         # 2026 starts on a Thursday, so it has 53 ISO weeks; W53 runs from
         # Monday 2026-12-28 to Sunday 2027-01-03 and owns 1 January 2027.
         week = period_of("week", date(2027, 1, 1))
-        self.assertEqual(
-            (week.date_start, week.date_end), (date(2026, 12, 28), date(2027, 1, 4))
-        )
+        self.assertEqual((week.date_start, week.date_end), (date(2026, 12, 28), date(2027, 1, 4)))
         self.assertEqual(week.label, "2026-W53")
         # Likewise 2020 (starts on a Wednesday, leap year): W53 holds 2021-01-03.
         week = period_of("week", date(2021, 1, 3))
-        self.assertEqual(
-            (week.date_start, week.date_end), (date(2020, 12, 28), date(2021, 1, 4))
-        )
+        self.assertEqual((week.date_start, week.date_end), (date(2020, 12, 28), date(2021, 1, 4)))
         self.assertEqual(week.label, "2020-W53")
 
     def test_iso_week_1_starting_in_previous_year(self):
@@ -133,9 +125,7 @@ class TestPeriodArithmetic(unittest.TestCase):
     def test_previous_week_across_year_with_53_weeks(self):
         # The week before 2021-W01 (Monday 2021-01-04) is 2020-W53.
         week = period_of("week", date(2021, 1, 4))
-        self.assertEqual(
-            week.previous(), Period("week", date(2020, 12, 28), date(2021, 1, 4))
-        )
+        self.assertEqual(week.previous(), Period("week", date(2020, 12, 28), date(2021, 1, 4)))
 
     def test_same_period_last_year(self):
         cases = [
@@ -159,9 +149,7 @@ class TestPeriodArithmetic(unittest.TestCase):
         ]
         for period_type, d, label in cases:
             with self.subTest(period_type=period_type, d=d):
-                self.assertEqual(
-                    period_of(period_type, d).same_period_last_year().label, label
-                )
+                self.assertEqual(period_of(period_type, d).same_period_last_year().label, label)
         last_year_week = period_of("week", date(2026, 11, 22)).same_period_last_year()
         self.assertEqual(last_year_week.date_start, date(2025, 11, 17))
         week_53 = period_of("week", date(2026, 12, 31)).same_period_last_year()
@@ -233,9 +221,7 @@ class TestPeriodsBetween(unittest.TestCase):
 
     def test_single_period(self):
         self.assertEqual(self.labels("quarter", date(2026, 11, 22)), ["2026-Q4"])
-        self.assertEqual(
-            self.labels("month", date(2026, 11, 22), date(2026, 11, 22)), ["2026-11"]
-        )
+        self.assertEqual(self.labels("month", date(2026, 11, 22), date(2026, 11, 22)), ["2026-11"])
 
     def test_errors(self):
         with self.assertRaisesRegex(ValueError, "before the start date"):
@@ -365,45 +351,31 @@ class TestTimezones(unittest.TestCase):
         # 2026-03-29 02:00 CET (+1) jumps to 03:00 CEST (+2): a 23-hour day,
         # from 2026-03-28 23:00 UTC to 2026-03-29 22:00 UTC.
         start, end = period_of("day", date(2026, 3, 29)).utc_bounds("Europe/Brussels")
-        self.assertEqual(
-            (start, end), (datetime(2026, 3, 28, 23), datetime(2026, 3, 29, 22))
-        )
+        self.assertEqual((start, end), (datetime(2026, 3, 28, 23), datetime(2026, 3, 29, 22)))
         self.assertEqual(end - start, timedelta(hours=23))
         # The week of that Sunday (W13, Monday 2026-03-23) lasts 7 × 24 − 1 hours.
         start, end = period_of("week", date(2026, 3, 29)).utc_bounds("Europe/Brussels")
-        self.assertEqual(
-            (start, end), (datetime(2026, 3, 22, 23), datetime(2026, 3, 29, 22))
-        )
+        self.assertEqual((start, end), (datetime(2026, 3, 22, 23), datetime(2026, 3, 29, 22)))
         self.assertEqual(end - start, timedelta(hours=167))
         # March: from 2026-03-01 00:00 CET to 2026-04-01 00:00 CEST.
         start, end = period_of("month", date(2026, 3, 1)).utc_bounds("Europe/Brussels")
-        self.assertEqual(
-            (start, end), (datetime(2026, 2, 28, 23), datetime(2026, 3, 31, 22))
-        )
+        self.assertEqual((start, end), (datetime(2026, 2, 28, 23), datetime(2026, 3, 31, 22)))
 
     def test_brussels_fall_back(self):
         # 2026-10-25 03:00 CEST (+2) falls back to 02:00 CET (+1): a 25-hour day,
         # from 2026-10-24 22:00 UTC to 2026-10-25 23:00 UTC.
         start, end = period_of("day", date(2026, 10, 25)).utc_bounds("Europe/Brussels")
-        self.assertEqual(
-            (start, end), (datetime(2026, 10, 24, 22), datetime(2026, 10, 25, 23))
-        )
+        self.assertEqual((start, end), (datetime(2026, 10, 24, 22), datetime(2026, 10, 25, 23)))
         self.assertEqual(end - start, timedelta(hours=25))
         # Q4 2026: from 2026-10-01 00:00 CEST to 2027-01-01 00:00 CET.
-        start, end = period_of("quarter", date(2026, 11, 22)).utc_bounds(
-            "Europe/Brussels"
-        )
-        self.assertEqual(
-            (start, end), (datetime(2026, 9, 30, 22), datetime(2026, 12, 31, 23))
-        )
+        start, end = period_of("quarter", date(2026, 11, 22)).utc_bounds("Europe/Brussels")
+        self.assertEqual((start, end), (datetime(2026, 9, 30, 22), datetime(2026, 12, 31, 23)))
 
     def test_midnight_skipped_by_dst(self):
         # Santiago, 2023-09-03: 00:00 (-4) jumps to 01:00 (-3), so the day
         # starts at 04:00 UTC (01:00 local) and ends at 2023-09-04 00:00 -3.
         start, end = period_of("day", date(2023, 9, 3)).utc_bounds("America/Santiago")
-        self.assertEqual(
-            (start, end), (datetime(2023, 9, 3, 4), datetime(2023, 9, 4, 3))
-        )
+        self.assertEqual((start, end), (datetime(2023, 9, 3, 4), datetime(2023, 9, 4, 3)))
         self.assertEqual(local_date(start, "America/Santiago"), date(2023, 9, 3))
         self.assertEqual(
             local_date(start - timedelta(seconds=1), "America/Santiago"),

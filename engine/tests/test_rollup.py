@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import unittest
 
 from ..metrics import KpiValue, churn, ratio, total, win_rate
@@ -26,18 +28,14 @@ class TestRollup(unittest.TestCase):
 
     def test_default_factor(self):
         # Sales cycle: 300 days / 10 won and 100 days / 10 won: 400 / 20 = 20 days.
-        self.assertEqual(
-            rollup([ratio(300, 10), ratio(100, 10)]), KpiValue(400, 20, 20.0)
-        )
+        self.assertEqual(rollup([ratio(300, 10), ratio(100, 10)]), KpiValue(400, 20, 20.0))
 
     def test_empty_and_zero(self):
         # Nothing to roll up, or only zero denominators: no value.
         self.assertEqual(rollup([], factor=100), KpiValue(0, 0, None))
         self.assertEqual(rollup([ratio(3, 0), ratio(0, 0)]), KpiValue(3, 0, None))
         # A zero denominator beside a real one is just ignored: 3 / 4 = 75 %.
-        self.assertEqual(
-            rollup([ratio(0, 0), ratio(3, 4)], factor=100), KpiValue(3, 4, 75.0)
-        )
+        self.assertEqual(rollup([ratio(0, 0), ratio(3, 4)], factor=100), KpiValue(3, 4, 75.0))
 
     def test_missing_parts_count_as_zero(self):
         values = [
@@ -58,9 +56,7 @@ class TestRollup(unittest.TestCase):
         values = [total(100), total(250.5), total(None)]
         self.assertEqual(rollup(values, kind="sum"), KpiValue(350.5, 1, 350.5))
         # Net new MRR may be negative: 1,000 − 1,500 = −500.
-        self.assertEqual(
-            rollup([total(1000), total(-1500)], kind="sum"), KpiValue(-500, 1, -500)
-        )
+        self.assertEqual(rollup([total(1000), total(-1500)], kind="sum"), KpiValue(-500, 1, -500))
         # A sum of nothing is 0.
         self.assertEqual(rollup([], kind="sum"), KpiValue(0, 1, 0))
 
@@ -96,9 +92,7 @@ class TestGroupRollup(unittest.TestCase):
         result = group_rollup(ROWS, lambda row: row["month"], factor=100)
         # January: (1 + 9) / (2 + 10) = 83.33 %; February: (3 + 0) / (2 + 0) = 150 %.
         self.assertEqual(result["2026-02"], KpiValue(3, 2, 150.0))
-        self.assertEqual(
-            (result["2026-01"].numerator, result["2026-01"].denominator), (10, 12)
-        )
+        self.assertEqual((result["2026-01"].numerator, result["2026-01"].denominator), (10, 12))
         self.assertAlmostEqual(result["2026-01"].value, 83.3333333)
 
     def test_sum_rows_without_denominator(self):

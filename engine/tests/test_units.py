@@ -1,3 +1,5 @@
+# Copyright 2026 crm_kpi contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import re
 import unittest
 from datetime import date
@@ -24,7 +26,7 @@ def render_xlsx(number_format, value):
     match = re.search(r"(#,##)?0(?:\.(0+))?", section)
     decimals = len(match.group(2) or "")
     number = f"{abs(value):{',' if match.group(1) else ''}.{decimals}f}"
-    text = section[: match.start()] + number + section[match.end():]
+    text = section[: match.start()] + number + section[match.end() :]
     return (sign + text).replace('"', "")
 
 

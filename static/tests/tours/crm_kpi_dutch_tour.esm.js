@@ -1,4 +1,7 @@
-import { registry } from "@web/core/registry";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {registry} from "@web/core/registry";
 
 /**
  * The add-on in Dutch: the dashboard, a goal form and the export wizard.
@@ -29,7 +32,9 @@ function shownTexts() {
             texts.add(text);
         }
     }
-    for (const el of document.body.querySelectorAll("[title], [placeholder], [aria-label], [data-tooltip]")) {
+    for (const el of document.body.querySelectorAll(
+        "[title], [placeholder], [aria-label], [data-tooltip]"
+    )) {
         for (const attr of ["title", "placeholder", "aria-label", "data-tooltip"]) {
             const text = normalize(el.getAttribute(attr));
             if (text) {
@@ -41,13 +46,17 @@ function shownTexts() {
 }
 
 function assertNoEnglish(where) {
-    const english = new Set(JSON.parse(sessionStorage.getItem("crm_kpi_english") || "[]"));
+    const english = new Set(
+        JSON.parse(sessionStorage.getItem("crm_kpi_english") || "[]")
+    );
     if (!english.size) {
         throw new Error("The test did not provide the English strings to look for.");
     }
     const found = [...shownTexts()].filter((text) => english.has(text));
     if (found.length) {
-        throw new Error(`English strings of crm_kpi on the ${where}: ${JSON.stringify(found)}`);
+        throw new Error(
+            `English strings of crm_kpi on the ${where}: ${JSON.stringify(found)}`
+        );
     }
 }
 
@@ -94,7 +103,8 @@ registry.category("web_tour.tours").add("crm_kpi_dutch_tour", {
         },
         {
             content: "Open the export wizard",
-            trigger: '.dropdown-item[data-menu-xmlid="crm_kpi.crm_kpi_export_wizard_menu"]',
+            trigger:
+                '.dropdown-item[data-menu-xmlid="crm_kpi.crm_kpi_export_wizard_menu"]',
             run: "click",
         },
         {

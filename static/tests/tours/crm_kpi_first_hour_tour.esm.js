@@ -1,8 +1,15 @@
-import { registry } from "@web/core/registry";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {registry} from "@web/core/registry";
 
 /** The label of the last complete month, as the dashboard writes it ("Nov 2026"). */
 function lastCompleteMonth() {
-    return luxon.DateTime.now().startOf("month").minus({ days: 1 }).setLocale("en-US").toFormat("LLL yyyy");
+    return luxon.DateTime.now()
+        .startOf("month")
+        .minus({days: 1})
+        .setLocale("en-US")
+        .toFormat("LLL yyyy");
 }
 
 function assertFirstTeam() {
@@ -56,7 +63,8 @@ registry.category("web_tour.tours").add("crm_kpi_first_hour_tour", {
         },
         {
             content: "with values on the cards",
-            trigger: '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:not(:contains("n/a"))',
+            trigger:
+                '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:not(:contains("n/a"))',
         },
         {
             content: "Switch to quarters",
@@ -141,7 +149,7 @@ registry.category("web_tour.tours").add("crm_kpi_first_hour_tour", {
         {
             content: "by the end of the third month from now",
             trigger: '.o_form_view .o_field_widget[name="deadline"] input',
-            run: `edit ${luxon.DateTime.now().plus({ months: 3 }).endOf("month").toFormat("MM/dd/yyyy")}`,
+            run: `edit ${luxon.DateTime.now().plus({months: 3}).endOf("month").toFormat("MM/dd/yyyy")}`,
         },
         {
             content: "The target is an amount in the company currency",
@@ -149,10 +157,12 @@ registry.category("web_tour.tours").add("crm_kpi_first_hour_tour", {
             run: "click",
         },
         {
-            trigger: '.o_form_view .o_field_widget[name="goal_unit"]:contains("Currency")',
+            trigger:
+                '.o_form_view .o_field_widget[name="goal_unit"]:contains("Currency")',
         },
         {
-            trigger: '.o_form_view .o_field_widget[name="target_value"]:contains("$") input',
+            trigger:
+                '.o_form_view .o_field_widget[name="target_value"]:contains("$") input',
             run: "edit 90000",
         },
         {
@@ -185,7 +195,8 @@ registry.category("web_tour.tours").add("crm_kpi_first_hour_tour", {
         },
         {
             content: "The workbook is downloaded without an error",
-            trigger: "body:not(:has(.o_blockUI)):not(:has(.o_error_dialog)) .modal .o_form_view",
+            trigger:
+                "body:not(:has(.o_blockUI)):not(:has(.o_error_dialog)) .modal .o_form_view",
         },
         {
             trigger: ".modal .btn-close",

@@ -1,15 +1,20 @@
-import { registry } from "@web/core/registry";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {registry} from "@web/core/registry";
 
 registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
     url: "/odoo/crm-kpis",
     steps: () => [
         {
             content: "The win rate card shows this month's value",
-            trigger: '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:contains("50.0 %")',
+            trigger:
+                '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:contains("50.0 %")',
         },
         {
             content: "A KPI without data explains why",
-            trigger: '.o_crm_kpi_card[data-kpi="nps"] .o_crm_kpi_empty:contains("No NPS answer")',
+            trigger:
+                '.o_crm_kpi_card[data-kpi="nps"] .o_crm_kpi_empty:contains("No NPS answer")',
         },
         {
             content: "Switch to quarters",
@@ -26,10 +31,12 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
         },
         {
             content: "The chart has a value axis, the value and its counts",
-            trigger: '.o_crm_kpi_trend_dialog[data-kpi="win_rate"] .o_crm_kpi_trend_tick:contains("%")',
+            trigger:
+                '.o_crm_kpi_trend_dialog[data-kpi="win_rate"] .o_crm_kpi_trend_tick:contains("%")',
         },
         {
-            trigger: '.o_crm_kpi_trend_dialog .o_crm_kpi_trend_fraction:contains("1 of 2")',
+            trigger:
+                '.o_crm_kpi_trend_dialog .o_crm_kpi_trend_fraction:contains("1 of 2")',
         },
         {
             content: "Open the quarter's opportunities behind the win rate",
@@ -54,14 +61,16 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
         },
         {
             content: "A card whose records cannot be listed opens its chart only",
-            trigger: '.o_crm_kpi_card[data-kpi="data_quality"]:not(.o_crm_kpi_card_drillable)',
+            trigger:
+                '.o_crm_kpi_card[data-kpi="data_quality"]:not(.o_crm_kpi_card_drillable)',
             run: "click",
         },
         {
             trigger: '.o_crm_kpi_trend_dialog[data-kpi="data_quality"]',
         },
         {
-            trigger: ".modal:not(:has(.o_crm_kpi_trend_records)) .modal-footer .btn-secondary",
+            trigger:
+                ".modal:not(:has(.o_crm_kpi_trend_records)) .modal-footer .btn-secondary",
             run: "click",
         },
         {
@@ -71,7 +80,8 @@ registry.category("web_tour.tours").add("crm_kpi_dashboard_tour", {
         },
         {
             content: "Open the opportunities behind the win rate",
-            trigger: '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:contains("50.0 %")',
+            trigger:
+                '.o_crm_kpi_card[data-kpi="win_rate"] .o_crm_kpi_card_value:contains("50.0 %")',
             run: "click",
         },
         {

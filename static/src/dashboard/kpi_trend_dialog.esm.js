@@ -1,9 +1,12 @@
-import { Component } from "@odoo/owl";
-import { Dialog } from "@web/core/dialog/dialog";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {Component} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
 
 const WIDTH = 640;
 const HEIGHT = 280;
-const MARGIN = { top: 16, right: 16, bottom: 44, left: 88 };
+const MARGIN = {top: 16, right: 16, bottom: 44, left: 88};
 
 /**
  * A card's trend, large: the values of the twelve periods on a value axis
@@ -14,11 +17,11 @@ const MARGIN = { top: 16, right: 16, bottom: 44, left: 88 };
  */
 export class KpiTrendDialog extends Component {
     static template = "crm_kpi.KpiTrendDialog";
-    static components = { Dialog };
+    static components = {Dialog};
     static props = {
         card: Object,
         periodTitle: String,
-        openRecords: { type: Function, optional: true },
+        openRecords: {type: Function, optional: true},
         close: Function,
     };
 
@@ -41,12 +44,18 @@ export class KpiTrendDialog extends Component {
 
     x(index) {
         const count = this.props.card.trend.length;
-        return MARGIN.left + (count > 1 ? (index * this.plotWidth) / (count - 1) : this.plotWidth / 2);
+        return (
+            MARGIN.left +
+            (count > 1 ? (index * this.plotWidth) / (count - 1) : this.plotWidth / 2)
+        );
     }
 
     y(value) {
         const span = this.high - this.low || 1;
-        return this.plotBottom - ((value - this.low) / span) * (this.plotBottom - MARGIN.top);
+        return (
+            this.plotBottom -
+            ((value - this.low) / span) * (this.plotBottom - MARGIN.top)
+        );
     }
 
     /** The points with a value, each with its period and text. */
@@ -81,7 +90,7 @@ export class KpiTrendDialog extends Component {
         if (current.length) {
             segments.push(current);
         }
-        return segments.map((points, key) => ({ key, points: points.join(" ") }));
+        return segments.map((points, key) => ({key, points: points.join(" ")}));
     }
 
     /** Every other period label when there are many. */

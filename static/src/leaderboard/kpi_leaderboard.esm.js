@@ -1,9 +1,17 @@
-import { Component, onWillStart, useState } from "@odoo/owl";
-import { registry } from "@web/core/registry";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
-import { useService } from "@web/core/utils/hooks";
-import { useSetupAction } from "@web/search/action_hook";
-import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "@crm_kpi/dashboard/kpi_periods";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {Component, onWillStart, useState} from "@odoo/owl";
+import {
+    PERIOD_TYPES,
+    deltaClass,
+    initialDate,
+    shiftDate,
+} from "@crm_kpi/dashboard/kpi_periods.esm";
+import {registry} from "@web/core/registry";
+import {standardActionServiceProps} from "@web/webclient/actions/action_service";
+import {useService} from "@web/core/utils/hooks";
+import {useSetupAction} from "@web/search/action_hook";
 
 /**
  * The KPI leaderboard: the teams of the company, or the salespeople of one
@@ -13,7 +21,7 @@ import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "@crm_kpi/dashb
  */
 export class KpiLeaderboard extends Component {
     static template = "crm_kpi.KpiLeaderboard";
-    static props = { ...standardActionServiceProps };
+    static props = {...standardActionServiceProps};
 
     setup() {
         this.orm = useService("orm");
@@ -44,7 +52,7 @@ export class KpiLeaderboard extends Component {
             try {
                 await this.load();
             } catch (error) {
-                // a team chosen on the dashboard whose salespeople the user
+                // A team chosen on the dashboard whose salespeople the user
                 // may not rank: the teams instead
                 if (!this.state.teamId) {
                     throw error;
@@ -56,18 +64,23 @@ export class KpiLeaderboard extends Component {
     }
 
     async load() {
-        const data = await this.orm.call("crm.kpi.leaderboard", "get_leaderboard_data", [], {
-            kpi_id: this.state.kpiId || false,
-            period_type: this.state.periodType,
-            date: this.state.date,
-            team_id: this.state.teamId || false,
-        });
+        const data = await this.orm.call(
+            "crm.kpi.leaderboard",
+            "get_leaderboard_data",
+            [],
+            {
+                kpi_id: this.state.kpiId || false,
+                period_type: this.state.periodType,
+                date: this.state.date,
+                team_id: this.state.teamId || false,
+            }
+        );
         this.state.kpiId = data.kpi ? data.kpi.id : 0;
         this.state.data = data;
     }
 
     onKpi(ev) {
-        this.state.kpiId = parseInt(ev.target.value);
+        this.state.kpiId = parseInt(ev.target.value, 10);
         this.load();
     }
 
@@ -84,9 +97,9 @@ export class KpiLeaderboard extends Component {
     }
 
     onTeam(ev) {
-        // a KPI that cannot be split by salesperson (or team) falls back to
+        // A KPI that cannot be split by salesperson (or team) falls back to
         // the default one on the server
-        this.state.teamId = parseInt(ev.target.value);
+        this.state.teamId = parseInt(ev.target.value, 10);
         this.load();
     }
 

@@ -1,11 +1,14 @@
-import { Component, onWillStart, useState } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
-import { registry } from "@web/core/registry";
-import { standardActionServiceProps } from "@web/webclient/actions/action_service";
-import { useService } from "@web/core/utils/hooks";
-import { useSetupAction } from "@web/search/action_hook";
-import { deltaClass, initialDate, PERIOD_TYPES, shiftDate } from "./kpi_periods";
-import { KpiTrendDialog } from "./kpi_trend_dialog";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {Component, onWillStart, useState} from "@odoo/owl";
+import {PERIOD_TYPES, deltaClass, initialDate, shiftDate} from "./kpi_periods.esm";
+import {KpiTrendDialog} from "./kpi_trend_dialog.esm";
+import {_t} from "@web/core/l10n/translation";
+import {registry} from "@web/core/registry";
+import {standardActionServiceProps} from "@web/webclient/actions/action_service";
+import {useService} from "@web/core/utils/hooks";
+import {useSetupAction} from "@web/search/action_hook";
 
 /**
  * The KPI dashboard: one card per KPI for the chosen period and scope, read
@@ -14,7 +17,7 @@ import { KpiTrendDialog } from "./kpi_trend_dialog";
  */
 export class KpiDashboard extends Component {
     static template = "crm_kpi.KpiDashboard";
-    static props = { ...standardActionServiceProps };
+    static props = {...standardActionServiceProps};
 
     setup() {
         this.orm = useService("orm");
@@ -47,12 +50,17 @@ export class KpiDashboard extends Component {
     }
 
     async load() {
-        this.state.data = await this.orm.call("crm.kpi.dashboard", "get_dashboard_data", [], {
-            period_type: this.state.periodType,
-            date: this.state.date,
-            team_id: this.state.teamId || false,
-            user_id: this.state.userId || false,
-        });
+        this.state.data = await this.orm.call(
+            "crm.kpi.dashboard",
+            "get_dashboard_data",
+            [],
+            {
+                period_type: this.state.periodType,
+                date: this.state.date,
+                team_id: this.state.teamId || false,
+                user_id: this.state.userId || false,
+            }
+        );
     }
 
     onPeriodType(ev) {
@@ -68,13 +76,13 @@ export class KpiDashboard extends Component {
     }
 
     onTeam(ev) {
-        this.state.teamId = parseInt(ev.target.value);
+        this.state.teamId = parseInt(ev.target.value, 10);
         this.state.userId = 0;
         this.load();
     }
 
     onUser(ev) {
-        this.state.userId = parseInt(ev.target.value);
+        this.state.userId = parseInt(ev.target.value, 10);
         this.state.teamId = 0;
         this.load();
     }
@@ -93,7 +101,9 @@ export class KpiDashboard extends Component {
         if (!delta) {
             return _t("n/a");
         }
-        return delta.percent_text ? `${delta.text} (${delta.percent_text})` : delta.text;
+        return delta.percent_text
+            ? `${delta.text} (${delta.percent_text})`
+            : delta.text;
     }
 
     /** SVG polyline points of a 12-period trend (gaps where no value). */
@@ -107,7 +117,11 @@ export class KpiDashboard extends Component {
         const span = max - min || 1;
         const step = 100 / (trend.length - 1);
         return trend
-            .map((v, i) => (v === null ? null : `${(i * step).toFixed(1)},${(28 - ((v - min) / span) * 26).toFixed(1)}`))
+            .map((v, i) =>
+                v === null
+                    ? null
+                    : `${(i * step).toFixed(1)},${(28 - ((v - min) / span) * 26).toFixed(1)}`
+            )
             .filter(Boolean)
             .join(" ");
     }
@@ -117,7 +131,7 @@ export class KpiDashboard extends Component {
         this.dialog.add(KpiTrendDialog, {
             card,
             periodTitle: this.state.data.period.title,
-            ...(card.drillable ? { openRecords: () => this.openRecords(card) } : {}),
+            ...(card.drillable ? {openRecords: () => this.openRecords(card)} : {}),
         });
     }
 
@@ -125,14 +139,19 @@ export class KpiDashboard extends Component {
         if (!card.drillable) {
             return;
         }
-        const action = await this.orm.call("crm.kpi.dashboard", "action_open_kpi_records", [card.code], {
-            period_type: this.state.periodType,
-            date: this.state.date,
-            team_id: this.state.teamId || false,
-            user_id: this.state.userId || false,
-        });
-        // an empty list says so, never Odoo's sample records
-        this.action.doAction(action, { props: { useSampleModel: false } });
+        const action = await this.orm.call(
+            "crm.kpi.dashboard",
+            "action_open_kpi_records",
+            [card.code],
+            {
+                period_type: this.state.periodType,
+                date: this.state.date,
+                team_id: this.state.teamId || false,
+                user_id: this.state.userId || false,
+            }
+        );
+        // An empty list says so, never Odoo's sample records
+        this.action.doAction(action, {props: {useSampleModel: false}});
     }
 
     openGoal(goal) {
@@ -161,8 +180,14 @@ export class KpiDashboard extends Component {
         this.action.doAction("crm_kpi.crm_kpi_backfill_wizard_action", {
             additionalContext: {
                 default_period_type: this.state.periodType,
-                ...(period ? { default_date_from: period.date_start } : {}),
-                ...(period ? { default_date_to: luxon.DateTime.fromISO(period.date_end).minus({ days: 1 }).toISODate() } : {}),
+                ...(period ? {default_date_from: period.date_start} : {}),
+                ...(period
+                    ? {
+                          default_date_to: luxon.DateTime.fromISO(period.date_end)
+                              .minus({days: 1})
+                              .toISODate(),
+                      }
+                    : {}),
             },
         });
     }

@@ -1,4 +1,7 @@
-import { registry } from "@web/core/registry";
+/* Copyright 2026 crm_kpi contributors
+ * License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl). */
+
+import {registry} from "@web/core/registry";
 
 registry.category("web_tour.tours").add("crm_kpi_leaderboard_tour", {
     url: "/odoo/crm-kpis",
@@ -10,7 +13,8 @@ registry.category("web_tour.tours").add("crm_kpi_leaderboard_tour", {
         },
         {
             content: "The teams are ranked on the win rate: 7 of 10",
-            trigger: '.o_crm_kpi_leaderboard_table tr[data-rank="1"]:contains("Tour Team"):contains("70.0 %"):contains("7 of 10")',
+            trigger:
+                '.o_crm_kpi_leaderboard_table tr[data-rank="1"]:contains("Tour Team"):contains("70.0 %"):contains("7 of 10")',
         },
         {
             content: "Rank the salespeople of the team",
@@ -19,11 +23,13 @@ registry.category("web_tour.tours").add("crm_kpi_leaderboard_tour", {
         },
         {
             content: "Ann leads with 4 of 5",
-            trigger: '.o_crm_kpi_leaderboard_table tr[data-rank="1"]:contains("Tour Ann"):contains("80.0 %"):contains("4 of 5")',
+            trigger:
+                '.o_crm_kpi_leaderboard_table tr[data-rank="1"]:contains("Tour Ann"):contains("80.0 %"):contains("4 of 5")',
         },
         {
             content: "Bob is second",
-            trigger: '.o_crm_kpi_leaderboard_table tr[data-rank="2"]:contains("Tour Bob"):contains("60.0 %")',
+            trigger:
+                '.o_crm_kpi_leaderboard_table tr[data-rank="2"]:contains("Tour Bob"):contains("60.0 %")',
         },
         {
             content: "Back to the dashboard",
@@ -57,11 +63,12 @@ registry.category("web_tour.tours").add("crm_kpi_leaderboard_personal_tour", {
             trigger: '.o_crm_kpi_leaderboard_personal:contains("2 ranked")',
         },
         {
-            trigger: '.o_crm_kpi_leaderboard_table tbody tr:count(1)',
+            trigger: ".o_crm_kpi_leaderboard_table tbody tr:count(1)",
         },
         {
             content: "and no one else's",
-            trigger: '.o_crm_kpi_leaderboard_me[data-rank="2"]:contains("Tour Bob"):contains("60.0 %"):not(:contains("Tour Ann"))',
+            trigger:
+                '.o_crm_kpi_leaderboard_me[data-rank="2"]:contains("Tour Bob"):contains("60.0 %"):not(:contains("Tour Ann"))',
         },
     ],
 });
