@@ -3,6 +3,7 @@
 """CRM adoption and data health: login frequency, records created, data quality."""
 
 from odoo import api, models
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..engine import metrics
@@ -52,8 +53,8 @@ class CrmKpiEngineAdoption(models.AbstractModel):
     def _records_created_sql(self, window):
         """SQL of (user_id) rows, one per lead, contact, sale order or
         activity created in the period by an internal user of the company.
-        Records without a company (shared contacts, activities) count for
-        the creating user's main company."""
+        Records without a company (leads, shared contacts, activities) count
+        for the creating user's main company."""
 
         def created(alias):
             column = SQL.identifier(alias, "create_date")
@@ -62,8 +63,8 @@ class CrmKpiEngineAdoption(models.AbstractModel):
         company = window.company.id
         return SQL(
             """
-            SELECT l.create_uid AS user_id FROM crm_lead l
-             WHERE l.company_id = %(company)s AND %(lead)s
+            SELECT l.create_uid AS user_id FROM crm_lead l JOIN res_users u ON u.id = l.create_uid
+             WHERE COALESCE(l.company_id, u.company_id) = %(company)s AND %(lead)s
             UNION ALL
             SELECT r.create_uid FROM res_partner r JOIN res_users u ON u.id = r.create_uid
              WHERE COALESCE(r.company_id, u.company_id) = %(company)s AND %(partner)s
@@ -95,7 +96,21 @@ class CrmKpiEngineAdoption(models.AbstractModel):
 
     @api.model
     def _kpi_records_created_records(self, definition, window, row=None):
-        return self._created_leads_records(window, row)
+        """The leads among the records created (the other kinds have no
+        list of their own here): the company's, and those without a company
+        created by a user of the company; a row is the creator's."""
+        company = window.company.id
+        return "crm.lead", Domain.AND(
+            [
+                Domain("company_id", "=", company)
+                | (
+                    Domain("company_id", "=", False) & Domain("create_uid.company_id", "=", company)
+                ),
+                Domain("create_date", ">=", window.utc_from),
+                Domain("create_date", "<", window.utc_to),
+                self._row_domain(row, {"user": "create_uid"}),
+            ]
+        )
 
     @api.model
     def _data_health_records_sql(self, window):

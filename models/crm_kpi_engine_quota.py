@@ -23,7 +23,9 @@ class CrmKpiEngineQuota(models.AbstractModel):
         """Revenue of the opportunities won in the period (expected revenue,
         company currency) against the monthly invoicing target of their
         sales team × the months in the period. Teams without a target have
-        no quota and are left out of the company figure too."""
+        no quota and are left out of the company figure too, and so are
+        archived teams and teams of another company: the revenue counted is
+        that of the teams whose targets are counted."""
         won = self._grouped(
             definition,
             {"team": SQL("l.team_id")},
@@ -31,10 +33,12 @@ class CrmKpiEngineQuota(models.AbstractModel):
             SQL(
                 """
                 FROM crm_lead l
-                JOIN crm_team t ON t.id = l.team_id AND t.invoiced_target > 0
+                JOIN crm_team t ON t.id = l.team_id AND t.active AND t.invoiced_target > 0
+                 AND %s
                 WHERE %s AND l.type = 'opportunity' AND l.won_status = 'won'
                   AND l.date_closed >= %s AND l.date_closed < %s
                 """,
+                self._company_clause(SQL("t.company_id"), window),
                 self._company_clause(SQL("l.company_id"), window),
                 window.utc_from,
                 window.utc_to,
@@ -69,7 +73,14 @@ class CrmKpiEngineQuota(models.AbstractModel):
         model, domain = self._closed_opportunities_records(window, row, ("won",))
         if row and row["dimension"] == "user":
             return model, domain
-        return model, domain & Domain("team_id.invoiced_target", ">", 0)
+        return model, Domain.AND(
+            [
+                domain,
+                Domain("team_id.invoiced_target", ">", 0),
+                Domain("team_id.active", "=", True),
+                self._company_domain(window, "team_id.company_id"),
+            ]
+        )
 
     @api.model
     def _kpi_quota_empty_reason(self):

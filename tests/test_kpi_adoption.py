@@ -57,11 +57,26 @@ class TestAdoptionKpis(KpiCase):
             self._set_dates(records, create_uid=self.user_1.id, create_date=dt(2026, 3, 3))
         self._set_dates(activity, create_uid=self.user_2.id, create_date=dt(2026, 3, 4))
         self._set_dates(lead_3, create_uid=self.user_2.id, create_date=dt(2026, 2, 4))  # February
+        # a lead without a company, created by user 1 (whose main company is
+        # the test company): it counts for the test company
+        shared = self.env["crm.lead"].create({"name": "R shared", "company_id": self.company.id})
+        self._set_dates(
+            shared, company_id=None, create_uid=self.user_1.id, create_date=dt(2026, 3, 5)
+        )
         snapshots = self.compute("records_created", "month", date(2026, 3, 1))
-        # user 1: 2 leads + 1 contact = 3; user 2: 1 activity = 1; total 4
-        self.assertKpi(self.row(snapshots), 4, 1, 4)
-        self.assertKpi(self.row(snapshots, "user", user_id=self.user_1), 3, 1, 3)
+        # user 1: 2 leads + the shared lead + 1 contact = 4; user 2: 1 activity = 1; total 5
+        self.assertKpi(self.row(snapshots), 5, 1, 5)
+        self.assertKpi(self.row(snapshots, "user", user_id=self.user_1), 4, 1, 4)
         self.assertKpi(self.row(snapshots, "user", user_id=self.user_2), 1, 1, 1)
+        # the records behind user 1's row: the leads they created (R1, R2, R shared)
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+        definition = self.env.ref("crm_kpi.crm_kpi_definition_records_created")
+        row = {"dimension": "user", "user_id": self.user_1.id}
+        model, domain = engine._records_of(definition, window, row)
+        self.assertEqual(
+            sorted(self.env[model].search(domain).mapped("name")), ["R shared", "R1", "R2"]
+        )
 
     def test_data_quality(self):
         Lead = self.env["crm.lead"]

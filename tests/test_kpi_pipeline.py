@@ -4,6 +4,7 @@ from datetime import date
 
 from odoo.tests import tagged
 
+from ..engine.periods import period_of
 from .common import KpiCase, dt
 
 
@@ -146,10 +147,30 @@ class TestPipelineKpis(KpiCase):
         self.l1.expected_revenue = 600
         self.l2.expected_revenue = 900
         self.l5.expected_revenue = 5000  # team B has no target: no quota
+        # an archived team with a target won 700 in March: neither its win nor
+        # its target counts (before: 2,200 against 1,000)
+        archived = self.env["crm.team"].create(
+            {"name": "Old team", "company_id": self.company.id, "invoiced_target": 500}
+        )
+        self._lead(
+            "Old win",
+            dt(2026, 3, 2),
+            archived,
+            status="won",
+            closed=dt(2026, 3, 10),
+            expected_revenue=700,
+        )
+        archived.active = False
         snapshots = self.compute("quota", "month", date(2026, 3, 1))
         # team A won L1 600 + L2 900 = 1,500 against 1,000 → 150 %
         self.assertKpi(self.row(snapshots), 1500, 1000, 150.0)
         self.assertKpi(self.row(snapshots, "team", team_id=self.team_a), 1500, 1000, 150.0)
+        self.assertFalse(snapshots.filtered(lambda s: s.team_id == archived))
+        # the records behind the company row: team A's wins only
+        engine = self.env["crm.kpi.engine"]
+        window = engine._make_window(self.company, period_of("month", date(2026, 3, 1)))
+        model, domain = engine._records_of(self.env.ref("crm_kpi.crm_kpi_definition_quota"), window)
+        self.assertEqual(self.env[model].search(domain), self.l1 | self.l2)
         # the first quarter: 1,500 against 3 × 1,000 → 50 %
         quarter = self.compute("quota", "quarter", date(2026, 3, 1))
         self.assertKpi(self.row(quarter), 1500, 3000, 50.0)
