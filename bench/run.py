@@ -201,6 +201,25 @@ class Bench:
                 ("engine (back-fill)", _engine_values(env, self.month, companies, floor_codes))
             )
 
+        # The retention cohort cells of the month (computed by the monthly
+        # runs of the cohorts' KPIs), with the run's tables they read.
+        engine = env["crm.kpi.engine"]
+        cohort_codes = sorted(engine._cohort_kpis())
+
+        def cohort_cells():
+            cells = 0
+            for company in companies:
+                with engine._run(company, [period], cohort_codes) as run:
+                    cells += len(engine._cohort_cells(engine._make_window(company, period, run)))
+            return cells
+
+        cells = self.measure(
+            "engine: retention cohort cells, 1 month",
+            cohort_cells,
+            "(with the run tables of the cohorts' KPIs, not stored)",
+        )
+        print(f"  retention cohort cells of the month: {cells}", flush=True)
+
         # 2. The floor: all KPIs, then family by family next to the engine.
         def floor(func):
             # the floor runs with JIT off, as the engine's runs do
