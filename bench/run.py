@@ -164,6 +164,27 @@ class Bench:
         self.rows.append({"step": step, "seconds": None, "queries": None, "note": note})
         print(f"  {step}: skipped ({note})", flush=True)
 
+    def measure_cohorts(self, companies, period):
+        """The retention cohort cells of the month (computed by the monthly
+        runs of the cohorts' KPIs), with the run's tables they read, not
+        stored."""
+        engine = self.env["crm.kpi.engine"]
+        cohort_codes = sorted(engine._cohort_kpis())
+
+        def cohort_cells():
+            cells = 0
+            for company in companies:
+                with engine._run(company, [period], cohort_codes) as run:
+                    cells += len(engine._cohort_cells(engine._make_window(company, period, run)))
+            return cells
+
+        cells = self.measure(
+            "engine: retention cohort cells, 1 month",
+            cohort_cells,
+            "(with the run tables of the cohorts' KPIs, not stored)",
+        )
+        print(f"  retention cohort cells of the month: {cells}", flush=True)
+
     def run(self):
         import handsql
         import naive
@@ -201,24 +222,7 @@ class Bench:
                 ("engine (back-fill)", _engine_values(env, self.month, companies, floor_codes))
             )
 
-        # The retention cohort cells of the month (computed by the monthly
-        # runs of the cohorts' KPIs), with the run's tables they read.
-        engine = env["crm.kpi.engine"]
-        cohort_codes = sorted(engine._cohort_kpis())
-
-        def cohort_cells():
-            cells = 0
-            for company in companies:
-                with engine._run(company, [period], cohort_codes) as run:
-                    cells += len(engine._cohort_cells(engine._make_window(company, period, run)))
-            return cells
-
-        cells = self.measure(
-            "engine: retention cohort cells, 1 month",
-            cohort_cells,
-            "(with the run tables of the cohorts' KPIs, not stored)",
-        )
-        print(f"  retention cohort cells of the month: {cells}", flush=True)
+        self.measure_cohorts(companies, period)
 
         # 2. The floor: all KPIs, then family by family next to the engine.
         def floor(func):
