@@ -27,6 +27,14 @@ class CrmKpiEngineCustomers(models.AbstractModel):
         return {"churn", "retention", "upsell", "retention_cost", "active_customers"}
 
     @api.model
+    def _customer_table_reads(self, periods, codes):
+        """How many times a run over ``periods`` computing ``codes`` reads
+        the customer data of :meth:`_run_tables` (the tables are built when
+        it is more than twice). Intended to be inherited by what else reads
+        them."""
+        return len(periods) * len(self._customer_kpis() & codes)
+
+    @api.model
     def _last_value_kpis(self):
         return super()._last_value_kpis() | {"active_customers"}
 
@@ -36,7 +44,7 @@ class CrmKpiEngineCustomers(models.AbstractModel):
         # A table pays off when it is read several times: over several
         # periods, or by more than two KPIs of one period (two customer KPIs
         # such as churn and retention share one read of the customer counts).
-        if len(periods) * len(self._customer_kpis() & codes) > 2:
+        if self._customer_table_reads(periods, codes) > 2:
             tables += [
                 {
                     "kind": "events",
