@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Pipeline KPIs (crm.lead): win rate, sales cycle, lead sources and abandonment."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import api, models
 from odoo.fields import Domain
@@ -149,8 +149,9 @@ class CrmKpiEnginePipeline(models.AbstractModel):
     def _lead_stale_condition(self, window):
         """SQL condition on ``l`` (crm_lead): the lead is still pending with
         no planned activity and no stage change for the stale delay, counted
-        back from now. Shared by the abandonment KPI and ``crm.lead.kpi_is_stale``."""
-        stale_since = datetime.now() - self._stale_delta(window)
+        back from the run's moment (:meth:`_now`). Shared by the abandonment
+        KPI and ``crm.lead.kpi_is_stale``."""
+        stale_since = self._now(window) - self._stale_delta(window)
         return SQL(
             """
             (l.won_status = 'pending'

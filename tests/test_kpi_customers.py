@@ -308,7 +308,7 @@ class TestCustomerKpis(KpiCase):
         period = period_of("month", date(2026, 3, 1))
         with self.assertRaises(ZeroDivisionError):
             with engine._run(self.company, [period], ["churn", "retention", "upsell"]) as run:
-                self.assertEqual(set(run), {"events", "first", "intervals", "_jit"})
+                self.assertEqual(set(run), {"events", "first", "intervals", "_jit", "_now"})
                 raise ZeroDivisionError("a KPI failed")
         self.assertFalse(run)
         self.env.cr.execute(
@@ -327,7 +327,7 @@ class TestCustomerKpis(KpiCase):
         definitions = self.env["crm.kpi.definition"].search([("code", "in", sorted(customer_kpis))])
         self.assertEqual(len(definitions), len(customer_kpis))
         run = engine._open_run(self.company, [period], definitions.mapped("code"))
-        self.assertEqual(set(run), {"events", "first", "intervals", "sources", "_jit"})
+        self.assertEqual(set(run), {"events", "first", "intervals", "sources", "_jit", "_now"})
 
         def values(rows):
             return sorted(
